@@ -1,0 +1,30 @@
+# The two commands a newcomer runs: `make demo` and `make test`. Both create .venv.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install demo test bench sample clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/bvhk-triage demo --out demo-out
+
+test: $(STAMP)
+	$(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+sample: $(STAMP)
+	$(BIN)/python -m bot.sample.generate
+
+clean:
+	rm -rf $(VENV) demo-out .pytest_cache .hypothesis

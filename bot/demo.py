@@ -1,0 +1,118 @@
+"""`demo`: the whole pipeline on the bundled sample mailbox, in a working folder.
+
+Writes a config there (SQLite, a local outbox, the sample contacts and rules), polls the
+three sample mailboxes, then writes the digest and the weekly report. Safe to repeat: the
+database remembers what was routed, so a second run routes nothing new.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from bot.settings import DEFAULT_RULES, PACKAGE_DIR, load_settings
+from storage.db import unit_of_work
+from storage.models import Question
+from sqlmodel import select
+
+SAMPLE = PACKAGE_DIR / "sample"
+MAILBOXES = (("ind", "IND"), ("dtv", "DT&V"), ("rvdk", "RvdK"))
+
+
+def demo_config(out: Path) -> str:
+    boxes = "\n".join(
+        f'[[mailboxes]]\nname = "{name}"\norganisation = "{org}"\nkind = "maildir"\n'
+        f'address = "bvhk@{name}.example"\npath = "{SAMPLE / "mailbox" / name}"\n'
+        for name, org in MAILBOXES
+    )
+    return f'''# Written by `bvhk-triage demo`: the sample mailbox, SQLite and a local outbox.
+[storage]
+url = "sqlite:///bvhk-triage.sqlite3"
+
+{boxes}
+[delivery]
+kind = "outbox"
+from = "bvhk-triage@bvhk.example"
+path = "outbox"
+
+[routing]
+rules = "{DEFAULT_RULES}"
+contacts = "{SAMPLE / "contacts.csv"}"
+
+[classifier]
+models = "models"
+training_data = "{SAMPLE / "labelled.jsonl"}"
+'''
+
+
+def run_demo(out: Path, *, progress: bool) -> dict:
+    from bot.console import poll_with_progress
+    from bot.worker import Runtime
+
+    console = Console(stderr=True, quiet=not progress)
+    out.mkdir(parents=True, exist_ok=True)
+    config = out / "config.toml"
+    config.write_text(demo_config(out.resolve()), encoding="utf-8")
+    settings = load_settings(config)
+    started = time.perf_counter()
+    with console.status("model en regels laden (de eerste keer: model trainen)…"):
+        runtime = Runtime.start(settings)
+    report = poll_with_progress(runtime, mailboxes=None, show=progress)
+    seconds = time.perf_counter() - started
+    written = write_outputs(runtime, out)
+    summary = summarise(runtime, report, seconds) | {"written": [str(p) for p in written]}
+    if progress:
+        print_summary(summary)
+    return summary
+
+
+def write_outputs(runtime, out: Path) -> list[Path]:
+    from bot.digest import write_digests
+
+    return write_digests(runtime.settings, runtime.engine, out / "digest")
+
+
+def summarise(runtime, report, seconds: float) -> dict:
+    with unit_of_work(runtime.engine) as session:
+        questions = session.exec(select(Question)).all()
+        asked = [q for q in questions if q.verdict == "question"]
+        return {
+            "this_run": report.as_dict(),
+            "seconds": round(seconds, 2),
+            "total": len(questions),
+            "questions": len(asked),
+            "routed": sum(q.status == "routed" for q in asked),
+            "review": sum(q.status == "review" for q in asked),
+            "skipped": dict(Counter(q.verdict for q in questions if q.verdict != "question")),
+            "per_theme": dict(Counter(q.theme for q in asked).most_common()),
+            "per_organisation": dict(Counter(q.organisation for q in asked).most_common()),
+            "per_region": dict(Counter(f"{q.organisation} {q.region or '?'}" for q in asked).most_common()),
+            "per_contact_person": dict(Counter(q.assignee or "review" for q in asked).most_common()),
+        }
+
+
+def print_summary(summary: dict) -> None:
+    console = Console()
+    run = summary["this_run"]
+    console.print(
+        f"[bold]Deze run[/bold]: {run['fetched']} opgehaald, {run['routed']} doorgestuurd, "
+        f"{run['needs_review']} ter beoordeling, {sum(run['skipped'].values())} overgeslagen, "
+        f"{run['quarantined']} in quarantaine, {run['delivered']} afgeleverd — {summary['seconds']} s"
+    )
+    console.print(
+        f"[bold]In de database[/bold]: {summary['questions']} vragen ({summary['routed']} doorgestuurd, "
+        f"{summary['review']} ter beoordeling); overgeslagen: "
+        + (", ".join(f"{k} {v}" for k, v in summary["skipped"].items()) or "niets")
+    )
+    for title, key in (("thema", "per_theme"), ("organisatie", "per_organisation"),
+                       ("regio", "per_region"), ("contactpersoon", "per_contact_person")):
+        table = Table(title, "vragen", title_justify="left")
+        for label, count in summary[key].items():
+            table.add_row(str(label), str(count))
+        console.print(table)
+    for path in summary["written"]:
+        console.print(f"geschreven: {path}")

@@ -1,0 +1,54 @@
+"""`run`: the long-running worker. Polls on a schedule (APScheduler) and stops cleanly.
+
+On SIGTERM or SIGINT the scheduler stops taking new jobs and waits for the running poll,
+which finishes the message it is handling (each message is one transaction).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.settings import Settings
+from bot.worker import Runtime, poll
+
+log = logging.getLogger(__name__)
+
+
+def run_worker(settings: Settings) -> None:
+    runtime = Runtime.start(settings)
+    scheduler = BlockingScheduler(timezone="Europe/Amsterdam")
+
+    def poll_job() -> None:
+        report = poll(runtime)
+        log.warning(
+            "poll: fetched=%d routed=%d review=%d quarantined=%d delivered=%d delivery_failed=%d errors=%d",
+            report.fetched, report.routed, report.needs_review, report.quarantined,
+            report.delivered, report.delivery_failed, len(report.errors),
+        )
+        for line in report.errors:
+            log.error("%s", line)
+
+    scheduler.add_job(
+        poll_job, IntervalTrigger(minutes=settings.schedule.poll_minutes), id="poll",
+        max_instances=1, coalesce=True, next_run_time=_now(),
+    )
+
+    def stop(signum, _frame) -> None:
+        log.warning("signal %s: stopping after the current message", signum)
+        runtime.stopping.set()
+        scheduler.shutdown(wait=True)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    scheduler.start()
+    runtime.engine.dispose()
+
+
+def _now():
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc)

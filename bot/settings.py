@@ -1,0 +1,277 @@
+"""The one settings object: read from TOML once at start-up, validated, passed down.
+
+Every key is documented in `config.example.toml`. A wrong or missing key raises
+`ConfigError` with one line naming the file, the line and the key; the CLI turns it into
+exit status 2. Secrets never live in the file: a key ending in `_env` names the
+environment variable that holds the secret, read only when a connection is made.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+DEFAULT_RULES = PACKAGE_DIR.parent / "rules" / "data"
+
+
+class ConfigError(Exception):
+    """A configuration problem, said in one line that names the file and the key."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StorageSettings(_Section):
+    url: str = "sqlite:///bvhk-triage.sqlite3"
+    body_retention_days: int = Field(30, ge=0)
+
+
+class MaildirMailbox(_Section):
+    kind: Literal["maildir"]
+    name: str
+    organisation: Literal["IND", "DT&V", "RvdK"]
+    address: str
+    path: Path
+
+
+class ImapMailbox(_Section):
+    kind: Literal["imap"]
+    name: str
+    organisation: Literal["IND", "DT&V", "RvdK"]
+    address: str
+    host: str
+    port: int = 993
+    tls: Literal["ssl", "starttls", "none"] = "ssl"
+    username: str
+    password_env: str
+    folder: str = "INBOX"
+    sent_folder: str = "Sent"
+    verify_certificate: bool = True
+
+
+class EwsMailbox(_Section):
+    kind: Literal["ews"]
+    name: str
+    organisation: Literal["IND", "DT&V", "RvdK"]
+    address: str
+    server: str | None = None  # host name of the Exchange server; or service_endpoint
+    service_endpoint: str | None = None
+    autodiscover: bool = False
+    auth: Literal["ntlm", "oauth2"] = "ntlm"
+    username: str | None = None
+    password_env: str | None = None
+    tenant_id: str | None = None
+    client_id: str | None = None
+    client_secret_env: str | None = None
+    access: Literal["delegate", "impersonation"] = "delegate"
+    verify_certificate: bool = True
+
+
+class GraphMailbox(_Section):
+    kind: Literal["graph"]
+    name: str
+    organisation: Literal["IND", "DT&V", "RvdK"]
+    address: str
+    tenant_id: str
+    client_id: str
+    client_secret_env: str
+    base_url: str = "https://graph.microsoft.com/v1.0"
+    authority: str = "https://login.microsoftonline.com"
+
+
+Mailbox = Annotated[
+    Union[MaildirMailbox, ImapMailbox, EwsMailbox, GraphMailbox], Field(discriminator="kind")
+]
+
+
+class DeliverySettings(_Section):
+    kind: Literal["outbox", "smtp", "mailbox"] = "outbox"
+    from_: str = Field("bvhk-triage@localhost", alias="from")
+    path: Path = Path("outbox")  # outbox: one Maildir per recipient below this folder
+    host: str = "localhost"
+    port: int = 587
+    tls: Literal["ssl", "starttls", "none"] = "starttls"
+    username: str | None = None
+    password_env: str | None = None
+    verify_certificate: bool = True
+    mailbox: str | None = None  # kind = mailbox: the name of the ews/graph mailbox to send through
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class RoutingSettings(_Section):
+    rules: Path = DEFAULT_RULES
+    contacts: Path = Path("contacts.csv")
+
+
+class ClassifierSettings(_Section):
+    models: Path = Path("models")
+    min_confidence: float = Field(0.35, ge=0.0, le=1.0)
+    training_data: Path | None = None  # JSONL the first model is trained on
+
+
+class ParsingSettings(_Section):
+    max_bytes: int = Field(25_000_000, gt=0)
+    max_depth: int = Field(20, gt=0)
+
+
+class ScheduleSettings(_Section):
+    poll_minutes: int = Field(5, ge=1)
+    digest_cron: str = "0 8 * * mon-fri"
+    report_cron: str = "0 7 * * mon"
+    purge_cron: str = "30 2 * * *"
+
+
+class Settings(_Section):
+    storage: StorageSettings = StorageSettings()
+    mailboxes: list[Mailbox] = Field(default_factory=list)
+    delivery: DeliverySettings = DeliverySettings()
+    routing: RoutingSettings = RoutingSettings()
+    classifier: ClassifierSettings = ClassifierSettings()
+    parsing: ParsingSettings = ParsingSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
+    source: Path | None = Field(None, exclude=True)  # the file it was read from
+
+    @field_validator("mailboxes")
+    @classmethod
+    def _unique_names(cls, mailboxes: list) -> list:
+        names = [m.name for m in mailboxes]
+        for name in names:
+            if names.count(name) > 1:
+                raise ValueError(f"mailbox name '{name}' occurs twice")
+        return mailboxes
+
+    def mailbox(self, name: str):
+        for m in self.mailboxes:
+            if m.name == name:
+                return m
+        raise ConfigError(f"{self.source}: no mailbox named '{name}' in [[mailboxes]]")
+
+    @property
+    def own_addresses(self) -> frozenset[str]:
+        return frozenset({self.delivery.from_.lower()})
+
+
+def secret(env_name: str | None, *, key: str) -> str:
+    """The secret held by the environment variable `env_name` (named by config key `key`)."""
+    if not env_name:
+        raise ConfigError(f"configuration key '{key}' is missing: name the environment variable")
+    value = os.environ.get(env_name)
+    if value is None:
+        raise ConfigError(f"environment variable {env_name} (from '{key}') is not set")
+    return value
+
+
+def load_settings(path: Path) -> Settings:
+    """Read and validate the TOML file at `path`; relative paths are taken from its folder."""
+    try:
+        source = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: configuration file not found (make one with 'bvhk-triage init')")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}")
+    try:
+        data = tomllib.loads(source)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}")
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(path, source, data, exc.errors()[0]))
+    return _resolve_paths(settings.model_copy(update={"source": path}), path.parent)
+
+
+def _resolve_paths(settings: Settings, base: Path) -> Settings:
+    def fix(p: Path | None) -> Path | None:
+        return p if p is None or p.is_absolute() else (base / p).resolve()
+
+    url = settings.storage.url
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        url = "sqlite:///" + str(fix(Path(url.removeprefix("sqlite:///"))))
+    return settings.model_copy(
+        update={
+            "storage": settings.storage.model_copy(update={"url": url}),
+            "mailboxes": [
+                m.model_copy(update={"path": fix(m.path)}) if m.kind == "maildir" else m
+                for m in settings.mailboxes
+            ],
+            "delivery": settings.delivery.model_copy(update={"path": fix(settings.delivery.path)}),
+            "routing": settings.routing.model_copy(
+                update={"rules": fix(settings.routing.rules), "contacts": fix(settings.routing.contacts)}
+            ),
+            "classifier": settings.classifier.model_copy(
+                update={
+                    "models": fix(settings.classifier.models),
+                    "training_data": fix(settings.classifier.training_data),
+                }
+            ),
+        }
+    )
+
+
+def _describe(path: Path, source: str, data: dict, error: dict) -> str:
+    """One line: file, line and key of a validation error."""
+    loc = [part for part in error["loc"] if not (isinstance(part, str) and part in _KINDS)]
+    key = _dotted(loc, data)
+    line = _line_of(source, loc)
+    where = f"{path}:{line}" if line else str(path)
+    kind = error["type"]
+    if kind == "missing":
+        return f"{where}: key '{key}' is missing"
+    if kind == "extra_forbidden":
+        return f"{where}: unknown key '{key}'"
+    if kind == "union_tag_invalid":
+        return f"{where}: key '{key}.kind' must be one of maildir, imap, ews, graph"
+    return f"{where}: key '{key}': {error['msg']}"
+
+
+_KINDS = {"maildir", "imap", "ews", "graph"}
+
+
+def _dotted(loc: list, data: dict) -> str:
+    parts: list[str] = []
+    for part in loc:
+        if isinstance(part, int):
+            parts[-1] = f"{parts[-1]}[{part}]"
+        else:
+            parts.append(str(part))
+    return ".".join(parts)
+
+
+def _line_of(source: str, loc: list) -> int | None:
+    """Best effort: the line of the table and key the error is about."""
+    lines = source.splitlines()
+    table, index, key = None, None, None
+    strs = [p for p in loc if isinstance(p, str)]
+    ints = [p for p in loc if isinstance(p, int)]
+    if strs:
+        table = strs[0]
+        key = strs[-1] if len(strs) > 1 else None
+    if ints:
+        index = ints[0]
+    start = 0
+    if table is not None:
+        header = re.compile(rf"^\s*\[\[?\s*{re.escape(table)}\s*\]\]?\s*(#.*)?$")
+        hits = [i for i, text in enumerate(lines) if header.match(text)]
+        if index is not None and index < len(hits):
+            start = hits[index]
+        elif hits:
+            start = hits[0]
+        else:
+            return None
+    if key is None or key == table:
+        return start + 1
+    pattern = re.compile(rf"^\s*\"?{re.escape(key)}\"?\s*=")
+    for i in range(start + (1 if table else 0), len(lines)):
+        if i > start and lines[i].lstrip().startswith("[") and table:
+            break
+        if pattern.match(lines[i]):
+            return i + 1
+    return start + 1 if table else None

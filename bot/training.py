@@ -1,0 +1,122 @@
+"""Labelled data in, a stored model out: the glue between the settings, the data and `classifiers`.
+
+Labelled data is JSON Lines (CONTRACT.md): `subject`, `body`, optional `from`, and the labels
+`theme`, optional `organisation`, `asking_organisation`, `region`. An unknown theme is an
+error naming the file and line. Corrections recorded in the database are training data too.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+
+import rules
+from bot.settings import ConfigError, Settings
+from classifiers import Example, LabelError, ModelError, ModelStore, TriageModel, evaluate, train
+from storage import repo
+from storage.db import unit_of_work
+
+ORGANISATIONS = ["IND", "DT&V", "RvdK"]
+
+
+class DataError(Exception):
+    """Labelled data that cannot be used: one line naming file, line and key."""
+
+
+def read_labelled(path: Path, *, themes: list[str] | None) -> list[Example]:
+    """Read a labelled JSONL file; with `themes`, every theme must be one of them."""
+    examples: list[Example] = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found") from None
+    except UnicodeDecodeError:
+        raise DataError(f"{path}: not UTF-8 text") from None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
+        if not isinstance(record, dict):
+            raise DataError(f"{path}:{number}: expected a JSON object")
+        for key in ("subject", "body", "theme"):
+            if not isinstance(record.get(key), str):
+                raise DataError(f"{path}:{number}: key '{key}' is missing or not text")
+        if themes is not None and record["theme"] not in themes:
+            raise DataError(f"{path}:{number}: key 'theme': unknown theme '{record['theme']}'")
+        organisation = record.get("organisation")
+        if themes is not None and organisation is not None and organisation not in ORGANISATIONS:
+            raise DataError(f"{path}:{number}: key 'organisation': unknown organisation '{organisation}'")
+        labels = {
+            key: record[key]
+            for key in ("theme", "organisation", "asking_organisation")
+            if isinstance(record.get(key), str)
+        }
+        examples.append(Example(text=f"{record['subject']}\n{record['body']}", labels=labels))
+    return examples
+
+
+def label_sets(ruleset: rules.RuleSet) -> dict[str, list[str]]:
+    return {"theme": ruleset.theme_keys(), "organisation": ORGANISATIONS}
+
+
+def corrections_as_examples(engine: Engine) -> list[Example]:
+    """Each correction a person made, as a labelled example (its redacted stored text)."""
+    with unit_of_work(engine) as session:
+        rows = repo.corrections(session)
+        return [
+            Example(
+                text=f"{question.subject}\n{question.body}",
+                labels={k: v for k, v in (("theme", c.theme), ("organisation", c.organisation)) if v},
+            )
+            for c, question in rows
+            if question.body
+        ]
+
+
+def _training_examples(settings: Settings, *, ruleset: rules.RuleSet, engine: Engine | None, data: Path | None):
+    source = data or settings.classifier.training_data
+    examples = read_labelled(source, themes=ruleset.theme_keys()) if source else []
+    if engine is not None:
+        examples += corrections_as_examples(engine)
+    return source, examples
+
+
+def fit(settings: Settings, *, ruleset: rules.RuleSet, engine: Engine | None, data: Path | None) -> TriageModel:
+    """A new model from the labelled data, the corrections and the seed terms (not stored)."""
+    source, examples = _training_examples(settings, ruleset=ruleset, engine=engine, data=data)
+    try:
+        return train(examples, labels=label_sets(ruleset), seed_terms=ruleset.seed_terms())
+    except LabelError as exc:
+        raise DataError(f"{source}: {exc}") from None
+
+
+def train_model(settings: Settings, *, ruleset: rules.RuleSet, engine: Engine | None, data: Path | None) -> tuple[str, dict]:
+    """Train, score on held-out data, store; return the new version and its metrics."""
+    model = fit(settings, ruleset=ruleset, engine=engine, data=data)
+    store = ModelStore(settings.classifier.models)
+    metrics = {"n_train": model.n_examples}
+    version = store.save(model, metrics)
+    return version, metrics
+
+
+def ensure_model(settings: Settings, *, ruleset: rules.RuleSet, engine: Engine | None, persist: bool = True) -> TriageModel:
+    """The active model. The first time there is none: trained on the configured data and
+    the seed terms, and stored and activated unless `persist` is false."""
+    store = ModelStore(settings.classifier.models)
+    try:
+        if store.active_version() is None:
+            if not persist:
+                return fit(settings, ruleset=ruleset, engine=engine, data=None)
+            version, _ = train_model(settings, ruleset=ruleset, engine=engine, data=None)
+            store.activate(version)
+        return store.load(expected_labels={"theme": ruleset.theme_keys()})
+    except ModelError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+__all__ = ["DataError", "read_labelled", "train_model", "ensure_model", "evaluate"]

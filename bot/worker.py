@@ -1,0 +1,317 @@
+"""One poll: fetch what is new, triage it, store the decision, then deliver.
+
+Per message one transaction holds the question (or the skip, or the quarantine entry),
+its deliveries with their composed payload, and the mailbox cursor. Sending happens
+after the commit and reads only stored deliveries; a delivered message is never sent
+again. A message that cannot be parsed is quarantined with its reason; one that makes a
+stage fail unexpectedly is retried on the next polls and quarantined after three tries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+
+from sqlalchemy.engine import Engine
+
+import rules
+from bot.delivery import DeliveryError, Sender, compose_forward, open_sender, outgoing_message_id
+from bot.mailboxes import MailboxError, open_mailbox
+from bot.message import Triage
+from bot.parse import ParseError, ParseLimits
+from bot.pipeline import Context, Directory, triage_message
+from bot.settings import Settings
+from bot.training import ensure_model
+from classifiers import TriageModel, redact
+from storage import repo
+from storage.db import open_database, unit_of_work
+from storage.models import ContactPerson, Delivery, Question, utcnow
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+
+
+@dataclass
+class PollReport:
+    fetched: int = 0
+    triaged: int = 0
+    routed: int = 0
+    needs_review: int = 0
+    skipped: Counter = field(default_factory=lambda: Counter(auto_reply=0, bounce=0, own_message=0, duplicate=0))
+    quarantined: int = 0
+    failed: int = 0  # unexpected errors, retried next poll
+    delivered: int = 0
+    delivery_failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "fetched": self.fetched,
+            "triaged": self.triaged,
+            "routed": self.routed,
+            "needs_review": self.needs_review,
+            "skipped": dict(self.skipped),
+            "quarantined": self.quarantined,
+            "failed": self.failed,
+            "delivered": self.delivered,
+            "delivery_failed": self.delivery_failed,
+            "errors": self.errors,
+        }
+
+
+@dataclass
+class Runtime:
+    """What a poll needs, built once from the settings."""
+
+    settings: Settings
+    engine: Engine
+    ruleset: rules.RuleSet
+    contacts: list[rules.Contact]
+    model: TriageModel
+    sender: Sender
+    stopping: threading.Event = field(default_factory=threading.Event)  # set on SIGTERM
+
+    @classmethod
+    def start(cls, settings: Settings) -> "Runtime":
+        ruleset = rules.load_ruleset(settings.routing.rules)
+        contacts = rules.load_contacts(settings.routing.contacts, ruleset)
+        engine = open_database(settings.storage.url)
+        with unit_of_work(engine) as session:
+            repo.replace_contacts(session, contacts=[_contact_row(c) for c in contacts])
+        model = ensure_model(settings, ruleset=ruleset, engine=engine)
+        return cls(settings, engine, ruleset, contacts, model, open_sender(settings.delivery))
+
+
+def _contact_row(c: rules.Contact) -> ContactPerson:
+    return ContactPerson(
+        email=c.email, name=c.name, organisation=c.organisation, region=c.region or "",
+        location=c.location or "", themes=list(c.themes), capacity=c.capacity, active=c.active,
+        role=c.role, deputy=c.deputy or "",
+    )
+
+
+def poll(runtime: Runtime, *, mailboxes: list[str] | None = None, progress=None) -> PollReport:
+    """One cycle over the configured mailboxes (or the named ones)."""
+    report = PollReport()
+    for config in runtime.settings.mailboxes:
+        if mailboxes and config.name not in mailboxes:
+            continue
+        try:
+            _poll_mailbox(runtime, config, report, progress)
+        except MailboxError as exc:
+            report.errors.append(f"mailbox {config.name}: {exc}")
+    send_pending(runtime, report)
+    return report
+
+
+def _context(runtime: Runtime, config, already_seen) -> Context:
+    today = datetime.now(timezone.utc).date()
+    with unit_of_work(runtime.engine) as session:
+        directory = Directory(
+            contacts=runtime.contacts,
+            open_questions=repo.open_counts(session),
+            absent=repo.absent_on(session, day=today),
+            last_assigned=repo.last_assigned(session),
+        )
+    return Context(
+        mailbox=config.name,
+        mailbox_organisation=config.organisation,
+        ruleset=runtime.ruleset,
+        model=runtime.model,
+        directory=directory,
+        min_confidence=runtime.settings.classifier.min_confidence,
+        own_addresses=runtime.settings.own_addresses,
+        already_seen=already_seen,
+        today=today,
+        limits=ParseLimits(
+            max_bytes=runtime.settings.parsing.max_bytes, max_depth=runtime.settings.parsing.max_depth
+        ),
+    )
+
+
+def _poll_mailbox(runtime: Runtime, config, report: PollReport, progress) -> None:
+    mailbox = open_mailbox(config)
+    try:
+        with unit_of_work(runtime.engine) as session:
+            cursor = repo.get_cursor(session, mailbox=config.name)
+        seen_ids: set[str] = set()
+
+        def already_seen(message_id: str) -> bool:
+            if message_id in seen_ids:
+                return True
+            with unit_of_work(runtime.engine) as s:
+                return repo.message_id_seen(s, message_id=message_id)
+
+        ctx = _context(runtime, config, already_seen)
+        blocked = False  # an earlier item failed and will be retried: keep the cursor before it
+        for item in mailbox.fetch(cursor):
+            if runtime.stopping.is_set():
+                break
+            report.fetched += 1
+            if progress:
+                progress(config.name)
+            with unit_of_work(runtime.engine) as session:
+                if not repo.is_known(session, mailbox=config.name, source_id=item.source_id):
+                    done = _handle(session, runtime, ctx, item, report)
+                    blocked = blocked or not done
+                if not blocked:
+                    repo.set_cursor(session, mailbox=config.name, value=item.cursor)
+            seen_ids.add(item.source_id)
+    finally:
+        mailbox.close()
+
+
+def _handle(session, runtime: Runtime, ctx: Context, item, report: PollReport) -> bool:
+    """Triage one item and store the outcome. False when it must be tried again."""
+    try:
+        with session.begin_nested():
+            triage = triage_message(item.raw, source_id=item.source_id, ctx=ctx)
+            question = _store(session, runtime, ctx, triage, item.raw)
+    except ParseError as exc:
+        repo.quarantine(session, mailbox=ctx.mailbox, source_id=item.source_id,
+                        fingerprint=_fingerprint(item.raw), reason=str(exc))
+        report.quarantined += 1
+        return True
+    except Exception as exc:  # a bug or an outage in a stage: retry, then quarantine
+        log.exception("triage failed for item %s of mailbox %s", item.source_id, ctx.mailbox)
+        reason = f"verwerking mislukt: {type(exc).__name__}"
+        entry = repo.quarantine(session, mailbox=ctx.mailbox, source_id=item.source_id,
+                                fingerprint=_fingerprint(item.raw), reason=reason, final_after=MAX_ATTEMPTS)
+        if entry.final:
+            report.quarantined += 1
+            return True
+        report.failed += 1
+        return False
+    if triage.screening.is_question:
+        report.triaged += 1
+        if question.status == "review":
+            report.needs_review += 1
+        else:
+            report.routed += 1
+            ctx.directory.assigned(question.assignee, question.routed_at)
+    else:
+        report.skipped[triage.screening.verdict] += 1
+    return True
+
+
+def _store(session, runtime: Runtime, ctx: Context, triage: Triage, raw: bytes) -> Question:
+    """The handler: record the decision, then compose and store the deliveries it calls for."""
+    msg = triage.message
+    now = utcnow()
+    question = Question(
+        triage_id=uuid.uuid4().hex[:12],
+        mailbox=ctx.mailbox,
+        source_id=msg.source_id,
+        message_id=msg.message_id,
+        fingerprint=msg.fingerprint,
+        received_at=msg.date or now,
+        subject=redact(msg.subject),
+        sender_domain=msg.sender.rpartition("@")[2].lower(),
+        size=msg.size,
+        attachments=len(msg.attachments),
+        verdict=triage.screening.verdict,
+        verdict_reason=triage.screening.reason,
+        status="skipped",
+    )
+    if triage.screening.is_question:
+        cls, route = triage.classification, triage.route
+        due_days = route.due_days or runtime.ruleset.due_days(cls.theme.label)
+        question.sqlmodel_update(
+            dict(
+                asking_organisation=cls.asking_organisation.label,
+                theme=cls.theme.label,
+                theme_confidence=cls.theme.confidence,
+                organisation=cls.organisation.label,
+                organisation_confidence=cls.organisation.confidence,
+                region=triage.region.label,
+                region_confidence=triage.region.confidence,
+                region_reason=triage.region_reason,
+                model_version=cls.model_version,
+                explanation=list(cls.explanation),
+                assignee=route.assignee,
+                rule=route.rule,
+                route_reason=route.reason,
+                rules_hit=list(route.hits),
+                rules_missed=list(route.misses),
+                priority=route.priority,
+                status="review" if route.review or not route.assignee else "routed",
+                routed_at=now,
+                due_on=rules.due_date(question.received_at, due_days),
+                body=redact(msg.question),
+            )
+        )
+    session.add(question)
+    session.flush()
+    repo.audit(session, action=f"triage:{question.status}", question_id=question.id,
+               rule=question.rule, hits=question.rules_hit, verdict=question.verdict)
+    if question.status == "routed":
+        recipients = [("forward", question.assignee)] + [("copy", cc) for cc in triage.route.copy_to]
+        for purpose, recipient in recipients:
+            _enqueue(session, runtime, triage, question, raw, recipient=recipient, purpose=purpose)
+    return question
+
+
+def _enqueue(session, runtime: Runtime, triage: Triage, question: Question, raw: bytes, *, recipient: str, purpose: str) -> None:
+    message_id = outgoing_message_id(triage_id=question.triage_id, recipient=recipient, purpose=purpose)
+    summary = dict(
+        mailbox=question.mailbox,
+        theme_name=runtime.ruleset.theme_name(question.theme),
+        theme_confidence=question.theme_confidence,
+        organisation=question.organisation,
+        asking_organisation=question.asking_organisation,
+        region=question.region,
+        region_reason=question.region_reason,
+        priority=question.priority,
+        due_on=question.due_on,
+        reason=question.route_reason,
+        purpose=purpose,
+        assignee=question.assignee,
+    )
+    payload = compose_forward(
+        raw=raw,
+        original_message_id=question.message_id,
+        original_subject=triage.message.subject,
+        sender=runtime.settings.delivery.from_,
+        recipient=recipient,
+        message_id=message_id,
+        triage_id=question.triage_id,
+        summary=summary,
+    )
+    session.add(Delivery(question_id=question.id, recipient=recipient, purpose=purpose,
+                         message_id=message_id, payload=payload))
+
+
+def send_pending(runtime: Runtime, report: PollReport) -> None:
+    """Send every stored delivery not yet confirmed; drop the payload once accepted."""
+    with unit_of_work(runtime.engine) as session:
+        pending = [d.id for d in repo.pending_deliveries(session)]
+    for delivery_id in pending:
+        with unit_of_work(runtime.engine) as session:
+            delivery = session.get(Delivery, delivery_id)
+            if delivery is None or delivery.status != "pending":
+                continue
+            delivery.attempts += 1
+            try:
+                runtime.sender.send(payload=delivery.payload, recipient=delivery.recipient,
+                                    message_id=delivery.message_id)
+            except DeliveryError as exc:
+                delivery.last_error = str(exc)
+                if delivery.attempts >= MAX_ATTEMPTS:
+                    delivery.status = "failed"
+                report.delivery_failed += 1
+            else:
+                delivery.status = "sent"
+                delivery.sent_at = utcnow()
+                delivery.payload = None
+                report.delivered += 1
+            session.add(delivery)
+
+
+def _fingerprint(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()

@@ -1,0 +1,232 @@
+"""Text preparation for Dutch mail: personal data out first, then the text features see.
+
+`redact` replaces personal data by placeholders. It is meant for everything the product
+keeps or shows beyond the mailbox itself: stored text, logs, training data and features.
+It errs on the side of removing too much (a 9-digit number that passes the eleven-test is
+taken for a BSN even when it is a case number), except where the brief asks otherwise.
+
+What it finds, in this order (earlier kinds protect their digits from later ones):
+e-mail addresses, IBANs, dates, V-numbers after their keyword, telephone numbers, BSNs,
+bare 10-digit numbers (V-numbers), then names after a title ("mevrouw Jansen"), after a
+greeting at the start of a line ("Beste Anna,"), on the line after a closing ("Met
+vriendelijke groet,\\nJan de Boer") and in quoted header lines ("Van: Jan de Boer").
+
+What it cannot find: names in running text without such a cue ("de minderjarige Ahmed"),
+addresses and postcodes, numbers in words, dates without a year.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+__all__ = ["PLACEHOLDERS", "is_bsn", "normalise", "prepare", "redact"]
+
+PLACEHOLDERS = ("[BSN]", "[VNUMMER]", "[IBAN]", "[TELEFOON]", "[EMAIL]", "[DATUM]", "[NAAM]")
+
+
+# --- numbers and addresses -----------------------------------------------------------------
+
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b")
+
+# Dutch IBAN (NLkk BANK 0123 4567 89), any case, with or without spaces: always redacted.
+_IBAN_NL = re.compile(r"\bNL\d{2}[ ]?[A-Z]{4}(?:[ ]?\d){10}(?!\d)", re.IGNORECASE)
+# Other IBANs: redacted when the mod-97 check holds, so ordinary codes stay.
+_IBAN_OTHER = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b")
+
+_MONTHS = (
+    r"(?:januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december"
+    r"|jan|feb|febr|mrt|apr|jun|jul|aug|sep|sept|okt|nov|dec)"
+)
+_DAY = r"(?:0?[1-9]|[12]\d|3[01])"
+_MONTH = r"(?:0?[1-9]|1[0-2])"
+_DATE = re.compile(
+    rf"(?<![\d.,/-])(?:{_DAY}(?P<sep>[-/]){_MONTH}(?P=sep)(?:19|20)?\d\d"  # 03-04-2015, 3/4/15
+    rf"|{_DAY}\.{_MONTH}\.(?:19|20)\d\d"  # 03.04.2015 (not 1.2.10, a paragraph number)
+    rf"|(?:19|20)\d\d-{_MONTH}-{_DAY}"  # 2015-04-03
+    rf")(?![\d])"
+    rf"|\b{_DAY}(?:e|ste|de)?[ \t]+{_MONTHS}\.?[ \t]+(?:19|20)\d\d\b",  # 3 april 2015
+    re.IGNORECASE,
+)
+
+_DIGITS_10 = r"\d(?:[ .-]?\d){9}"
+_VNUMBER_KEYWORD = re.compile(
+    r"(?P<keep>\b(?:v-?nummer|v-?nr\.?|vnr\.?|vreemdelingen-?nummer)(?:[ \t]*[:.])?[ \t]*(?:is[ \t]+)?)"
+    rf"(?P<number>{_DIGITS_10})(?!\d)",
+    re.IGNORECASE,
+)
+_VNUMBER_BARE = re.compile(r"(?<![\d.,])[1-9]\d{9}(?![\d])")
+
+_SEP = r"(?:[ \t]?[-.][ \t]?|[ \t])?"
+_PHONE = re.compile(
+    rf"(?<![\w+])(?:"
+    rf"(?:\+|00)31{_SEP}(?:\(0\){_SEP})?[1-9](?:{_SEP}\d){{8}}"  # +31 6 12345678, 0031 (0)70 ...
+    rf"|0[1-9](?:{_SEP}\d){{8}}"  # 06-12345678, 070 123 45 67
+    rf"|\(0\d{{2}}\)[ \t]?\d(?:{_SEP}\d){{6}}"  # (070) 1234567
+    rf"|\(0\d{{3}}\)[ \t]?\d(?:{_SEP}\d){{5}}"  # (0546) 123456
+    rf")(?!\d)"
+)
+
+_BSN_KEYWORD = re.compile(
+    r"(?P<keep>\b(?:bsn|burgerservicenummer|sofi-?nummer)(?:[ \t-]*(?:nummer|nr\.?))?"
+    r"(?:[ \t]*[:.])?[ \t]*(?:is[ \t]+)?)"
+    r"(?P<number>\d(?:[ .]?\d){7,8})(?![\d])",
+    re.IGNORECASE,
+)
+_BSN_BARE = re.compile(r"(?<![\d.,])(?:\d{4}[. ]\d{2}[. ]\d{3}|\d{3}[. ]\d{3}[. ]\d{3}|\d{9})(?![\d]|[.,]\d)")
+
+
+def is_bsn(number: str) -> bool:
+    """True when `number` (9 digits, or 8 with the leading zero dropped) passes the eleven-test."""
+    digits = re.sub(r"[ .]", "", number)
+    if not digits.isdigit() or len(digits) not in (8, 9):
+        return False
+    digits = digits.zfill(9)
+    total = sum(int(d) * w for d, w in zip(digits, (9, 8, 7, 6, 5, 4, 3, 2, -1)))
+    return total % 11 == 0 and int(digits) != 0
+
+
+def _iban_checks(candidate: str) -> bool:
+    code = candidate.replace(" ", "").upper()
+    rearranged = code[4:] + code[:4]
+    return int("".join(str(int(ch, 36)) for ch in rearranged)) % 97 == 1
+
+
+def _redact_numbers(text: str) -> str:
+    text = _EMAIL.sub("[EMAIL]", text)
+    text = _IBAN_NL.sub("[IBAN]", text)
+    text = _IBAN_OTHER.sub(lambda m: "[IBAN]" if _iban_checks(m.group()) else m.group(), text)
+    text = _DATE.sub("[DATUM]", text)
+    text = _VNUMBER_KEYWORD.sub(lambda m: m.group("keep") + "[VNUMMER]", text)
+    text = _PHONE.sub("[TELEFOON]", text)
+    # After the keyword a mistyped BSN is still a BSN; a bare number must pass the eleven-test.
+    text = _BSN_KEYWORD.sub(lambda m: m.group("keep") + "[BSN]", text)
+    text = _BSN_BARE.sub(lambda m: "[BSN]" if is_bsn(m.group()) else m.group(), text)
+    return _VNUMBER_BARE.sub("[VNUMMER]", text)
+
+
+# --- names -----------------------------------------------------------------------------------
+
+_PARTICLES = frozenset(
+    "van de der den te ten ter 't la le du da di del della dos das el al von bin ben ibn abu v.d. vd".split()
+)
+# Capitalised words that follow a greeting or title but name nobody.
+_NOT_NAMES = frozenset(
+    """allen allemaal iedereen collega collega's collegae team dames heren heer mevrouw meneer
+    contactpersoon contactpersonen lezer medewerker medewerkers raad dienst afdeling directie
+    gemeente ministerie namens ik wij we u jij je graag dank bedankt hierbij vraag in op met
+    voor is er zoals kunnen kun kunt wilt wil kan mag heeft hebben hoe wat wie waar wanneer
+    welke naar over per sinds na bij om als dit dat deze die een het""".split()
+)
+_TITLE = r"(?:heer|mevrouw|meneer|juffrouw|(?:mevr|mw|mvr|dhr|hr|mr|dr|drs|ir|ing|prof)\.?)"
+_GREETING = (
+    r"(?:beste|geachte|hoi|hallo|hai|hey|hi|dag|goedemorgen|goedemiddag|goedenavond|lieve|dear|hello)"
+)
+_CLOSING = (
+    r"(?:(?:met[ \t]+)?(?:(?:vriendelijke|hartelijke|collegiale|beste|warme|sportieve)[ \t]+)?groet(?:en|jes)?"
+    r"|mvg|m\.?[ \t]?vr\.?[ \t]?gr\.?|hoogachtend|dank[ \t]+en[ \t]+groet|alvast[ \t]+(?:bedankt|dank)"
+    r"|bvd|kind[ \t]+regards|regards)"
+)
+_AFTER_TITLE = re.compile(rf"(?<![\w.]){_TITLE}(?=[ \t])", re.IGNORECASE)
+_AFTER_GREETING = re.compile(
+    rf"^[ \t>]*{_GREETING}\b(?:[ \t]+(?:de[ \t]+)?{_TITLE}(?=[ \t,]|$))?", re.IGNORECASE | re.MULTILINE
+)
+_AFTER_INTRODUCTION = re.compile(r"\b(?:mijn naam is|ik heet|schreef)(?=[ \t])", re.IGNORECASE)
+_AFTER_HEADER = re.compile(r"^[ \t>]*(?:van|aan|cc|bcc|from|to|afzender)[ \t]*:", re.IGNORECASE | re.MULTILINE)
+_CLOSING_LINE = re.compile(
+    rf"^[ \t>]*{_CLOSING}(?![\w])[ \t]*[,.!]?[ \t]*(?:\n[ \t>]*){{1,3}}", re.IGNORECASE | re.MULTILINE
+)
+_CLOSING_SAME_LINE = re.compile(rf"^[ \t>]*{_CLOSING}[ \t]*,(?=[ \t]*\S)", re.IGNORECASE | re.MULTILINE)
+_TOKEN = re.compile(r"[ \t]*([^\s,;:!?()<>\"|/\[\]]+)")
+_INITIALS = re.compile(r"(?:[A-Z][a-z]?\.)+")
+
+
+def _is_name_word(word: str) -> bool:
+    """A capitalised word like 'Anna', 'Jansen-de' or "D'Souza", not an acronym like 'RvdK'."""
+    parts = re.split(r"[-'’]", word)
+    if not parts[0] or not parts[0][0].isupper() or word.lower() in _NOT_NAMES:
+        return False
+    return all(part.isalpha() and (len(part) == 1 or part[1:].islower()) for part in parts if part)
+
+
+def _name_end(text: str, start: int, *, allow_and: bool = False) -> int:
+    """End of the name that begins at `start` on the same line, or `start` when there is none.
+
+    A name is initials, particles and capitalised words, ending in a capitalised word:
+    'Anna', 'J.P. de Boer', 'De Vries', 'Jansen-de Vries'; with `allow_and` also 'Anna en Piet'.
+    """
+    end = position = start
+    pending = False  # a particle or 'en' that only counts when a name word follows
+    while m := _TOKEN.match(text, position):
+        word = m.group(1)
+        stripped = word.rstrip(".")
+        if _INITIALS.fullmatch(word) and not pending:
+            position = m.end()
+            pending = True
+        elif word.lower() in _PARTICLES or (allow_and and word == "en" and end > start):
+            position = m.end()
+            pending = True
+        elif _is_name_word(stripped):
+            end = position = m.start(1) + len(stripped)
+            pending = False
+            if stripped != word:  # 'Jansen.' ends the sentence
+                break
+        else:
+            break
+    return end
+
+
+_ENDS_NAME_LINE = re.compile(r"[ \t]*(?:$|[,|(]|[ \t][-–])", re.MULTILINE)
+_ENDS_HEADER_NAME = re.compile(r"[ \t]*(?:$|[<\[,;(])", re.MULTILINE)
+
+
+def _replace_names(
+    text: str, anchors: re.Pattern[str], *, allow_and: bool = False, then: re.Pattern[str] | None = None
+) -> str:
+    """Replace the name after each anchor; with `then`, only where `then` matches right after it."""
+    pieces: list[str] = []
+    done = 0
+    for m in anchors.finditer(text):
+        end = _name_end(text, m.end(), allow_and=allow_and)
+        if m.start() < done or end == m.end() or (then is not None and not then.match(text, end)):
+            continue
+        start = end - len(text[m.end() : end].lstrip(" \t"))
+        pieces += [text[done:start], "[NAAM]"]
+        done = end
+    pieces.append(text[done:])
+    return "".join(pieces)
+
+
+def _redact_names(text: str) -> str:
+    text = _replace_names(text, _AFTER_TITLE)
+    text = _replace_names(text, _AFTER_GREETING, allow_and=True)
+    text = _replace_names(text, _AFTER_INTRODUCTION)
+    text = _replace_names(text, _AFTER_HEADER, allow_and=True, then=_ENDS_HEADER_NAME)
+    text = _replace_names(text, _CLOSING_SAME_LINE, then=_ENDS_NAME_LINE)
+    return _replace_names(text, _CLOSING_LINE, then=_ENDS_NAME_LINE)
+
+
+_STEPS: tuple[Callable[[str], str], ...] = (_redact_numbers, _redact_names)
+
+
+def redact(text: str) -> str:
+    """`text` with personal data replaced by the placeholders in `PLACEHOLDERS`.
+
+    >>> redact("Beste Anna,\\nBSN 111222333, V-nummer 2612345678, bel 06-12345678.")
+    'Beste [NAAM],\\nBSN [BSN], V-nummer [VNUMMER], bel [TELEFOON].'
+    """
+    for step in _STEPS:
+        text = step(text)
+    return text
+
+
+def normalise(text: str) -> str:
+    """The text the models see: redacted, lower-cased, whitespace runs of one kind kept short."""
+    text = redact(text).lower()
+    text = re.sub(r"[ \t\u00a0]+", " ", text)
+    return re.sub(r"\n\s*\n+", "\n\n", text).strip()
+
+
+def prepare(subject: str, body: str) -> str:
+    """Features' text of one question: subject and body, redacted and lower-cased."""
+    return normalise(f"{subject}\n\n{body}")

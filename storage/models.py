@@ -1,0 +1,163 @@
+"""The tables. Storage knows tables, not protocols: nothing here knows IMAP or EWS.
+
+What is kept, and why (privacy by design, AVG):
+- `question`: metadata of each message (no address book, no full headers), the screening
+  verdict, the classification with model version and confidence, the routing decision with
+  the rules that hit and missed, and the backlog state. `subject` and `body` are stored
+  redacted; `body` only for training and only for the retention period (`purge`).
+- `delivery`: the outbox. The composed message is stored before it is sent, and its
+  payload is dropped once the server has accepted it; the stable Message-ID stays.
+- `quarantine`: what could not be handled, with the reason; the mail itself stays in the
+  mailbox untouched.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class SyncCursor(SQLModel, table=True):
+    """Where a mailbox folder was read up to (Maildir key, IMAP UID, EWS sync state, delta link)."""
+
+    __tablename__ = "sync_cursor"
+    mailbox: str = Field(primary_key=True)
+    folder: str = Field(primary_key=True, default="inbox")
+    value: str = ""
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Question(SQLModel, table=True):
+    __tablename__ = "question"
+    __table_args__ = (UniqueConstraint("mailbox", "source_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    triage_id: str = Field(index=True, unique=True)  # the id in X-BvhK-Triage
+    mailbox: str
+    source_id: str
+    message_id: str = Field(index=True)
+    fingerprint: str = ""
+    received_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    subject: str = ""  # redacted
+    sender_domain: str = ""  # the asker's domain; the address itself is not needed later
+    asking_organisation: str | None = None
+    size: int = 0
+    attachments: int = 0
+
+    verdict: str = "question"  # screening verdict
+    verdict_reason: str = ""
+
+    theme: str | None = Field(default=None, index=True)
+    theme_confidence: float = 0.0
+    organisation: str | None = None  # the organisation that should answer
+    organisation_confidence: float = 0.0
+    region: str | None = None
+    region_confidence: float = 0.0
+    region_reason: str = ""
+    model_version: str = ""
+    explanation: list = Field(default_factory=list, sa_column=Column(JSON))
+
+    assignee: str | None = Field(default=None, index=True)  # contact person's e-mail
+    rule: str = ""
+    route_reason: str = ""
+    rules_hit: list = Field(default_factory=list, sa_column=Column(JSON))
+    rules_missed: list = Field(default_factory=list, sa_column=Column(JSON))
+    priority: str = "normaal"
+
+    status: str = Field(default="new", index=True)  # new|routed|review|reassigned|answered|closed|skipped
+    due_on: date | None = None
+    routed_at: datetime | None = None
+    answered_at: datetime | None = None
+    closed_at: datetime | None = None
+
+    body: str | None = None  # redacted question text, kept for training until purged
+    corrected: bool = False
+
+
+class Delivery(SQLModel, table=True):
+    """One outgoing message for one question and recipient: stored before it is sent."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (UniqueConstraint("question_id", "recipient", "purpose"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    question_id: int = Field(foreign_key="question.id", index=True)
+    recipient: str
+    purpose: str = "forward"  # forward | copy | reminder | escalation
+    message_id: str = Field(unique=True)  # stable: a resend after an unknown outcome is recognisable
+    payload: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    status: str = Field(default="pending", index=True)  # pending | sent | failed
+    attempts: int = 0
+    last_error: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+
+
+class Quarantine(SQLModel, table=True):
+    __tablename__ = "quarantine"
+    __table_args__ = (UniqueConstraint("mailbox", "source_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    mailbox: str
+    source_id: str
+    fingerprint: str = ""
+    reason: str
+    attempts: int = 1
+    final: bool = True  # False while a failing message is still retried (up to three times)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ContactPerson(SQLModel, table=True):
+    """The directory as last imported, with what the CSV cannot say: absences."""
+
+    __tablename__ = "contact_person"
+    email: str = Field(primary_key=True)
+    name: str
+    organisation: str
+    region: str = ""
+    location: str = ""
+    themes: list = Field(default_factory=list, sa_column=Column(JSON))
+    capacity: int = 10
+    active: bool = True
+    role: str = "contactpersoon"
+    deputy: str = ""
+
+
+class Absence(SQLModel, table=True):
+    __tablename__ = "absence"
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(index=True)
+    start: date
+    end: date
+
+
+class Correction(SQLModel, table=True):
+    """A person's correction of a classification: training data for the next model."""
+
+    __tablename__ = "correction"
+    id: int | None = Field(default=None, primary_key=True)
+    question_id: int = Field(foreign_key="question.id", index=True)
+    theme: str
+    organisation: str | None = None
+    region: str | None = None
+    by: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who did what: routing decisions, corrections, rule changes, model promotions, purges."""
+
+    __tablename__ = "audit"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor: str = "bvhk-triage"
+    action: str
+    question_id: int | None = None
+    detail: dict = Field(default_factory=dict, sa_column=Column(JSON))
