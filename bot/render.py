@@ -22,6 +22,8 @@ def environment() -> Environment:
     )
     env.filters["datum"] = _datum
     env.filters["procent"] = lambda x: f"{round(100 * x)}%"
+    env.filters["getal"] = _getal
+    env.filters["verschil"] = _verschil
     return env
 
 
@@ -38,3 +40,18 @@ def _datum(value) -> str:
     if value is None:
         return "—"
     return f"{_DAYS[value.weekday()]} {value.day} {_MONTHS[value.month - 1]} {value.year}"
+
+
+def _getal(value, decimals: int = 1) -> str:
+    """A number the Dutch way, '1.234,5'; '—' when there is none."""
+    if value is None:
+        return "—"
+    return f"{value:,.{decimals}f}".replace(",", "_").replace(".", ",").replace("_", ".")
+
+
+def _verschil(value: int | float) -> str:
+    """A change with its sign: '+3', '−2', '0'."""
+    if not value:
+        return "0"
+    text = f"{abs(value):g}".replace(".", ",")
+    return f"+{text}" if value > 0 else f"−{text}"

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 import re
+import string
 import tomllib
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal, Union
 
@@ -41,7 +43,30 @@ class MaildirMailbox(_Section):
     path: Path
 
 
-class ImapMailbox(_Section):
+class _RemoteMailbox(_Section):
+    """What the imap, ews and graph kinds share: marks, an optional move, where to begin."""
+
+    # Marks: an IMAP keyword or Outlook category per question; "" switches one off.
+    # Placeholders: {theme}, {theme_name}, {assignee}, {assignee_name}.
+    mark_theme: str = "BvhK {theme_name}"
+    mark_assignee: str = "BvhK {assignee_name}"
+    mark_review: str = "BvhK te beoordelen"
+    move_to: str = ""  # a folder to move a handled question to; "" (default): never move
+    since: date | None = None  # first read: pass over mail received before this date
+    ca_file: Path | None = None  # extra CA certificates (PEM) to trust, e.g. PKIoverheid private
+
+    @field_validator("mark_theme", "mark_assignee", "mark_review")
+    @classmethod
+    def _known_placeholders(cls, value: str) -> str:
+        names = {f for _, f, _, _ in string.Formatter().parse(value) if f is not None}
+        unknown = names - {"theme", "theme_name", "assignee", "assignee_name"}
+        if unknown:
+            raise ValueError(f"unknown placeholder {{{sorted(unknown)[0]}}}; use {{theme}}, "
+                             "{theme_name}, {assignee} or {assignee_name}")
+        return value
+
+
+class ImapMailbox(_RemoteMailbox):
     kind: Literal["imap"]
     name: str
     organisation: Literal["IND", "DT&V", "RvdK"]
@@ -56,7 +81,7 @@ class ImapMailbox(_Section):
     verify_certificate: bool = True
 
 
-class EwsMailbox(_Section):
+class EwsMailbox(_RemoteMailbox):
     kind: Literal["ews"]
     name: str
     organisation: Literal["IND", "DT&V", "RvdK"]
@@ -64,17 +89,21 @@ class EwsMailbox(_Section):
     server: str | None = None  # host name of the Exchange server; or service_endpoint
     service_endpoint: str | None = None
     autodiscover: bool = False
-    auth: Literal["ntlm", "oauth2"] = "ntlm"
+    auth: Literal["ntlm", "oauth2", "basic"] = "ntlm"
     username: str | None = None
     password_env: str | None = None
     tenant_id: str | None = None
     client_id: str | None = None
     client_secret_env: str | None = None
+    authority: str = "https://login.microsoftonline.com"  # oauth2: where tokens come from
     access: Literal["delegate", "impersonation"] = "delegate"
+    folder: str = "inbox"  # a well-known folder name, or a path below the top, "Inbox/BvhK"
+    sent_folder: str = "sentitems"
     verify_certificate: bool = True
+    max_wait_seconds: int = Field(300, ge=0)  # longest throttling back-off to sit out
 
 
-class GraphMailbox(_Section):
+class GraphMailbox(_RemoteMailbox):
     kind: Literal["graph"]
     name: str
     organisation: Literal["IND", "DT&V", "RvdK"]
@@ -84,6 +113,9 @@ class GraphMailbox(_Section):
     client_secret_env: str
     base_url: str = "https://graph.microsoft.com/v1.0"
     authority: str = "https://login.microsoftonline.com"
+    folder: str = "inbox"  # a well-known folder name, or a path below the top, "Inbox/BvhK"
+    sent_folder: str = "sentitems"
+    max_wait_seconds: int = Field(300, ge=0)  # longest 429/503 Retry-After to sit out
 
 
 Mailbox = Annotated[
@@ -102,6 +134,8 @@ class DeliverySettings(_Section):
     password_env: str | None = None
     verify_certificate: bool = True
     mailbox: str | None = None  # kind = mailbox: the name of the ews/graph mailbox to send through
+    ca_file: Path | None = None  # smtp: extra CA certificates (PEM) to trust
+    timeout_seconds: float = Field(30.0, gt=0)  # smtp: connect and reply timeout
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -129,6 +163,12 @@ class ScheduleSettings(_Section):
     purge_cron: str = "30 2 * * *"
 
 
+class ReportSettings(_Section):
+    skiv_recipients: list[str] = Field(default_factory=list)  # who receives the weekly report
+    send_digest_when_empty: bool = False  # also send a digest when a coordinator has no open questions
+    weeks: int = Field(8, ge=2, le=26)  # weeks shown in the report's week-over-week tables and charts
+
+
 class Settings(_Section):
     storage: StorageSettings = StorageSettings()
     mailboxes: list[Mailbox] = Field(default_factory=list)
@@ -137,6 +177,7 @@ class Settings(_Section):
     classifier: ClassifierSettings = ClassifierSettings()
     parsing: ParsingSettings = ParsingSettings()
     schedule: ScheduleSettings = ScheduleSettings()
+    reports: ReportSettings = ReportSettings()
     source: Path | None = Field(None, exclude=True)  # the file it was read from
 
     @field_validator("mailboxes")

@@ -49,6 +49,7 @@ TARGETS = ("theme", "organisation", "asking_organisation")
 TOKEN_PATTERN = r"(?u)\b\w[\w'-]*\w\b|\b\w\b"  # keeps 'pij-maatregel' and the '8' of 'artikel 8'
 SEED_HALF_WEIGHT = 10  # real questions per label at which a seed pseudo-question weighs half
 N_EXPLANATION = 5
+MIN_EXPLANATION_SHARE = 0.2  # a term weighing less than this share of the strongest one is left out
 
 # Function words that never make a readable explanation (they still count as features).
 _STOP = frozenset(
@@ -176,8 +177,12 @@ class TriageModel:
         results: list[dict[str, Prediction]] = [{} for _ in prepared]
         if not prepared:
             return results
+        matrices: dict[int, sparse.csr_matrix] = {}  # the targets share one FeatureUnion
         for target, pipeline in self.pipelines.items():
-            features = pipeline.named_steps["features"].transform(prepared).tocsr()
+            union = pipeline.named_steps["features"]
+            if id(union) not in matrices:
+                matrices[id(union)] = union.transform(prepared).tocsr()
+            features = matrices[id(union)]
             classifier: LogisticRegression = pipeline.named_steps["classifier"]
             probabilities = classifier.predict_proba(features)
             best = probabilities.argmax(axis=1)
@@ -218,13 +223,13 @@ class TriageModel:
             for gram, chunks in holders.items():
                 for chunk in chunks:
                     scores[chunk.strip(_PUNCTUATION)] += grams[gram] / len(chunks)
-        ranked = sorted((s, term) for term, s in scores.items() if s > 0 and _readable(term))
+        ranked = sorted(((s, term) for term, s in scores.items() if s > 0 and _readable(term)), reverse=True)
         chosen: list[str] = []
-        for _, term in reversed(ranked):
-            if not any(term in other.split() or other in term.split() for other in chosen):
-                chosen.append(term)
-            if len(chosen) == N_EXPLANATION:
+        for score, term in ranked:
+            if len(chosen) == N_EXPLANATION or score < MIN_EXPLANATION_SHARE * ranked[0][0]:
                 break
+            if not any(term in other or other in term for other in chosen):  # not 'voogd' beside 'voogdij'
+                chosen.append(term)
         return tuple(chosen)
 
 
@@ -256,23 +261,32 @@ def train(
             if target in allowed and label not in allowed[target]:
                 raise LabelError(index, target, label, allowed[target])
 
-    prepared = [normalise(example.text) for example in examples]
-    pipelines: dict[str, Pipeline] = {}
-    label_sets: dict[str, tuple[str, ...]] = {}
+    seed_texts, seed_labels = seed_documents(seed_terms, random_state=random_state) if seed_terms else ([], [])
+    n_real = len(examples)
+    tasks: dict[str, tuple[list[int], list[str], list[float]]] = {}
     for target in targets:
         rows = [i for i, example in enumerate(examples) if example.labels.get(target)]
-        texts = [prepared[i] for i in rows]
         y = [examples[i].labels[target] for i in rows]
         weights = [1.0] * len(y)
-        if target == "theme" and seed_terms:
-            seed_texts, seed_labels = seed_documents(seed_terms, random_state=random_state)
+        if target == "theme" and seed_texts:
             weight = seed_weight(len(y), len(set(y) | set(seed_labels)))
-            texts, y, weights = texts + seed_texts, y + seed_labels, weights + [weight] * len(seed_texts)
-        if len(set(y)) < 2:
-            continue
-        pipeline = build_pipeline(random_state=random_state)
-        pipelines[target] = pipeline.fit(texts, y, classifier__sample_weight=np.asarray(weights))
-        label_sets[target] = tuple(sorted(allowed.get(target, set(y))))
+            rows += range(n_real, n_real + len(seed_texts))
+            y, weights = y + seed_labels, weights + [weight] * len(seed_texts)
+        if len(set(y)) >= 2:
+            tasks[target] = rows, y, weights
+
+    pipelines: dict[str, Pipeline] = {}
+    label_sets: dict[str, tuple[str, ...]] = {}
+    if tasks:
+        # One FeatureUnion, fitted once on all texts, serves every target: the features of
+        # a text are made once, not once per target.
+        features = build_pipeline(random_state=random_state).named_steps["features"]
+        matrix = features.fit_transform([normalise(e.text) for e in examples] + seed_texts).tocsr()
+        for target, (rows, y, weights) in tasks.items():
+            classifier = build_pipeline(random_state=random_state).named_steps["classifier"]
+            classifier.fit(matrix[rows], y, sample_weight=np.asarray(weights))
+            pipelines[target] = Pipeline([("features", features), ("classifier", classifier)])
+            label_sets[target] = tuple(sorted(allowed.get(target, set(y))))
     return TriageModel(
         pipelines=pipelines,
         label_sets=label_sets,

@@ -24,3 +24,22 @@ def server_unavailable(what: str, why: str) -> None:
 def require_server():
     """`require_server(what, why)`: skip (or, under CI=true, fail) when a server cannot start."""
     return server_unavailable
+
+
+@pytest.fixture
+def postgres_url():
+    """A fresh PostgreSQL database on the local server for one test, dropped afterwards."""
+    import uuid
+
+    import psycopg
+
+    admin = "postgresql://postgres@127.0.0.1:5432/test"
+    name = f"bvhk_{uuid.uuid4().hex[:10]}"
+    try:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as exc:
+        server_unavailable("PostgreSQL at 127.0.0.1:5432", str(exc).splitlines()[0])
+    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

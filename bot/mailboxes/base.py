@@ -3,13 +3,23 @@
 The pipeline never knows which protocol it runs on. A mailbox hands out what is new
 since a cursor, without changing the mailbox (the contact persons read the same shared
 mailbox in Outlook). The cursor is stored by the caller in the same transaction as the
-questions it produced, so a crash re-reads and never skips.
+questions it produced, so a crash re-reads and never skips; an item read twice is
+recognised by its `source_id`.
+
+Marking is an optional capability (`can_mark`): an Outlook category or IMAP keyword per
+theme and assignee, added next to what people set themselves, never replacing it. A
+mailbox moves an item only when its configuration names a `move_to` folder, and never
+deletes anything.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from email.parser import BytesHeaderParser
+from email.utils import format_datetime
+from datetime import datetime
 from typing import Protocol
 
 
@@ -20,12 +30,14 @@ class MailboxError(Exception):
 @dataclass(frozen=True, slots=True)
 class Fetched:
     source_id: str  # the item's id in the mailbox
-    raw: bytes  # the RFC 5322 bytes
+    raw: bytes  # the RFC 5322 bytes (for sent items: the header block may be all there is)
     cursor: str  # the cursor to store once this item (and all before it) is handled
+    conversation_id: str = ""  # the Exchange conversation of the item; "" where the kind has none
 
 
 class Mailbox(Protocol):
     name: str
+    can_mark: bool  # False: mark() changes nothing (a read-only kind such as maildir)
 
     def fetch(self, cursor: str) -> Iterator[Fetched]:
         """Items of the inbox that are new since `cursor` ("" = from the start), oldest first."""
@@ -33,7 +45,75 @@ class Mailbox(Protocol):
     def sent_items(self, cursor: str) -> Iterator[Fetched]:
         """Items of the sent folder new since `cursor`: replies that answer questions."""
 
+    def mark(self, source_id: str, labels: Sequence[str]) -> None:
+        """Add `labels` to an inbox item (and move it when configured); raise MailboxError."""
+
     def check(self) -> str:
         """Connect and say what works in one Dutch line; raise MailboxError if it does not."""
 
     def close(self) -> None: ...
+
+
+# --- helpers shared by the kinds ----------------------------------------------------------
+_HEADERS = BytesHeaderParser()
+_MESSAGE_ID = re.compile(r"<[^<>\s]{1,250}>")
+
+
+def message_id_of(raw: bytes) -> str:
+    """The Message-ID of raw mail, with angle brackets; "" when it has none that is usable."""
+    value = _HEADERS.parsebytes(raw).get("Message-ID", "") or ""
+    found = _MESSAGE_ID.search(str(value))
+    return found.group(0) if found else ""
+
+
+def header_block(
+    *,
+    message_id: str,
+    in_reply_to: str = "",
+    references: str = "",
+    date: datetime | None = None,
+    sender: str = "",
+    recipients: Sequence[str] = (),
+) -> bytes:
+    """A header-only RFC 5322 block for a sent item whose kind hands out fields, not MIME.
+
+    Reply detection needs no more, and a reply's text is nobody's business here.
+    """
+    lines = [f"Message-ID: {message_id}"] if message_id else []
+    if in_reply_to:
+        lines.append(f"In-Reply-To: {in_reply_to}")
+    if references:
+        lines.append(f"References: {' '.join(references.split())}")
+    if date is not None:
+        lines.append(f"Date: {format_datetime(date)}")
+    if sender:
+        lines.append(f"From: {sender}")
+    if recipients:
+        lines.append(f"To: {', '.join(recipients)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8", "replace")
+
+
+def mark_labels(
+    config,
+    *,
+    theme: str | None,
+    theme_name: str | None,
+    assignee: str | None,
+    assignee_name: str | None,
+    review: bool,
+) -> list[str]:
+    """The labels the mailbox's `mark_*` templates give for one question ("" template = none)."""
+    values = {
+        "theme": theme or "",
+        "theme_name": theme_name or theme or "",
+        "assignee": assignee or "",
+        "assignee_name": assignee_name or assignee or "",
+    }
+    labels: list[str] = []
+    if theme:
+        labels.append(getattr(config, "mark_theme", "").format(**values))
+    if review:
+        labels.append(getattr(config, "mark_review", "").format(**values))
+    elif assignee:
+        labels.append(getattr(config, "mark_assignee", "").format(**values))
+    return [label.strip() for label in labels if label.strip()]

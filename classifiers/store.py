@@ -1,0 +1,193 @@
+"""Trained models on disk: one folder per version, one of them active, rollback to the one before.
+
+    <root>/<version>/model.skops      the pipelines per target (skops, never pickle)
+    <root>/<version>/metadata.json    versions, label sets, data fingerprint, metrics
+    <root>/active.json                {"history": [..., previous, active]}
+
+A version is published by renaming a finished folder into place, and the active pointer is
+replaced atomically, so a reader never sees half a model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import tempfile
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sklearn
+import skops
+import skops.io
+
+from classifiers.model import TriageModel, trusted_types
+
+__all__ = ["ModelError", "ModelStore"]
+
+MODEL_FILE = "model.skops"
+METADATA_FILE = "metadata.json"
+ACTIVE_FILE = "active.json"
+
+
+class ModelError(Exception):
+    """A stored model that cannot be used; the message is one line naming the file at fault."""
+
+
+class ModelStore:
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+
+    # -- writing ---------------------------------------------------------------------------
+    def save(self, model: TriageModel, metrics: Mapping[str, Any] | None = None, *, activate: bool = False) -> str:
+        """Store `model` as a new version (not active unless `activate`); return the version id."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        created = datetime.now(UTC)
+        version = self._free_version(f"{created:%Y-%m-%dT%H%M}-{model.data_fingerprint[:8] or 'nodata'}")
+        staging = Path(tempfile.mkdtemp(prefix=f".{version}.", dir=self.root))
+        skops.io.dump(model.pipelines, staging / MODEL_FILE)
+        metadata = {
+            "version": version,
+            "created": created.isoformat(timespec="seconds"),
+            "sklearn_version": sklearn.__version__,
+            "skops_version": skops.__version__,
+            "python_version": platform.python_version(),
+            "labels": {target: list(labels) for target, labels in model.label_sets.items()},
+            "classes": {t: [str(c) for c in p.classes_] for t, p in model.pipelines.items()},
+            "data_fingerprint": model.data_fingerprint,
+            "n_examples": model.n_examples,
+            "metrics": dict(metrics or {}),
+            "model_sha256": _sha256(staging / MODEL_FILE),
+        }
+        (staging / METADATA_FILE).write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n", "utf-8")
+        staging.rename(self.root / version)
+        model.version = version
+        if activate:
+            self.activate(version)
+        return version
+
+    def activate(self, version: str) -> None:
+        """Make `version` the one `load()` returns."""
+        self.metadata(version)  # refuses an unknown version
+        history = self._history()
+        if history[-1:] != [version]:
+            self._write_history([*history, version])
+
+    def rollback(self) -> str:
+        """Make the previously active version active again; return it."""
+        history = self._history()
+        if len(history) < 2:
+            raise ModelError(f"{self.root / ACTIVE_FILE}: no previously active model to roll back to")
+        self._write_history(history[:-1])
+        return history[-2]
+
+    # -- reading ---------------------------------------------------------------------------
+    def versions(self) -> list[str]:
+        """All stored versions, oldest first."""
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if not p.name.startswith(".") and (p / METADATA_FILE).is_file())
+
+    def active_version(self) -> str | None:
+        history = self._history()
+        return history[-1] if history else None
+
+    def metadata(self, version: str) -> dict[str, Any]:
+        path = self.root / version / METADATA_FILE
+        try:
+            metadata = json.loads(path.read_text("utf-8"))
+        except FileNotFoundError:
+            raise ModelError(f"{path}: no such model version {version!r}") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise ModelError(f"{path}: unreadable metadata ({error})") from None
+        if not isinstance(metadata, dict):
+            raise ModelError(f"{path}: metadata is not a JSON object")
+        return metadata
+
+    def metrics(self, version: str) -> dict[str, Any]:
+        return dict(self.metadata(version).get("metrics") or {})
+
+    def load(
+        self, version: str | None = None, *, expected_labels: Mapping[str, Sequence[str]] | None = None
+    ) -> TriageModel:
+        """The model of `version` (default: the active one), checked before it is trusted.
+
+        Refuses (ModelError) a model saved with another scikit-learn version, a model file
+        that is not the one its metadata describes, one holding types the pipeline never
+        uses, and one whose label set for a target differs from `expected_labels`.
+        """
+        version = version or self.active_version()
+        if version is None:
+            raise ModelError(f"{self.root / ACTIVE_FILE}: no active model; train one first")
+        metadata = self.metadata(version)
+        metadata_path = self.root / version / METADATA_FILE
+        model_path = self.root / version / MODEL_FILE
+        saved_with = metadata.get("sklearn_version")
+        if saved_with != sklearn.__version__:
+            raise ModelError(
+                f"{metadata_path}: saved with scikit-learn {saved_with}, this is {sklearn.__version__}; train again"
+            )
+        labels = metadata.get("labels") or {}
+        for target, expected in (expected_labels or {}).items():
+            self._check_labels(metadata_path, target, set(expected), labels.get(target))
+        if not model_path.is_file():
+            raise ModelError(f"{model_path}: model file missing")
+        if _sha256(model_path) != metadata.get("model_sha256"):
+            raise ModelError(f"{model_path}: file differs from the one its metadata describes (sha256)")
+        try:
+            pipelines = skops.io.load(model_path, trusted=trusted_types())
+        except Exception as error:  # skops raises several kinds; all mean "not loadable"
+            raise ModelError(f"{model_path}: cannot load: {' '.join(str(error).split())}") from None
+        return TriageModel(
+            pipelines=pipelines,
+            label_sets={target: tuple(values) for target, values in labels.items()},
+            n_examples=int(metadata.get("n_examples", 0)),
+            data_fingerprint=str(metadata.get("data_fingerprint", "")),
+            version=version,
+        )
+
+    # -- internals -------------------------------------------------------------------------
+    @staticmethod
+    def _check_labels(path: Path, target: str, expected: set[str], stored: list[str] | None) -> None:
+        if stored is None:
+            raise ModelError(f"{path}: the model has no {target} classifier, expected labels {sorted(expected)}")
+        missing, extra = sorted(expected - set(stored)), sorted(set(stored) - expected)
+        if missing or extra:
+            parts = [f"missing {', '.join(missing)}" if missing else "", f"unexpected {', '.join(extra)}" if extra else ""]
+            raise ModelError(f"{path}: {target} label set differs: {'; '.join(p for p in parts if p)}; train again")
+
+    def _free_version(self, base: str) -> str:
+        version, n = base, 1
+        while (self.root / version).exists():
+            n += 1
+            version = f"{base}-{n}"
+        return version
+
+    def _history(self) -> list[str]:
+        path = self.root / ACTIVE_FILE
+        try:
+            history = json.loads(path.read_text("utf-8"))["history"]
+        except FileNotFoundError:
+            return []
+        except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError):
+            raise ModelError(f"{path}: unreadable; expected {{\"history\": [versions]}}") from None
+        return [str(v) for v in history]
+
+    def _write_history(self, history: list[str]) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix=f".{ACTIVE_FILE}.", dir=self.root)
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            json.dump({"history": history}, file, indent=2)
+            file.write("\n")
+        os.replace(name, self.root / ACTIVE_FILE)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
