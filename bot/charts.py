@@ -44,9 +44,9 @@ def stacked_weeks(weeks: list[str], series: dict[str, list[int]], *, title: str)
     figure = _figure()
     axes = figure.add_subplot()
     bottom = [0] * len(weeks)
-    for (label, counts), colour in zip(series.items(), COLOURS * 4):
+    for (label, counts), colour in zip(series.items(), COLOURS * 4, strict=False):
         axes.bar(weeks, counts, bottom=bottom, label=label, color=colour, width=0.7)
-        bottom = [b + c for b, c in zip(bottom, counts)]
+        bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
     _style(axes, title)
     axes.set_ylabel("vragen")
     if series:

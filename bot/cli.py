@@ -257,6 +257,30 @@ def backlog(ctx, overdue: bool, as_json: bool):
     emit_json(rows) if as_json else print_backlog(rows)
 
 
+@main.command()
+@click.option("--dry-run", is_flag=True, help="Alleen tellen wat zou verdwijnen.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@handle_errors
+def purge(ctx, dry_run: bool, as_json: bool):
+    """Pas het bewaarbeleid toe: vraagteksten ouder dan body_retention_days verdwijnen.
+
+    Metadata, labels en routeringsbesluiten blijven; elke purge komt in het auditlog.
+    """
+    from bot.retention import purge as run_purge
+    from storage.db import open_database
+
+    settings = settings_from(ctx)
+    result = run_purge(open_database(settings.storage.url),
+                       retention_days=settings.storage.body_retention_days, dry_run=dry_run)
+    if as_json:
+        emit_json(result.as_dict())
+    else:
+        verb = "zou verwijderen" if dry_run else "verwijderd"
+        click.echo(f"{verb}: {result.bodies} vraagteksten van vóór {result.before:%Y-%m-%d}, "
+                   f"{result.payloads} verzonden berichtinhouden")
+
+
 # -- contacts -----------------------------------------------------------------------------
 @main.group()
 def contacts():
@@ -297,6 +321,78 @@ def contacts_absent(ctx, email: str, start: datetime, end: datetime):
     from bot.console import record_absence
 
     click.echo(record_absence(settings_from(ctx), email, start.date(), end.date()))
+
+
+@main.command()
+@click.option("--dry-run", is_flag=True, help="Niets versturen; alleen tonen (en met --out schrijven).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Schrijf elke digest als HTML en tekst in deze map.")
+@click.pass_context
+@handle_errors
+def digest(ctx, dry_run: bool, out: Path | None):
+    """Backlogdigest per coördinator: de open vragen van hun organisatie (of regio).
+
+    Verstuurt via de ingestelde aflevering, alleen aan wie iets te lezen heeft, en per dag
+    hooguit één keer per coördinator. Met --dry-run wordt niets verstuurd.
+    """
+    from bot.digest import build_digests, write_digests
+    from bot.mailing import send_digests
+    from storage.db import open_database
+
+    settings = settings_from(ctx)
+    engine = open_database(settings.storage.url)
+    digests = build_digests(settings, engine)
+    for item in digests:
+        click.echo(f"{item.coordinator.email} ({item.scope}): {len(item.rows)} open, {item.overdue} over de termijn")
+    if not digests:
+        click.echo("geen coördinator met openstaande vragen")
+    if out is not None:
+        for path in write_digests(settings, engine, out):
+            click.echo(f"geschreven: {path}")
+    if dry_run:
+        return
+    sent = send_digests(settings, engine)
+    click.echo(f"verstuurd: {len(sent.sent)}, eerder al verstuurd: {len(sent.skipped)}, mislukt: {len(sent.failed)}")
+    if sent.failed:
+        raise Failed(f"{len(sent.failed)} digest(s) niet afgeleverd")
+
+
+@main.command()
+@click.option("--week", "week_text", metavar="YYYY-Www", help="ISO-week, bv. 2025-W14 (standaard: de vorige volledige week).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Schrijf het rapport in deze map: HTML, grafieken (PNG), tekst en Excel.")
+@click.option("--dry-run", is_flag=True, help="Niets versturen.")
+@click.pass_context
+@handle_errors
+def report(ctx, week_text: str | None, out: Path | None, dry_run: bool):
+    """Weekrapport voor het SKIV-overleg: aantallen, reactietijden, backlog en signalen.
+
+    Zonder --dry-run gaat het naar de ontvangers in [reports] skiv_recipients, per week
+    hooguit één keer per ontvanger. Alleen aantallen, geen inhoud van vragen.
+    """
+    from bot.mailing import send_report
+    from bot.report import parse_week, write_report
+    from storage.db import open_database
+
+    try:
+        week = parse_week(week_text) if week_text else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--week") from None
+    settings = settings_from(ctx)
+    recipients = settings.reports.skiv_recipients
+    if out is None and (dry_run or not recipients):
+        raise click.UsageError("niets te doen: geef --out DIR, of zet ontvangers in [reports] skiv_recipients")
+    engine = open_database(settings.storage.url)
+    if out is not None:
+        for path in write_report(settings, engine, out, week=week):
+            click.echo(f"geschreven: {path}")
+    if dry_run or not recipients:
+        return
+    sent = send_report(settings, engine, week=week)
+    click.echo(f"{sent.period}: verstuurd {len(sent.sent)}, eerder al verstuurd {len(sent.skipped)}, "
+               f"mislukt {len(sent.failed)}")
+    if sent.failed:
+        raise Failed(f"{len(sent.failed)} rapport(en) niet afgeleverd")
 
 
 def entry() -> None:

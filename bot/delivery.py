@@ -104,7 +104,19 @@ class OutboxSender:
         return f"outbox {self.path}: schrijfbaar"
 
 
-def open_sender(delivery) -> Sender:
+def open_sender(delivery, *, mailboxes=()) -> Sender:
+    """The sender for `[delivery]`; kind `mailbox` sends through the named `[[mailboxes]]` entry."""
     if delivery.kind == "outbox":
         return OutboxSender(delivery.path)
+    if delivery.kind == "smtp":
+        from bot.smtp import SmtpSender
+
+        return SmtpSender.from_settings(delivery)
+    if delivery.kind == "mailbox":
+        from bot.mailboxes import MailboxSender
+
+        config = next((m for m in mailboxes if m.name == delivery.mailbox), None)
+        if config is None:
+            raise DeliveryError(f"delivery.mailbox '{delivery.mailbox}': geen ews- of graph-mailbox met die naam")
+        return MailboxSender.from_config(config)
     raise DeliveryError(f"delivery kind '{delivery.kind}' is not available yet")

@@ -72,8 +72,12 @@ def run_demo(out: Path, *, progress: bool) -> dict:
 
 def write_outputs(runtime, out: Path) -> list[Path]:
     from bot.digest import write_digests
+    from bot.report import latest_week, write_report
 
-    return write_digests(runtime.settings, runtime.engine, out / "digest")
+    written = write_digests(runtime.settings, runtime.engine, out / "digest")
+    # the sample mail is dated in the autumn of 2026: report on the week of the newest question
+    written += write_report(runtime.settings, runtime.engine, out / "rapport", week=latest_week(runtime.engine))
+    return written
 
 
 def summarise(runtime, report, seconds: float) -> dict:

@@ -166,11 +166,16 @@ def subject_vocabulary(rules_dir: Path) -> frozenset[str]:
     return frozenset(words)
 
 
+def _known(word: str, vocabulary: frozenset[str]) -> bool:
+    """In the vocabulary, or a compound of known parts ("chavez-zaak")."""
+    return word in vocabulary or all(part in vocabulary for part in word.split("-") if part)
+
+
 def shown_subject(subject: str, vocabulary: frozenset[str]) -> str:
     """The subject as a digest may show it: redacted, unknown capitalised words masked."""
     def mask(match: re.Match) -> str:
         word = match.group()
-        if word.startswith("[") or word.lower() in vocabulary or not word[0].isupper():
+        if word.startswith("[") or not word[0].isupper() or _known(word.lower(), vocabulary):
             return word
         if word.isupper() and len(word) <= 5:  # an abbreviation: OTS, PIJ, MVV
             return word

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from email import policy
@@ -108,7 +108,7 @@ def _deliver(engine: Engine, sender: Sender, outcome: Sent, *, recipient: str, m
 def send_digests(settings: Settings, engine: Engine, *, today: date | None = None,
                  sender: Sender | None = None) -> Sent:
     """Today's digest to every coordinator who has something to read (or all, per setting)."""
-    sender = sender or open_sender(settings.delivery)
+    sender = sender or open_sender(settings.delivery, mailboxes=settings.mailboxes)
     digests = build_digests(settings, engine, today=today)
     outcome = Sent("digest", digests[0].period if digests else "")
     done = already_sent(engine, kind="digest")
@@ -149,7 +149,9 @@ def report_payloads(settings: Settings, engine: Engine, *, week: Week | None = N
 def send_report(settings: Settings, engine: Engine, *, week: Week | None = None, today: date | None = None,
                 sender: Sender | None = None) -> Sent:
     """The weekly report to the SKIV recipients of the configuration."""
-    sender = sender or open_sender(settings.delivery)
+    if not settings.reports.skiv_recipients:
+        return Sent("report", "")
+    sender = sender or open_sender(settings.delivery, mailboxes=settings.mailboxes)
     period, payloads = report_payloads(settings, engine, week=week, today=today)
     outcome = Sent("report", period)
     done = already_sent(engine, kind="report")
@@ -159,3 +161,20 @@ def send_report(settings: Settings, engine: Engine, *, week: Week | None = None,
             continue
         _deliver(engine, sender, outcome, recipient=recipient, message_id=message_id, payload=payload)
     return outcome
+
+
+def scheduled_jobs(settings: Settings, engine: Engine, sender: Sender) -> list[tuple[str, str, Callable[[], None]]]:
+    """For `run`: (name, cron expression, job) for the digests and the weekly report."""
+
+    def job(kind: str, send) -> Callable[[], None]:
+        def run() -> None:
+            outcome = send(settings, engine, sender=sender)
+            log.warning("%s %s: sent=%d skipped=%d failed=%d", kind, outcome.period or "-",
+                        len(outcome.sent), len(outcome.skipped), len(outcome.failed))
+
+        return run
+
+    return [
+        ("digest", settings.schedule.digest_cron, job("digest", send_digests)),
+        ("report", settings.schedule.report_cron, job("report", send_report)),
+    ]

@@ -45,13 +45,13 @@ _INTRO = re.compile(
     r"|.{1,100}\swrote\son\s.{1,100}:)\s*$",
     re.I,
 )
-_SIGN_OFF = re.compile(
-    r"^(?:(?:met\s+)?(?:vriendelijke|hartelijke|collegiale|beste|warme)\s+groet(?:en)?"
+_SIGN_OFF_WORDS = (
+    r"(?:(?:met\s+)?(?:vriendelijke|hartelijke|collegiale|beste|warme)\s+groet(?:en)?"
     r"|groet(?:en|jes)?|gr\.?|m\.?\s?v\.?\s?g\.?|hoogachtend"
-    r"|(?:with\s+)?(?:kind|best|warm)\s+regards|regards)"
-    r"\b[\s,.!]*(?:[^\s?].{0,50})?$",
-    re.I,
+    r"|(?:with\s+)?(?:kind|best|warm)\s+regards|regards)\b"
 )
+_SIGN_OFF = re.compile(rf"^{_SIGN_OFF_WORDS}[\s,.!]*(?:[^\s?][^?]{{0,50}})?$", re.I)  # may end in a name
+_BARE_SIGN_OFF = re.compile(rf"^{_SIGN_OFF_WORDS}[\s,.!]*$", re.I)
 _SENT_FROM = re.compile(
     r"^(?:(?:verzonden|verstuurd)\s+(?:vanaf|van|met)\s+mijn\b|sent\s+from\s+my\b"
     r"|outlook\s+voor\s+(?:ios|android)\s+downloaden|get\s+outlook\s+for\s+(?:ios|android))",
@@ -66,7 +66,7 @@ _DISCLAIMER = re.compile(
     re.I,
 )
 _ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+")
-_TRAILING_RULES = re.compile(r"(?:\n[ \t]*[-_=*~]{3,}[ \t]*)+\s*$")
+_RULE_LINE = re.compile(r"^\s*[-_=*~]{3,}\s*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,9 +131,16 @@ def parse_address(value: str) -> tuple[str, str]:
     value = re.sub(r"[\[<]mailto:([^\]>\s]+)[\]>]", r"<\1>", value, flags=re.I)
     match = _ADDRESS.search(value)
     if match is None:
-        return value.strip(" \"'<>[](),;"), ""
+        return _bare_name(value), ""
     name = value[: value.find("<")] if "<" in value else value.replace(match.group(0), "")
-    return name.strip(" \"'<>[](),;"), match.group(0).lower()
+    return _bare_name(name), match.group(0).lower()
+
+
+def _bare_name(name: str) -> str:
+    name = name.strip(" \t\"'<>[],;")
+    if name.startswith("(") and name.endswith(")"):  # 'a@b.nl (Naam)'
+        name = name[1:-1]
+    return name.strip(" \"'")
 
 
 def _lines(text: str) -> list[str]:
@@ -240,15 +247,20 @@ def _history_block(lines: list[str], i: int) -> tuple[dict[str, str], int] | Non
 
 
 def _cut_signature(lines: list[str]) -> tuple[list[str], list[str]]:
+    """Split at the first sign-off line. On the first line only a bare sign-off counts
+    ("Met vriendelijke groet,"), not "Groeten uit Breda en een vraag: ..."."""
     first = _skip_blank(lines, 0)
-    for idx in range(first + 1, len(lines)):
+    for idx in range(first, len(lines)):
         line = lines[idx].strip()[:_SCAN]
-        if line == "--" or lines[idx].rstrip("\n") == "-- " or _SENT_FROM.match(line) or _SIGN_OFF.match(line):
+        found = line == "--" or _SENT_FROM.match(line) or _SIGN_OFF.match(line)
+        if found and (idx > first or _BARE_SIGN_OFF.match(line)):
             return lines[:idx], lines[idx:]
     return lines, []
 
 
 def _tidy(lines: list[str]) -> str:
-    text = "\n".join(line.rstrip() for line in lines)
-    text = re.sub(r"\n{3,}", "\n\n", text).strip()
-    return _TRAILING_RULES.sub("", "\n" + text).strip()
+    """Joined, without trailing spaces, separator lines at the end, or runs of empty lines."""
+    kept = [line.rstrip() for line in lines]
+    while kept and (not kept[-1].strip() or _RULE_LINE.match(kept[-1])):
+        kept.pop()
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()

@@ -21,11 +21,11 @@ import tomllib
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, func, or_
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
@@ -84,6 +84,17 @@ def parse_week(text: str) -> Week:
 
 def last_complete_week(today: date) -> Week:
     return Week(today - timedelta(days=today.weekday() + 7))
+
+
+def week_of(day: date) -> Week:
+    return Week(day - timedelta(days=day.weekday()))
+
+
+def latest_week(engine: Engine) -> Week | None:
+    """The week of the most recently received question (what a demo over old mail reports on)."""
+    with unit_of_work(engine) as session:
+        newest = session.exec(select(func.max(Question.received_at)).where(Question.verdict == "question")).one()
+    return week_of(newest.astimezone(LOCAL).date()) if newest else None
 
 
 # --- what the report shows -------------------------------------------------------------------
@@ -221,13 +232,22 @@ class Fact:
     def open_at(self, moment: datetime) -> bool:
         return self.received_at < moment and (self.resolved_at is None or self.resolved_at >= moment)
 
-    def overdue_at(self, moment: datetime) -> bool:
-        return self.open_at(moment) and self.due_on is not None and self.due_on < moment.astimezone(LOCAL).date()
+    def overdue_on(self, day: date) -> bool:
+        """Past the due date on `day` (whether it is still open is `open_at`'s to say)."""
+        return self.due_on is not None and self.due_on < day
+
+
+def backlog_at(facts: list[Fact], moment: datetime) -> tuple[list[Fact], int]:
+    """The questions open at `moment`, and how many of them are past their due date."""
+    day = moment.astimezone(LOCAL).date()
+    still_open = [f for f in facts if f.open_at(moment)]
+    return still_open, sum(f.overdue_on(day) for f in still_open)
 
 
 def load_facts(engine: Engine, *, since: datetime, until: datetime, min_confidence: float,
-               themes: dict[str, str]) -> list[Fact]:
-    """Questions received before `until` that were received, or still open, after `since`."""
+               themes: dict[str, str], mailbox_organisation: dict[str, str]) -> list[Fact]:
+    """Questions received before `until` that were received, or still open, after `since`.
+    A question without an answering organisation counts for its mailbox's organisation."""
     q = Question
     query = (
         select(q.received_at, q.routed_at, q.answered_at, q.closed_at, q.status, q.theme, q.theme_confidence,
@@ -242,6 +262,7 @@ def load_facts(engine: Engine, *, since: datetime, until: datetime, min_confiden
     facts = []
     for (received, routed, answered, closed, status, theme, confidence, organisation, mailbox,
          asking, region, assignee, due_on, subject) in rows:
+        organisation = organisation or mailbox_organisation.get(mailbox)
         ends = [t for t in (answered, closed) if t is not None]
         if not ends and status in ("answered", "closed"):
             ends = [received]  # resolved at an unknown moment: not in the backlog
@@ -296,12 +317,14 @@ def build_report(settings: Settings, engine: Engine, *, week: Week | None = None
     weeks = tuple(Week(week.start - timedelta(weeks=n)) for n in range(settings.reports.weeks - 1, -1, -1))
     min_confidence = settings.classifier.min_confidence
     facts = load_facts(engine, since=weeks[0].begins, until=week.ends, min_confidence=min_confidence,
-                       themes=load_theme_names(settings.routing.rules))
+                       themes=load_theme_names(settings.routing.rules),
+                       mailbox_organisation={m.name: m.organisation for m in settings.mailboxes})
     received = _by_week(facts, weeks, lambda f: f.received_at)
     answered = _by_week([f for f in facts if f.answered_at], weeks, lambda f: f.answered_at)
     with unit_of_work(engine) as session:
         contacts = list(repo.contacts(session))
     audit = load_rerouting(engine, weeks=weeks)
+    backlogs = [backlog_at(facts, w.ends) for w in weeks]
     return Report(
         week=week,
         weeks=weeks,
@@ -312,11 +335,10 @@ def build_report(settings: Settings, engine: Engine, *, week: Week | None = None
         ),
         response_times=response_times(answered),
         backlog=tuple(
-            BacklogPoint(w, len(received[i]), len(answered[i]),
-                         sum(f.open_at(w.ends) for f in facts), sum(f.overdue_at(w.ends) for f in facts))
+            BacklogPoint(w, len(received[i]), len(answered[i]), len(backlogs[i][0]), backlogs[i][1])
             for i, w in enumerate(weeks)
         ),
-        backlog_per_organisation=dict(sorted(Counter(f.organisation for f in facts if f.open_at(week.ends)).items())),
+        backlog_per_organisation=dict(sorted(Counter(f.organisation for f in backlogs[-1][0]).items())),
         rerouting=tuple(ReroutingRow(w, *audit["per_week"][i]) for i, w in enumerate(weeks)),
         rerouted_per_organisation=audit["per_organisation"],
         contact_load=contact_load(facts, week, contacts),
@@ -413,17 +435,19 @@ def contact_load(facts: list[Fact], week: Week, contacts) -> tuple[LoadRow, ...]
     """Per contact person: questions assigned and answered in the week, open and overdue at its end."""
     known = {c.email.lower(): c for c in contacts}
     counts: dict[str, Counter] = defaultdict(Counter)
+    begins, ends = week.begins, week.ends
+    last_day = ends.astimezone(LOCAL).date()
     for fact in facts:
         if not fact.assignee:
             continue
         count = counts[fact.assignee.lower()]
-        if fact.routed_at and week.begins <= fact.routed_at < week.ends:
+        if fact.routed_at and begins <= fact.routed_at < ends:
             count["assigned"] += 1
-        if fact.answered_at and week.begins <= fact.answered_at < week.ends:
+        if fact.answered_at and begins <= fact.answered_at < ends:
             count["answered"] += 1
-        if fact.open_at(week.ends):
+        if fact.open_at(ends):
             count["open"] += 1
-            count["overdue"] += fact.overdue_at(week.ends)
+            count["overdue"] += fact.overdue_on(last_day)
     rows = []
     listed = {email for email, c in known.items() if c.role != "coordinator" and c.active}
     for email in sorted(listed | set(counts)):

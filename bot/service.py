@@ -10,8 +10,10 @@ import logging
 import signal
 
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.mailing import scheduled_jobs
 from bot.settings import Settings
 from bot.worker import Runtime, poll
 
@@ -32,6 +34,9 @@ def run_worker(settings: Settings) -> None:
         for line in report.errors:
             log.error("%s", line)
 
+    for name, cron, job in scheduled_jobs(settings, runtime.engine, runtime.sender):
+        scheduler.add_job(job, CronTrigger.from_crontab(cron, timezone="Europe/Amsterdam"),
+                          id=name, max_instances=1, coalesce=True)
     scheduler.add_job(
         poll_job, IntervalTrigger(minutes=settings.schedule.poll_minutes), id="poll",
         max_instances=1, coalesce=True, next_run_time=_now(),

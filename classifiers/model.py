@@ -7,8 +7,9 @@ several examples of every label per fold, which a mailbox with a dozen questions
 does not have), trains in seconds on tens of thousands of mails, and its coefficients
 explain a verdict term by term.
 
-Cold start: the theme's seed terms become short pseudo-questions labelled with their theme,
-weighed fully when there is no labelled data and less as real questions accumulate.
+Cold start: the theme's seed terms become short pseudo-questions labelled with their theme.
+Together they weigh as much as SEED_MASS real questions of that theme: everything at a cold
+start, less and less as real questions accumulate.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
+from threadpoolctl import threadpool_limits
 
 from classifiers.text import PLACEHOLDERS, normalise
 
@@ -41,13 +43,13 @@ __all__ = [
     "fingerprint",
     "read_examples",
     "seed_documents",
-    "seed_weight",
     "train",
+    "training_weights",
 ]
 
 TARGETS = ("theme", "organisation", "asking_organisation")
 TOKEN_PATTERN = r"(?u)\b\w[\w'-]*\w\b|\b\w\b"  # keeps 'pij-maatregel' and the '8' of 'artikel 8'
-SEED_HALF_WEIGHT = 10  # real questions per label at which a seed pseudo-question weighs half
+SEED_MASS = 10.0  # the seed pseudo-questions of one theme together weigh as much as this many questions
 N_EXPLANATION = 5
 MIN_EXPLANATION_SHARE = 0.2  # a term weighing less than this share of the strongest one is left out
 
@@ -116,13 +118,15 @@ def abstains(prediction: Prediction | None, threshold: float) -> bool:
 
 def build_pipeline(*, random_state: int = 0) -> Pipeline:
     """The unfitted pipeline every target uses."""
+    tfidf = {"sublinear_tf": True, "dtype": np.float32}  # float32: half the memory, same verdicts
     features = FeatureUnion(
         [
-            ("words", TfidfVectorizer(ngram_range=(1, 2), token_pattern=TOKEN_PATTERN, sublinear_tf=True)),
-            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)),
+            ("words", TfidfVectorizer(ngram_range=(1, 2), token_pattern=TOKEN_PATTERN, **tfidf)),
+            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), **tfidf)),
         ]
     )
-    classifier = LogisticRegression(C=10.0, class_weight="balanced", max_iter=2000, random_state=random_state)
+    # Labels are balanced by `training_weights`, not by class_weight: seeds must not count as data.
+    classifier = LogisticRegression(C=10.0, max_iter=2000, random_state=random_state)
     return Pipeline([("features", features), ("classifier", classifier)])
 
 
@@ -139,10 +143,16 @@ def seed_documents(seed_terms: Mapping[str, Sequence[str]], *, random_state: int
     return texts, labels
 
 
-def seed_weight(n_real: int, n_labels: int) -> float:
-    """Weight of one seed pseudo-question: 1 without real questions, half at SEED_HALF_WEIGHT per label."""
-    per_label = n_real / max(n_labels, 1)
-    return SEED_HALF_WEIGHT / (SEED_HALF_WEIGHT + per_label)
+def training_weights(real: Sequence[str], seeds: Sequence[str] = ()) -> np.ndarray:
+    """Sample weights: the real questions balanced over their labels (each label weighs
+    len(real) / number of labels in all), then each label's seed pseudo-questions sharing
+    SEED_MASS. So the seeds of a theme count as much as ten real questions of it: all there
+    is at a cold start, a tenth when that theme has a hundred."""
+    real_counts, seed_counts = Counter(real), Counter(seeds)
+    per_label = len(real) / max(len(real_counts), 1)
+    return np.array(
+        [per_label / real_counts[label] for label in real] + [SEED_MASS / seed_counts[label] for label in seeds]
+    )
 
 
 def fingerprint(examples: Iterable[Example], seed_terms: Mapping[str, Sequence[str]] | None = None) -> str:
@@ -162,7 +172,7 @@ class TriageModel:
     n_examples: int = 0
     data_fingerprint: str = ""
     version: str = ""  # set by the model store
-    _names: dict[str, tuple[int, np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False, compare=False)
+    _vocabularies: dict[int, _Vocabulary] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def targets(self) -> tuple[str, ...]:
@@ -177,57 +187,92 @@ class TriageModel:
         results: list[dict[str, Prediction]] = [{} for _ in prepared]
         if not prepared:
             return results
-        matrices: dict[int, sparse.csr_matrix] = {}  # the targets share one FeatureUnion
+        # The targets share one FeatureUnion: features and attributions are made once per text.
+        seen: dict[int, tuple[sparse.csr_matrix, list[_Attribution]]] = {}
         for target, pipeline in self.pipelines.items():
-            union = pipeline.named_steps["features"]
-            if id(union) not in matrices:
-                matrices[id(union)] = union.transform(prepared).tocsr()
-            features = matrices[id(union)]
+            union: FeatureUnion = pipeline.named_steps["features"]
+            if id(union) not in seen:
+                matrix = union.transform(prepared).tocsr()
+                vocabulary = self._vocabulary(union)
+                seen[id(union)] = matrix, [vocabulary.attribute(text, matrix, row) for row, text in enumerate(prepared)]
+            matrix, attributions = seen[id(union)]
             classifier: LogisticRegression = pipeline.named_steps["classifier"]
-            probabilities = classifier.predict_proba(features)
-            best = probabilities.argmax(axis=1)
-            for row, (text, k) in enumerate(zip(prepared, best)):
-                explanation = self._explain(target, text, features[row], int(k))
-                results[row][target] = Prediction(str(classifier.classes_[k]), float(probabilities[row, k]), explanation)
+            probabilities = classifier.predict_proba(matrix)
+            for row, k in enumerate(probabilities.argmax(axis=1)):
+                coef = classifier.coef_
+                weights = coef[k] if coef.shape[0] > 1 else (coef[0] if k == 1 else -coef[0])
+                results[row][target] = Prediction(
+                    str(classifier.classes_[k]), float(probabilities[row, k]), attributions[row].explain(weights)
+                )
         return results
 
-    def _feature_names(self, target: str) -> tuple[int, np.ndarray, np.ndarray]:
-        if target not in self._names:
-            union: FeatureUnion = self.pipelines[target].named_steps["features"]
-            words, chars = (union.transformer_list[i][1].get_feature_names_out() for i in (0, 1))
-            self._names[target] = (len(words), words, chars)
-        return self._names[target]
+    def _vocabulary(self, union: FeatureUnion) -> _Vocabulary:
+        if id(union) not in self._vocabularies:
+            words, chars = (union.transformer_list[i][1] for i in (0, 1))
+            self._vocabularies[id(union)] = _Vocabulary(words.get_feature_names_out(), chars.vocabulary_)
+        return self._vocabularies[id(union)]
 
-    def _explain(self, target: str, text: str, row: sparse.csr_matrix, k: int) -> tuple[str, ...]:
-        """The terms of `text` that pushed most towards label `k`: coefficient times feature value.
 
-        Word n-grams are terms already; the weight of each character n-gram is shared out
-        over the words of the text that contain it, so the result reads as words of the text.
+@dataclass(frozen=True, slots=True)
+class _Vocabulary:
+    """Feature columns of a fitted FeatureUnion: word n-grams first, then character n-grams."""
+
+    words: np.ndarray  # column -> word n-gram
+    chars: dict[str, int]  # character n-gram -> column, counted after the word columns
+
+    def attribute(self, text: str, matrix: sparse.csr_matrix, row: int) -> _Attribution:
+        """Which readable terms of `text` each of its features stands for, and with what share.
+
+        A word n-gram is a term itself. A character n-gram is shared out equally over the
+        readable whitespace-separated words of the text that contain it (padded as `char_wb`
+        pads them), so function words neither show nor take a share.
         """
-        classifier: LogisticRegression = self.pipelines[target].named_steps["classifier"]
-        coef = classifier.coef_
-        weights = coef[k] if coef.shape[0] > 1 else (coef[0] if k == 1 else -coef[0])
-        n_words, word_names, char_names = self._feature_names(target)
-        contribution = row.data * weights[row.indices]
-        scores: dict[str, float] = defaultdict(float)
-        is_word = row.indices < n_words
-        for name, value in zip(word_names[row.indices[is_word]], contribution[is_word]):
-            scores[str(name)] += float(value)
-        grams = dict(zip(char_names[row.indices[~is_word] - n_words], contribution[~is_word].tolist()))
-        if grams:
-            holders: dict[str, list[str]] = defaultdict(list)
-            for chunk in set(text.split()):
-                padded = f" {chunk} "
-                for gram in {padded[i : i + n] for n in (3, 4, 5) for i in range(len(padded) - n + 1)} & grams.keys():
-                    holders[gram].append(chunk)
-            for gram, chunks in holders.items():
-                for chunk in chunks:
-                    scores[chunk.strip(_PUNCTUATION)] += grams[gram] / len(chunks)
-        ranked = sorted(((s, term) for term, s in scores.items() if s > 0 and _readable(term)), reverse=True)
+        start, end = matrix.indptr[row], matrix.indptr[row + 1]
+        value = dict(zip(matrix.indices[start:end].tolist(), matrix.data[start:end].tolist()))
+        n_words = len(self.words)
+        terms: dict[str, int] = {}
+        ids: list[int] = []
+        columns: list[int] = []
+        amounts: list[float] = []
+        for column, amount in value.items():
+            if column < n_words and _readable(term := str(self.words[column])):
+                ids.append(terms.setdefault(term, len(terms)))
+                columns.append(column)
+                amounts.append(amount)
+        holders: dict[int, list[int]] = defaultdict(list)
+        for chunk in set(text.split()):
+            term = chunk.strip(_PUNCTUATION)
+            if not _readable(term):
+                continue
+            term_id = terms.setdefault(term, len(terms))
+            padded = f" {chunk} "
+            for gram in {padded[i : i + n] for n in (3, 4, 5) for i in range(len(padded) - n + 1)}:
+                if (column := self.chars.get(gram)) is not None:
+                    holders[n_words + column].append(term_id)
+        for column, term_ids in holders.items():
+            ids += term_ids
+            columns += [column] * len(term_ids)
+            amounts += [value.get(column, 0.0) / len(term_ids)] * len(term_ids)
+        return _Attribution(list(terms), np.array(ids, dtype=int), np.array(columns, dtype=int), np.array(amounts))
+
+
+@dataclass(frozen=True, slots=True)
+class _Attribution:
+    terms: list[str]
+    term_ids: np.ndarray
+    columns: np.ndarray
+    amounts: np.ndarray  # feature value times the term's share of it
+
+    def explain(self, weights: np.ndarray) -> tuple[str, ...]:
+        """The terms that weighed most for a label: the sum of coefficient times feature value."""
+        if not self.terms:
+            return ()
+        scores = np.bincount(self.term_ids, weights=self.amounts * weights[self.columns], minlength=len(self.terms))
         chosen: list[str] = []
-        for score, term in ranked:
-            if len(chosen) == N_EXPLANATION or score < MIN_EXPLANATION_SHARE * ranked[0][0]:
+        for i in np.argsort(-scores, kind="stable"):
+            if len(chosen) == N_EXPLANATION or scores[i] <= 0 or scores[i] < MIN_EXPLANATION_SHARE * scores.max():
                 break
+            term = self.terms[i]
             if not any(term in other or other in term for other in chosen):  # not 'voogd' beside 'voogdij'
                 chosen.append(term)
         return tuple(chosen)
@@ -263,15 +308,13 @@ def train(
 
     seed_texts, seed_labels = seed_documents(seed_terms, random_state=random_state) if seed_terms else ([], [])
     n_real = len(examples)
-    tasks: dict[str, tuple[list[int], list[str], list[float]]] = {}
+    tasks: dict[str, tuple[list[int], list[str], np.ndarray]] = {}
     for target in targets:
         rows = [i for i, example in enumerate(examples) if example.labels.get(target)]
         y = [examples[i].labels[target] for i in rows]
-        weights = [1.0] * len(y)
-        if target == "theme" and seed_texts:
-            weight = seed_weight(len(y), len(set(y) | set(seed_labels)))
-            rows += range(n_real, n_real + len(seed_texts))
-            y, weights = y + seed_labels, weights + [weight] * len(seed_texts)
+        seeds = seed_labels if target == "theme" else []
+        weights = training_weights(y, seeds)
+        rows, y = rows + list(range(n_real, n_real + len(seeds))), y + seeds
         if len(set(y)) >= 2:
             tasks[target] = rows, y, weights
 
@@ -282,11 +325,15 @@ def train(
         # a text are made once, not once per target.
         features = build_pipeline(random_state=random_state).named_steps["features"]
         matrix = features.fit_transform([normalise(e.text) for e in examples] + seed_texts).tocsr()
-        for target, (rows, y, weights) in tasks.items():
-            classifier = build_pipeline(random_state=random_state).named_steps["classifier"]
-            classifier.fit(matrix[rows], y, sample_weight=np.asarray(weights))
-            pipelines[target] = Pipeline([("features", features), ("classifier", classifier)])
-            label_sets[target] = tuple(sorted(allowed.get(target, set(y))))
+        # One BLAS thread: the dense parts of the solver are small, and spare BLAS threads only
+        # spin against the sparse products (five times slower on a busy two-core machine).
+        with threadpool_limits(limits=1, user_api="blas"):
+            for target, (rows, y, weights) in tasks.items():
+                classifier = build_pipeline(random_state=random_state).named_steps["classifier"]
+                subset = matrix if rows == list(range(matrix.shape[0])) else matrix[rows]  # no copy when all
+                classifier.fit(subset, y, sample_weight=weights)
+                pipelines[target] = Pipeline([("features", features), ("classifier", classifier)])
+                label_sets[target] = tuple(sorted(allowed.get(target, set(y))))
     return TriageModel(
         pipelines=pipelines,
         label_sets=label_sets,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, NonNegativeInt, field_validator
 
 ORGANISATIONS = ("IND", "DT&V", "RvdK")  # the organisations whose contact persons answer
 PRIORITIES = ("laag", "normaal", "hoog")
@@ -178,7 +178,7 @@ class Contact(BaseModel):
     region: str = ""  # empty only for a coordinator
     location: str = ""
     themes: Annotated[tuple[str, ...], BeforeValidator(_split_themes)] = ()  # empty: every theme
-    capacity: Annotated[int | None, BeforeValidator(_empty_is_none), Field(ge=0)] = None  # None: no limit
+    capacity: Annotated[NonNegativeInt | None, BeforeValidator(_empty_is_none)] = None  # None: no limit
     active: Annotated[bool, BeforeValidator(_yes_no)] = True
     role: Annotated[Literal["contactpersoon", "coordinator"], BeforeValidator(_role)] = "contactpersoon"
     deputy: Annotated[str | None, BeforeValidator(_empty_is_none)] = None  # e-mail of the stand-in

@@ -118,7 +118,7 @@ class PlaceIndex:
 
 
 def _written_as_name(written: str, place: Place, before: str, at_start: bool) -> bool:
-    if " ".join(written.split()) != place.name and " ".join(written.split()) != without_accents(place.name):
+    if " ".join(written.split()) not in (place.name, without_accents(place.name)):
         return False  # "best", "BEST": not the capitalised name
     return bool(_CONTEXT.search(before)) or not _sentence_start(before, at_start)
 

@@ -36,7 +36,7 @@ class RegionResult:
     region: str | None
     confidence: float
     reason: str  # in Dutch, for people
-    place: str | None = None  # the municipality or province that decided
+    place: str | None = None  # the municipality, province or region name that decided
     candidates: tuple[str, ...] = ()  # every region found, the chosen one first
 
     @property
@@ -116,9 +116,10 @@ def _tally(mentions: Iterable[Mention], organisation: str, ruleset: RuleSet) -> 
         regions = _unique(region for region, _ in meanings)
         for region in regions:
             official = [name for r, name in meanings if r == region]
-            count = tally.setdefault(region, _Count(first=mention.start, level=level))
+            first_time = region not in tally
+            count = tally.setdefault(region, _Count(first=mention.start))
             count.score += 1 / len(regions)
-            if count.decisive is None or (count.level == "province" and level != "province"):
+            if first_time or (count.level == "province" and level != "province"):
                 count.level, count.decisive = level, official[0] if len(official) == 1 else None
             described = _described(mention, official)
             if described not in count.places:

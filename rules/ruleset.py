@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from rules.model import Region, Rule, Sender, Theme
+from rules.model import Contact, Region, Rule, Sender, Theme
 from rules.places import PlaceIndex
 
 
@@ -53,6 +53,45 @@ class RuleSet:
         found = self.themes.get(theme or "")
         return found.due_days if found else None
 
+    def theme_keys(self) -> list[str]:
+        return list(self.themes)
+
+    def theme_name(self, key: str | None) -> str | None:
+        """The name people read; an unknown key is given back as it is."""
+        found = self.themes.get(key or "")
+        return found.name if found else key
+
+    def seed_terms(self) -> dict[str, list[str]]:
+        """Theme key -> the words that mark it (for a classifier with no labelled history)."""
+        return {key: list(theme.seed_terms) for key, theme in self.themes.items()}
+
+    def describe(self) -> str:
+        """One line in Dutch: what the rule set holds."""
+        regions = ", ".join(f"{o} {len(self.regions_of(o))}" for o in self.organisations)
+        return (f"{len(self.themes)} thema's, {len(self.regions)} regio's ({regions}), "
+                f"{len(self.senders)} afzenders, {len(self.rules)} regels, {len(self.places)} plaatsnamen")
+
+    def coverage_warnings(self, contacts: Sequence[Contact]) -> list[str]:
+        """What the contacts file leaves uncovered, in Dutch, for the organisations it lists.
+
+        A region without an active contact person, a theme nobody of an organisation
+        handles, an organisation without a coordinator: questions then overflow or go to
+        review, which may be meant, but should be known.
+        """
+        warnings = []
+        active = [c for c in contacts if c.active]
+        for organisation in dict.fromkeys(c.organisation for c in contacts):
+            own = [c for c in active if c.organisation == organisation and not c.is_coordinator]
+            for region in self.regions_of(organisation):
+                if not any(c.region == region for c in own):
+                    warnings.append(f"{organisation} regio {region}: geen actieve contactpersoon")
+            for key in self.themes:
+                if not any(c.handles(key) for c in own):
+                    warnings.append(f"{organisation}: niemand behandelt thema {key}")
+            if not any(c.is_coordinator and c.organisation == organisation for c in active):
+                warnings.append(f"{organisation}: geen coördinator; wie niemand vindt, gaat naar beoordeling")
+        return warnings
+
     def sender_by_address(self, address: str) -> Sender | None:
         return self._senders[0].get(address)
 
@@ -90,7 +129,7 @@ class RuleSet:
         for (organisation, municipality), name in self._by_municipality.items():
             key = (organisation, self.municipalities[municipality])
             if key not in listed and name not in table.get(key, ()):
-                table[key] = table.get(key, ()) + (name,)
+                table[key] = (*table.get(key, ()), name)
         return table
 
     @cached_property

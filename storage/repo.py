@@ -165,3 +165,51 @@ def corrections(session: Session) -> Sequence[tuple[Correction, Question]]:
 
 def audit(session: Session, *, action: str, question_id: int | None = None, actor: str = "bvhk-triage", **detail) -> None:
     session.add(AuditEntry(action=action, question_id=question_id, actor=actor, detail=detail))
+
+
+# --- replies and marks -------------------------------------------------------------------
+def question_for_item(session: Session, *, mailbox: str, source_id: str) -> Question | None:
+    """The question (or skip) stored for one mailbox item."""
+    return session.exec(
+        select(Question).where(Question.mailbox == mailbox, Question.source_id == source_id)
+    ).first()
+
+
+def question_replied_to(session: Session, *, message_id: str) -> Question | None:
+    """The question a Message-ID in In-Reply-To/References stands for: the question's own
+    Message-ID, or that of one of our forwards of it (a contact person answering the forward)."""
+    question = session.exec(
+        select(Question).where(Question.message_id == message_id, Question.status != "skipped")
+    ).first()
+    if question is not None:
+        return question
+    return session.exec(
+        select(Question).join(Delivery, Delivery.question_id == Question.id).where(Delivery.message_id == message_id)
+    ).first()
+
+
+def is_contact_person(session: Session, *, email: str) -> bool:
+    return session.get(ContactPerson, email.lower()) is not None or session.exec(
+        select(ContactPerson.email).where(func.lower(ContactPerson.email) == email.lower())
+    ).first() is not None
+
+
+def record_answer(session: Session, *, question: Question, at: datetime, via: str) -> bool:
+    """Keep the time of the first answer; an open question becomes `answered`. True if changed."""
+    changed = False
+    if question.answered_at is None or _aware(at) < _aware(question.answered_at):
+        question.answered_at = at
+        changed = True
+    if question.status in OPEN_STATES:
+        question.status = "answered"
+        changed = True
+    if changed:
+        session.add(question)
+        audit(session, action="answered", question_id=question.id, via=via)
+    return changed
+
+
+def _aware(when: datetime) -> datetime:
+    from datetime import timezone
+
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)

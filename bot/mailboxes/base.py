@@ -14,12 +14,18 @@ deletes anything.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import re
+import socket
+import ssl
+import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from email.parser import BytesHeaderParser
 from email.utils import format_datetime
-from datetime import datetime
+from pathlib import Path
 from typing import Protocol
 
 
@@ -91,6 +97,60 @@ def header_block(
     if recipients:
         lines.append(f"To: {', '.join(recipients)}")
     return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8", "replace")
+
+
+def tls_context(*, verify: bool, ca_file: Path | None) -> ssl.SSLContext:
+    """Certificate verification on by default; `ca_file` adds CA certificates to trust."""
+    context = ssl.create_default_context()
+    if ca_file:
+        try:
+            context.load_verify_locations(cafile=str(ca_file))
+        except (OSError, ssl.SSLError):
+            raise ValueError(f"ca_file {ca_file} is geen leesbaar PEM-bestand") from None
+    if not verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def requests_verify(*, verify: bool, ca_file: Path | None) -> bool | str:
+    """`verify` for requests-based clients: False, True, or the public CAs plus `ca_file`."""
+    if not verify:
+        return False
+    if not ca_file:
+        return True
+    try:
+        return _bundle(Path(ca_file).resolve(), Path(ca_file).stat().st_mtime_ns)
+    except OSError:
+        raise ValueError(f"ca_file {ca_file} is geen leesbaar PEM-bestand") from None
+
+
+@functools.cache
+def _bundle(ca_file: Path, _mtime: int) -> str:
+    import certifi
+
+    extra = ca_file.read_bytes()
+    name = hashlib.sha256(str(ca_file).encode() + extra).hexdigest()[:16]
+    target = Path(tempfile.gettempdir()) / f"bvhk-triage-ca-{name}.pem"
+    target.write_bytes(Path(certifi.where()).read_bytes() + b"\n" + extra)
+    return str(target)
+
+
+def network_error(exc: BaseException, where: str) -> str:
+    """One Dutch line for a connection or TLS failure, without the secrets of the session."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"{where}: TLS-certificaat niet vertrouwd ({exc.verify_message}); zie ca_file"
+    if isinstance(exc, ssl.SSLError):
+        return f"{where}: TLS-fout ({exc.reason or 'handshake mislukt'}); klopt tls/poort?"
+    if isinstance(exc, ConnectionRefusedError):
+        return f"{where}: verbinding geweigerd (draait de server, klopt de poort?)"
+    if isinstance(exc, socket.gaierror):
+        return f"{where}: onbekende hostnaam"
+    if isinstance(exc, (TimeoutError, socket.timeout)):
+        return f"{where}: geen antwoord (time-out)"
+    if isinstance(exc, OSError):
+        return f"{where}: niet bereikbaar ({exc.strerror or type(exc).__name__})"
+    return f"{where}: verbinding verbroken ({type(exc).__name__})"
 
 
 def mark_labels(

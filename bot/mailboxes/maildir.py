@@ -15,6 +15,8 @@ from bot.mailboxes.base import Fetched, MailboxError
 
 
 class MaildirMailbox:
+    can_mark = False  # read only: marks are for the shared mailboxes people read in Outlook
+
     def __init__(self, *, name: str, path: Path, sent_folder: str = ".Sent") -> None:
         self.name = name
         self.path = path
@@ -27,6 +29,9 @@ class MaildirMailbox:
         if not self.sent_path.is_dir():
             return iter(())
         return self._read(self.sent_path, cursor)
+
+    def mark(self, source_id: str, labels) -> None:
+        """Nothing: a Maildir is never changed."""
 
     def check(self) -> str:
         missing = [sub for sub in ("cur", "new") if not (self.path / sub).is_dir()]

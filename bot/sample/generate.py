@@ -30,7 +30,6 @@ import base64
 import csv
 import hashlib
 import html
-import io
 import json
 import random
 import re
@@ -72,7 +71,7 @@ AUTO_REPLIES = 26
 BOUNCES = 16
 
 SHARE_WRONG_MAILBOX = 0.09  # sent straight to another organisation's mailbox
-SHARE_NO_PLACE = 0.10
+SHARE_NO_PLACE = 0.11
 SHARE_ENGLISH = 0.03
 SHARE_REPLY = 0.18
 SHARE_FORWARD = 0.11
@@ -257,8 +256,8 @@ Sassenheim; Teylingen; 1; jji
 Naaldwijk; Westland; 1
 Gorinchem; Gorinchem; 1
 Alphen aan den Rijn; Alphen aan den Rijn; 1
-Rijswijk; Rijswijk; 1; azc
-Middelburg; Middelburg; 2; court
+Rijswijk; Rijswijk (ZH.); 1; azc
+Middelburg; Middelburg (Z.); 2; court
 Vlissingen; Vlissingen; 1
 Goes; Goes; 1
 Terneuzen; Terneuzen; 1
@@ -266,8 +265,8 @@ Hulst; Hulst; 1
 Breda; Breda; 6; court jji
 Den Bosch; 's-Hertogenbosch; 3; court
 's-Hertogenbosch; 's-Hertogenbosch; 1; court
-Tilburg; Tilburg; 3
-Eindhoven; Eindhoven; 3
+Tilburg; Tilburg; 2
+Eindhoven; Eindhoven; 2
 Helmond; Helmond; 1
 Oss; Oss; 1
 Roosendaal; Roosendaal; 2
@@ -315,7 +314,7 @@ COURTS = {
     "'s-Gravenhage": "[de rechtbank Den Haag|de rechtbank in Den Haag]",
     "Rotterdam": "[de rechtbank Rotterdam|de rechtbank in Rotterdam]",
     "Dordrecht": "[de rechtbank Rotterdam, locatie Dordrecht|de rechtbank in Dordrecht]",
-    "Middelburg": "[de rechtbank Zeeland-West-Brabant, locatie Middelburg|de rechtbank in Middelburg]",
+    "Middelburg (Z.)": "[de rechtbank Zeeland-West-Brabant, locatie Middelburg|de rechtbank in Middelburg]",
     "Breda": "[de rechtbank Zeeland-West-Brabant, locatie Breda|de rechtbank in Breda]",
     "'s-Hertogenbosch": "[de rechtbank Oost-Brabant|de rechtbank in Den Bosch|de rechtbank in 's-Hertogenbosch]",
     "Maastricht": "[de rechtbank Limburg, locatie Maastricht|de rechtbank in Maastricht]",
@@ -410,7 +409,6 @@ WEEKDAYS = ["maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag"
 WEEKDAYS_SHORT = ["ma", "di", "wo", "do", "vr", "za", "zo"]
 EN_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
              "September", "October", "November", "December"]
-EN_WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 # =====================================================================================
 # Contact persons (the illustrative directory, contacts.csv)
@@ -540,24 +538,36 @@ def sentences(dice: Dice, templates, ctx: dict, low: int, high: int) -> list[str
     return [expand(t, ctx, dice) for t in dice.some(templates, low, high)]
 
 
-# Formal register: "jullie" becomes "u". Only the forms the templates use.
-_FORMAL = [
-    (r"\bKunnen jullie\b", "Kunt u"), (r"\bkunnen jullie\b", "kunt u"),
-    (r"\bHebben jullie\b", "Heeft u"), (r"\bhebben jullie\b", "heeft u"),
-    (r"\bZijn jullie\b", "Bent u"), (r"\bzijn jullie\b", "bent u"),
-    (r"\bWeten jullie\b", "Weet u"), (r"\bweten jullie\b", "weet u"),
-    (r"\bWillen jullie\b", "Wilt u"), (r"\bwillen jullie\b", "wilt u"),
-    (r"\bZouden jullie\b", "Zou u"), (r"\bzouden jullie\b", "zou u"),
-    (r"\bjullie (reactie|advies|antwoord|mening|oordeel|inzet|kant|beleid|werkwijze|organisatie|dienst|expertise|visie|contactpersoon|team|collega's|bericht|hulp|standpunt)",
-     r"uw \1"),
-    (r"\bJullie\b", "U"), (r"\bjullie\b", "u"),
-    (r"\bje\b", "u"), (r"\bjij\b", "u"), (r"\bjouw\b", "uw"),
-]
+# Formal register: "jullie" becomes "u", and the verb next to it follows.
+_U_VERBS = {
+    "kunnen": "kunt", "hebben": "heeft", "zijn": "bent", "weten": "weet", "willen": "wilt", "zouden": "zou",
+    "reageren": "reageert", "nemen": "neemt", "geven": "geeft", "bewaren": "bewaart", "doen": "doet",
+    "mogen": "mag", "vinden": "vindt", "denken": "denkt", "wegen": "weegt", "kijken": "kijkt", "schikken": "schikt",
+}
+_U_NOUNS = ("reactie|advies|antwoord|mening|oordeel|inzet|kant|beleid|werkwijze|organisatie|dienst|expertise|"
+            "visie|contactpersoon|team|collega's|bericht|hulp|standpunt|dossier|regio")
+
+_PREPOSITIONS = {"bij", "van", "met", "aan", "voor", "naar", "door", "over", "op", "tot", "om", "zonder"}
+
+
+def _verb_u(verb: str) -> str:
+    singular = _U_VERBS.get(verb.lower())
+    if singular is None:
+        return verb
+    return singular[:1].upper() + singular[1:] if verb[0].isupper() else singular
 
 
 def formal(text: str) -> str:
-    for pattern, repl in _FORMAL:
-        text = re.sub(pattern, repl, text)
+    text = re.sub(r"\b(\w+) jullie\b", lambda m: f"{_verb_u(m.group(1))} jullie", text)
+    text = re.sub(r"\b(\w+) jullie (\w+)\b", lambda m: m.group(0) if m.group(1).lower() in _PREPOSITIONS
+                  else f"{m.group(1)} jullie {_verb_u(m.group(2))}", text)
+    text = re.sub(r"\bjullie (mij|me|ons|hier|daar|dit|dat) (\w+)\b",
+                  lambda m: f"jullie {m.group(1)} {_verb_u(m.group(2))}", text)
+    text = re.sub(rf"\b([Jj])ullie ({_U_NOUNS})\b", lambda m: ("U" if m.group(1) == "J" else "u") + "w " + m.group(2), text)
+    text = re.sub(r"\bJullie\b", "U", text)
+    text = re.sub(r"\bjullie\b", "u", text)
+    text = re.sub(r"\b([Jj])ouw\b", lambda m: ("U" if m.group(1) == "J" else "u") + "w", text)
+    text = re.sub(r"\b(je|jij)\b", "u", text)
     return text
 
 
@@ -639,6 +649,15 @@ def earlier(moment: datetime, dice: Dice, low_days: int, high_days: int) -> date
         naive -= timedelta(days=naive.weekday() - 4)
     naive = naive.replace(hour=dice.randint(8, 16))
     return local(naive)
+
+
+def between(start: datetime, end: datetime, dice: Dice) -> datetime:
+    """A moment during office hours on a working day between two moments (the answer in a thread)."""
+    naive = (start + (end - start) * dice.uniform(0.3, 0.8)).replace(tzinfo=None)
+    if naive.weekday() >= 5:
+        naive -= timedelta(days=naive.weekday() - 4)
+    naive = naive.replace(hour=dice.randint(8, 16), minute=dice.randrange(60))
+    return local(max(naive, start.replace(tzinfo=None) + timedelta(minutes=30)))
 
 
 def nl_date(d: date, dice: Dice, style: str | None = None) -> str:
@@ -785,7 +804,7 @@ def outlook_display(first: str, last: str, suffix: str = "") -> str:
     return name + suffix
 
 
-def make_asker(dice: Dice, kind: str, place: Place | None, ref: Reference, english: bool = False) -> Asker:
+def make_asker(dice: Dice, kind: str, place: Place | None, ref: Reference) -> Asker:
     female = dice.chance(0.68)
     first = dice.pick(FEMALE if female else MALE)
     last = dice.pick(SURNAMES)
@@ -827,13 +846,13 @@ def make_asker(dice: Dice, kind: str, place: Place | None, ref: Reference, engli
         display = f"{first} {last}"
         a["disclaimer"] = dice.pick(["coa", "", ""])
     elif kind == "GI":
-        gi_region = GI_NAMES[province] if province else dice.pick(sorted(set(GI_NAMES.values())))
-        if dice.chance(0.6):
+        gi_region = GI_NAMES[province] if province else ""
+        if province and dice.chance(0.6):
             a["org_name"] = f"Jeugdbescherming {gi_region}"
             email = f"{slug(first)}.{dotted}@jeugdbescherming.example"
         else:
             a["org_name"] = "Leger des Heils Jeugdbescherming & Reclassering"
-            a["unit"] = f"regio {gi_region}"
+            a["unit"] = f"regio {gi_region}" if gi_region else ""
             email = f"{first[0].lower()}.{compact}@legerdesheils.example"
         display = f"{first} {last}"
         a["disclaimer"] = dice.pick(["gi", ""])
@@ -851,14 +870,14 @@ def make_asker(dice: Dice, kind: str, place: Place | None, ref: Reference, engli
         firm, firm_slug = dice.pick(LAW_FIRMS)
         a.update(org_name=firm, firm_slug=firm_slug, sig_style="advocaat", formal=dice.chance(0.85),
                  disclaimer=dice.pick(["advocaat", "advocaat", ""]),
-                 client=dice.pick(["outlook", "outlook", "outlook", "apple", "gmail"]))
+                 client=dice.pick(["outlook", "outlook", "outlook", "apple", "gmail", "thunderbird"]))
         a["office_city"] = place.text if place and dice.chance(0.6) else dice.pick(["Amsterdam", "Utrecht", "Rotterdam", "Den Haag", "Breda", "Arnhem"])
         email = f"{first[0].lower()}.{compact}@{firm_slug}.advocaten.example"
         display = f"mr. {first[0]}. {last}" if dice.chance(0.4) else f"{first} {last}"
     else:  # overig
         role, org, domain = dice.pick(OTHER_ASKERS)
         a.update(role=role, org_name=org, formal=dice.chance(0.7),
-                 client=dice.pick(["gmail", "gmail", "apple", "outlook", "thunderbird"]))
+                 client=dice.pick(["gmail", "gmail", "apple", "outlook", "thunderbird", "thunderbird"]))
         if domain is None:
             email = f"{slug(first)}{dice.pick(['.', '_', ''])}{compact}{dice.pick(['', '', str(dice.randint(70, 99))])}@{dice.pick(PRIVATE_DOMAINS)}"
             a["sig_style"] = "short"
@@ -866,8 +885,6 @@ def make_asker(dice: Dice, kind: str, place: Place | None, ref: Reference, engli
             email = f"{first[0].lower()}.{compact}@{domain}"
             a["sig_style"] = dice.pick(["plain", "compact", "short"])
         display = f"{first} {last}"
-    if english:
-        a["formal"] = False
     if kind not in ("advocatuur", "overig") and dice.chance(0.06):
         a["client"] = "gmail"  # a personal account now and then
     return Asker(email=email, display=display, **a)
@@ -966,3 +983,2107 @@ def signature(asker: Asker, dice: Dice, show_office: bool) -> list[str]:
     if dice.chance(0.6):
         lines.append(f"{dice.pick(['T', 'Tel.', 'Telefoon:', 'M'])} {asker.phone}")
     return lines
+
+# =====================================================================================
+# What people write, per theme
+# =====================================================================================
+# places: sentences that name the place; a prefix "azc:", "court:" or "jji:" limits a
+#   sentence to places with that tag.
+# questions: per answering organisation, plus "any" for all three; a prefix "§IND,RvdK§"
+#   limits a question to those asker kinds.
+
+THEME_TEXT: dict[str, dict] = {}
+
+THEME_TEXT["kinderbeschermingsmaatregelen"] = {
+    "subjects": [
+        "Vraag over [OTS|ondertoezichtstelling] en verblijf",
+        "[Verblijfsvergunning|Vergunning] B13 bij OTS?",
+        "Overdraagbaarheid OTS [naar {land}|bij vertrek]",
+        "Kind met kinderbeschermingsmaatregel [- verblijf|en vertrek|en terugkeer]",
+        "Uithuisplaatsing [kind|{naam}] en lopende procedure",
+        "OTS {achternaam}",
+        "Vraag beleidskader kinderen met een kinderbeschermingsmaatregel",
+        "[Casus|Zaak] {achternaam} - OTS en vertrekplicht",
+        "Machtiging uithuisplaatsing [gezin zonder verblijfsrecht|en terugkeer]",
+        "vraag ivm ots",
+        "Spoed: OTS en [vertrek|overdracht] gezin",
+    ],
+    "places": [
+        "Het gezin [woont|verblijft] [in {p}|sinds {jaar} in {p}].",
+        "azc:Het gezin [verblijft|woont] [in de gezinslocatie in {p}|in het azc in {p}|op de COA-locatie in {p}].",
+        "{Kind} [woont|verblijft] [sinds {maand}|] in een [pleeggezin|leefgroep|gezinshuis] in {p}.",
+        "court:De zaak [ligt|loopt] bij {rechtbank}.",
+        "court:De zitting bij {rechtbank} [is|staat gepland] op {dt}.",
+        "Het gaat om een gezin [uit|in] {p}.",
+    ],
+    "facts": [
+        "[De kinderrechter heeft|Bij beschikking van {dv} heeft de kinderrechter] {kind} [onder toezicht gesteld|een ondertoezichtstelling opgelegd] [voor de duur van een jaar|voor een jaar|voor zes maanden|].",
+        "Sinds {dv} loopt er een OTS[, en er is ook een machtiging uithuisplaatsing afgegeven|].",
+        "{Kind} is [uit huis geplaatst|met een machtiging uithuisplaatsing in een pleeggezin geplaatst|in een gesloten jeugdhulpinstelling geplaatst|bij een netwerkgezin geplaatst] [na zorgen over huiselijk geweld|omdat de thuissituatie onveilig was|na een melding van Veilig Thuis|].",
+        "De ouders [hebben geen verblijfsrecht|zijn uitgeprocedeerd|hebben een vertrekplicht] [en de vertrektermijn is verstreken|sinds de afwijzing van hun asielaanvraag|na de afwijzing van hun aanvraag regulier|].",
+        "De aanvraag om een verblijfsvergunning is [in {maand} |]afgewezen; het beroep [loopt nog|is ongegrond verklaard|dient op {dt}].",
+        "Het raadsonderzoek is [afgerond|bijna afgerond] en de Raad [verzoekt|heeft verzocht|gaat verzoeken] om een ondertoezichtstelling.",
+        "Er [zijn|zijn al langer] [veel|ernstige] zorgen over de ontwikkeling van {kind}: [{hij} gaat niet naar school|er zijn signalen van verwaarlozing|{moeder} is psychisch zwaar belast|de ouders accepteren de hulp onvoldoende|er is sprake van partnergeweld].",
+        "De jeugdbeschermer [geeft aan|is van mening] dat [een vertrek op dit moment|terugkeer naar {land}] [niet in het belang van {kind} is|het hulpverleningstraject doorkruist|tot een ernstige ontwikkelingsbedreiging kan leiden].",
+        "Het gaat om een {nat_o} gezin met {aantal} kinderen; {kind} is [de oudste|de jongste|het middelste kind] en is {leeftijd} jaar.",
+        "{Kind}[ ({leeftijd})| ({leeftijd} jaar)|] heeft [een ontwikkelingsachterstand|ernstige gedragsproblemen|een trauma] en [krijgt behandeling bij een GGZ-instelling|ontvangt ambulante hulp|heeft speltherapie].",
+        "De OTS loopt af op {dt} en [er wordt een verlenging gevraagd|het is de vraag of verlenging nodig is].",
+        "Het gezin [komt niet in aanmerking voor de regeling langdurig verblijvende kinderen|heeft geen lopende procedure meer] en [moet Nederland verlaten|heeft een vertrekplicht].",
+    ],
+    "questions": {
+        "IND": [
+            "Kunnen jullie aangeven of {kind} in aanmerking [komt|kan komen] voor een verblijfsvergunning op grond van [hoofdstuk B13 van de Vreemdelingencirculaire|het beleidskader voor kinderen met een kinderbeschermingsmaatregel|B13 Vc]?",
+            "Wat betekent de [OTS|ondertoezichtstelling|kinderbeschermingsmaatregel] voor de lopende procedure van het gezin?",
+            "Moet de aanvraag [B13|voor {kind}] door de [jeugdbeschermer|gezinsvoogd|GI] worden ingediend of door de ouders zelf?",
+            "Is het voldoende dat de OTS voor zes maanden is uitgesproken, of moet de maatregel echt voor een jaar zijn opgelegd?",
+            "Hoe [wordt de OTS|wordt de uithuisplaatsing] meegewogen in de beoordeling van het verblijfsrecht?",
+            "Welke stukken hebben jullie nodig om een aanvraag [op grond van B13|voor een kind met een kinderbeschermingsmaatregel] in behandeling te nemen?",
+            "Krijgen de ouders ook verblijf als {kind} een vergunning op grond van B13 krijgt, of alleen {kind}?",
+            "Wat is de stand van zaken van de aanvraag[ met V-nummer {vnr}|]?",
+        ],
+        "DT&V": [
+            "Kan {kind} met een lopende OTS [worden overgedragen aan|terugkeren naar] {land}?",
+            "Wordt het vertrektraject aangehouden zolang de [OTS|ondertoezichtstelling] loopt?",
+            "Hoe kijken jullie naar de overdraagbaarheid van de maatregel [naar het land van herkomst|naar {land}]?",
+            "Wie regelt de overdracht van de zorg [in {land}|na vertrek], en wordt de jeugdbeschermer daarbij betrokken?",
+            "Is er al een vertrekdatum gepland? [De jeugdbeschermer wil {kind} graag goed voorbereiden.|Wij willen {kind} graag goed voorbereiden.]",
+            "Mag het gezin [gedwongen |]vertrekken terwijl {kind} uit huis is geplaatst?",
+            "Nemen jullie contact op met de jeugdbeschermer voordat er een vertrekgesprek met de ouders plaatsvindt?",
+        ],
+        "RvdK": [
+            "Loopt er bij jullie al een [raadsonderzoek|beschermingsonderzoek] naar dit gezin?",
+            "Kunnen jullie adviseren of een OTS hier [aan de orde is|passend is], gezien de verblijfsrechtelijke situatie?",
+            "Zijn jullie bereid een [advies|zienswijze] te geven over de overdraagbaarheid van de maatregel?",
+            "Wie is bij jullie [het aanspreekpunt|de raadsonderzoeker] voor dit gezin?",
+            "Moet de melding via Veilig Thuis lopen of kunnen wij direct een verzoek tot onderzoek bij jullie doen?",
+            "§RvdK§Hoe kom ik erachter wat de verblijfsstatus van het gezin is, en mag ik dat zelf bij de IND navragen?",
+            "§RvdK§Moet ik in mijn rapport iets zeggen over de verblijfsrechtelijke positie, of [valt dat buiten ons mandaat|is dat niet aan ons]?",
+            "Kan de Raad een spoedverzoek tot [ondertoezichtstelling|machtiging uithuisplaatsing] doen als het gezin op korte termijn moet vertrekken?",
+        ],
+    },
+    "answers": {
+        "IND": ["Een vergunning op grond van B13 Vc is mogelijk als de kinderrechter de maatregel voor ten minste een jaar heeft opgelegd. De aanvraag kan door de GI worden ingediend."],
+        "DT&V": ["Zolang de OTS loopt wordt er niet gedwongen vertrokken zonder overleg met de GI. De regievoerder neemt contact op met de jeugdbeschermer."],
+        "RvdK": ["Er loopt bij ons geen raadsonderzoek naar dit gezin. Wel is er eerder een melding van Veilig Thuis geweest."],
+    },
+    "attachments": ["beschikking OTS.pdf", "Beschikking kinderrechter {dv_file}.pdf", "machtiging UHP.pdf",
+                    "plan van aanpak {achternaam}.docx", "raadsrapport OTS.pdf"],
+}
+
+THEME_TEXT["gezag-en-omgang"] = {
+    "subjects": [
+        "Vraag [over|m.b.t.] [gezag en omgang|omgang] [vader zonder verblijfsrecht|en verblijf]",
+        "Omgangsregeling en [artikel 8 EVRM|art. 8 EVRM]-aanvraag",
+        "Gezag {achternaam} / verblijfsstatus vader",
+        "Raadsonderzoek gezag en omgang - verblijfsprocedure",
+        "Vraag eenhoofdig gezag en [verblijf|vertrek]",
+        "omgang kind en vertrekplicht vader",
+        "Omgang {naam} - vraag over [procedure|status] vader",
+    ],
+    "places": [
+        "De familie woont in {p}.",
+        "{Moeder} en {kind} wonen in {p}[, {vader} verblijft bij een kennis in dezelfde plaats|].",
+        "court:De zitting bij de familierechter van {rechtbank} is op {dt}.",
+        "court:De zaak ligt bij {rechtbank}.",
+        "Het gaat om een [gezin|moeder met {aantal} kinderen] uit {p}.",
+    ],
+    "facts": [
+        "{Moeder} en {kind} hebben [een verblijfsvergunning|rechtmatig verblijf|de Nederlandse nationaliteit]; {vader} [heeft geen verblijfsrecht|verblijft hier zonder vergunning|is uitgeprocedeerd].",
+        "{Moeder} heeft [eenhoofdig gezag|alleen het gezag]; {vader} heeft {kind} [wel erkend|niet erkend|in {jaar} erkend].",
+        "De ouders zijn [in {jaar} |]uit elkaar gegaan en er [is|was] een omgangsregeling van [twee uur per week|een middag per week|om het weekend een dag|begeleide omgang eens per twee weken].",
+        "{Vader} heeft een aanvraag [ingediend|gedaan] voor een verblijfsvergunning op grond van artikel 8 EVRM[ en die is afgewezen| die nog in behandeling is|; het bezwaar loopt nog].",
+        "De familierechter heeft de Raad [verzocht|gevraagd] [onderzoek te doen naar|te adviseren over] [gezag en omgang|de omgangsregeling|het verzoek tot gezamenlijk gezag].",
+        "{Vader} [vraagt|verzoekt] om gezamenlijk gezag, {moeder} [is daartegen|stemt daarmee in|twijfelt].",
+        "Er is sprake van [een vechtscheiding|huiselijk geweld in het verleden|een contactverbod dat inmiddels is verlopen].",
+        "{Kind} is {leeftijd} jaar en [ziet {zijn} vader graag|heeft een sterke band met {zijn} vader|heeft {zijn} vader al een jaar niet gezien].",
+        "{Vader} [heeft de {nat} nationaliteit|komt uit {land}] en heeft een vertrekplicht.",
+    ],
+    "questions": {
+        "IND": [
+            "Hoe wegen jullie de omgang tussen {vader} en {kind} mee in de beoordeling van de aanvraag [op grond van artikel 8 EVRM|om verblijf]?",
+            "Wat is de stand van zaken van de aanvraag van {vader}? Dat is van belang voor [ons advies over de omgang|de zitting].",
+            "Heeft het zin dat de Raad iets zegt over het belang van de omgang, en nemen jullie dat mee?",
+            "Is er een beslissing te verwachten vóór de zitting op {dt}?",
+            "Mag ik van jullie weten wat de verblijfsstatus van {vader} is, of heb ik daarvoor toestemming nodig?",
+            "Telt een omgangsregeling van een paar uur per week als gezinsleven in de zin van artikel 8 EVRM?",
+        ],
+        "DT&V": [
+            "{Vader} heeft een vertrekplicht; wordt het vertrek aangehouden zolang de [omgangszaak|procedure bij de familierechter] loopt?",
+            "Is er al een vertrekgesprek met {vader} geweest, en is bij jullie bekend dat er een procedure over [de omgang|het gezag] loopt?",
+            "Wordt bij het vertrek rekening gehouden met de omgangsregeling met {kind}?",
+            "Kan {vader} na vertrek nog contact houden met {kind}[, bijvoorbeeld via beeldbellen|, en denken jullie daarin mee]?",
+        ],
+        "RvdK": [
+            "Kunnen jullie [ons adviseren|meedenken] over de omgang, nu {vader} mogelijk moet vertrekken?",
+            "Loopt er een raadsonderzoek naar gezag en omgang in deze zaak?",
+            "Wanneer is het raadsrapport naar verwachting klaar?",
+            "Kunnen jullie in het rapport ingaan op het belang van {kind} bij contact met {zijn} vader?",
+            "§RvdK§Hoe neem ik de verblijfsrechtelijke positie van {vader} mee in mijn advies over de omgang?",
+            "Wie is bij jullie de raadsonderzoeker in deze zaak? [De advocaat van vader|Vader] vraagt naar het rapport.",
+        ],
+    },
+    "answers": {
+        "IND": ["De aanvraag op grond van artikel 8 EVRM is nog in behandeling. Een raadsrapport over de omgang wordt bij de belangenafweging betrokken."],
+        "DT&V": ["Er is nog geen vertrekgesprek gepland. Wij houden rekening met de lopende procedure bij de familierechter."],
+        "RvdK": ["Het raadsonderzoek loopt; het rapport wordt naar verwachting binnen zes weken aan de rechtbank gestuurd."],
+    },
+    "attachments": ["beschikking omgang.pdf", "raadsrapport gezag en omgang.pdf", "verzoekschrift gezamenlijk gezag.docx",
+                    "erkenningsakte.pdf"],
+}
+
+THEME_TEXT["strafrecht"] = {
+    "subjects": [
+        "[PIJ-maatregel|PIJ] en intrekking verblijfsvergunning",
+        "Jeugdstrafrecht en verblijf - vraag",
+        "Vraag [jongere in JJI|jeugddetentie] en vertrek",
+        "Voornemen intrekking {achternaam}",
+        "Strafzaak minderjarige - gevolgen verblijfsrecht",
+        "openbare orde / minderjarige",
+        "Basisraadsonderzoek {naam} - verblijfsstatus",
+    ],
+    "places": [
+        "jji:{Kind} verblijft [momenteel|sinds {maand}] in de justitiële jeugdinrichting in {p}.",
+        "Het gezin woont in {p}.",
+        "court:De strafzaak [dient|diende] bij {rechtbank}.",
+        "{Kind} [zat|zit] op school in {p}.",
+        "{Kind} [woont|woonde tot de aanhouding] bij {zijn} ouders in {p}.",
+    ],
+    "facts": [
+        "{Kind}[ ({leeftijd})| ({leeftijd} jaar)|] is [veroordeeld voor|aangehouden voor|in voorlopige hechtenis genomen voor] {delict}.",
+        "[Er is|De kinderrechter heeft] een PIJ-maatregel opgelegd[ voor de duur van drie jaar| met voorwaarden|].",
+        "{Kind} [heeft|had] een [verblijfsvergunning asiel|afhankelijke verblijfsvergunning bij {zijn} moeder|verblijfsvergunning regulier bij {zijn} ouders].",
+        "De IND heeft een voornemen tot intrekking van de verblijfsvergunning [uitgebracht|gestuurd][ vanwege de veroordeling| in verband met de openbare orde|].",
+        "Er [is|wordt] een [inreisverbod|ongewenstverklaring] [opgelegd|overwogen].",
+        "De Raad heeft [een basisraadsonderzoek gedaan|geadviseerd in de strafzaak] en adviseert [jeugdreclassering|een PIJ-maatregel|een werkstraf met begeleiding door de jeugdreclassering].",
+        "{Zijn} detentie eindigt [op {dt}|over ongeveer twee maanden].",
+        "{Kind} woont sinds {zijn} [vierde|zesde|tiende] in Nederland en spreekt [nauwelijks|geen] andere taal dan Nederlands.",
+        "Er is [een jeugdreclasseringsmaatregel|ook een OTS] en de jeugdbeschermer maakt zich zorgen over [de toekomst na de detentie|wat er gebeurt als {hij} 18 wordt].",
+    ],
+    "questions": {
+        "IND": [
+            "Hoe verhoudt de PIJ-maatregel zich tot het voornemen tot intrekking?",
+            "Wordt bij de intrekking meegewogen dat {kind} minderjarig is en hier [is opgegroeid|al jaren woont]?",
+            "Wat gebeurt er met de vergunning als {kind} na afloop van de [PIJ|detentie] [nog in behandeling is|18 wordt]?",
+            "Binnen welke termijn moet de zienswijze op het voornemen worden ingediend?",
+            "Wordt er een ongewenstverklaring of inreisverbod opgelegd, en wat betekent dat voor [het gezin|de ouders]?",
+            "Kan de IND wachten met een besluit tot de behandeling in de JJI is afgerond?",
+        ],
+        "DT&V": [
+            "Wordt {kind} na afloop van de detentie direct aan jullie overgedragen voor vertrek?",
+            "Kan de [PIJ-behandeling|behandeling] worden afgerond voordat er een vertrektraject start?",
+            "Hoe is de aansluiting tussen het einde van de jeugddetentie en een eventueel vertrek geregeld?",
+            "Met wie van jullie kan de JJI het vertrek [voorbereiden|bespreken]?",
+            "Wordt {kind} in vreemdelingenbewaring geplaatst als de detentie afloopt?",
+        ],
+        "RvdK": [
+            "Kunnen jullie in het basisraadsonderzoek ook ingaan op de verblijfsrechtelijke situatie?",
+            "Heeft de Raad een rol als de vergunning wordt ingetrokken terwijl de PIJ nog loopt?",
+            "Wie is bij jullie de raadsonderzoeker in deze strafzaak?",
+            "Hoe kijkt de Raad aan tegen een advies over een PIJ-maatregel als {kind} mogelijk moet vertrekken?",
+            "§RvdK§Ik doe een basisraadsonderzoek; moet ik contact opnemen met de IND over het voornemen tot intrekking?",
+        ],
+    },
+    "answers": {
+        "IND": ["Bij een voornemen tot intrekking wordt de minderjarigheid en de duur van het verblijf meegewogen. De termijn voor een zienswijze is vier weken."],
+        "DT&V": ["Na afloop van de PIJ wordt per geval bekeken of een vertrektraject aan de orde is; de JJI kan contact opnemen met de regievoerder."],
+        "RvdK": ["De raadsonderzoeker in deze strafzaak is bekend bij ons; ik heb je vraag doorgezet."],
+    },
+    "attachments": ["vonnis kinderrechter.pdf", "voornemen intrekking.pdf", "advies basisraadsonderzoek.pdf"],
+}
+
+THEME_TEXT["voogdij"] = {
+    "subjects": [
+        "Voogdij amv[ {naam}|] - verblijf",
+        "Vraag voogdij familielid",
+        "Alleenstaande minderjarige zonder wettelijk vertegenwoordiger",
+        "Voorziening in het gezag [amv|{naam}]",
+        "[amv|AMV] wordt 18 - vraag",
+        "Leeftijdsonderzoek en voogdij",
+        "Voogdij {familielid} / verblijfsrecht",
+    ],
+    "places": [
+        "{Kind} woont [in {p}|bij {zijn} {familielid} in {p}].",
+        "azc:{Kind} verblijft in [een kleinschalige woonvoorziening|de amv-opvang|de opvang van het COA] in {p}.",
+        "court:Het verzoek ligt bij de kinderrechter van {rechtbank}.",
+        "{Kind} gaat in {p} naar school.",
+    ],
+    "facts": [
+        "{Kind} is een alleenstaande minderjarige[ vreemdeling|] (amv) uit {land}, [{leeftijd} jaar oud|volgens eigen zeggen {leeftijd} jaar].",
+        "{Zijn} ouders [zijn overleden|verblijven nog in {land}|zijn onbekend verblijvend]; er is geen wettelijk vertegenwoordiger in Nederland.",
+        "{Kind} verblijft [al geruime tijd|sinds {jaar}|sinds de zomer] bij {zijn} {familielid}[, die de Nederlandse nationaliteit heeft|, die een verblijfsvergunning asiel heeft|].",
+        "Nidos heeft [sinds {dv} |]de [voorlopige |]voogdij.",
+        "De Raad [overweegt|heeft verzocht] de voogdij toe te wijzen aan de {familielid}.",
+        "Er is twijfel over de leeftijd; [er is een leeftijdsschouw gedaan|er loopt een leeftijdsonderzoek|{hij} is ingeschreven als meerderjarig].",
+        "{Kind} wordt [over twee maanden|over een paar weken|op {dt}] meerderjarig.",
+        "{Kind} heeft geen verblijfsvergunning[ en er is nog geen aanvraag gedaan|; de asielaanvraag is afgewezen|; de aanvraag loopt nog|].",
+        "{Kind} gaat naar school, [doet het goed|heeft weinig contact met {zijn} moeder in {land}|spreekt inmiddels goed Nederlands].",
+        "Volgens {kind} is {zijn} {familielid} de enige die voor {hem} kan zorgen.",
+    ],
+    "questions": {
+        "IND": [
+            "Heeft de voogdijbeschikking gevolgen voor het verblijfsrecht van {kind}?",
+            "Welke aanvraag moet de {familielid} als voogd indienen om verblijf voor {kind} te regelen?",
+            "Hoe gaan jullie om met de leeftijdsvaststelling, nu {kind} volgens [de voogd|Nidos|de school] jonger is?",
+            "Wat gebeurt er met de vergunning[ amv|] als {kind} 18 wordt?",
+            "Kan {kind} een verblijfsvergunning krijgen bij de {familielid}, of moet er eerst een asielaanvraag worden gedaan?",
+        ],
+        "DT&V": [
+            "Kan {kind} als amv terugkeren als er in {land} geen adequate opvang is?",
+            "Wie is bij jullie verantwoordelijk voor het onderzoek naar adequate opvang in {land}?",
+            "Wordt het vertrektraject pas gestart als {kind} meerderjarig is?",
+            "Moet de voogd aanwezig zijn bij het vertrekgesprek met {kind}?",
+            "Wat gebeurt er met {kind} na {zijn} achttiende verjaardag, als er dan nog geen vertrek mogelijk is?",
+        ],
+        "RvdK": [
+            "Kunnen jullie een verzoek tot voorziening in de voogdij[ bij de kinderrechter|] indienen?",
+            "Is het mogelijk de voogdij aan de {familielid} toe te wijzen terwijl {kind} geen verblijfsvergunning heeft?",
+            "Hoe voorkomen we dat de {familielid} verwachtingen krijgt over verblijf door de voogdijbeschikking?",
+            "Doet de Raad een onderzoek naar de geschiktheid van de {familielid} als voogd?",
+            "Wie is bij jullie [contactpersoon|aanspreekpunt] voor amv's in [onze regio|deze regio]?",
+        ],
+    },
+    "answers": {
+        "IND": ["Een voogdijbeschikking geeft op zichzelf geen recht op verblijf. Voor verblijf bij het familielid is een aparte aanvraag nodig."],
+        "DT&V": ["Het onderzoek naar adequate opvang loopt nog; zolang daarover geen duidelijkheid is, wordt er geen vertrek ingezet."],
+        "RvdK": ["De Raad kan de kinderrechter verzoeken in de voogdij te voorzien; we onderzoeken dan ook de geschiktheid van het familielid."],
+    },
+    "attachments": ["voogdijbeschikking.pdf", "verzoekschrift voorziening in gezag.docx", "rapport leeftijdsonderzoek.pdf"],
+}
+
+THEME_TEXT["dublin-en-nareis"] = {
+    "subjects": [
+        "Dublinoverdracht gezin met [kinderen|jonge kinderen] - belang van het kind",
+        "Nareis {naam} / DNA-onderzoek",
+        "Vraag nareizende gezinsleden",
+        "Dublinclaim {lidstaat} en [OTS|zorgen om kind]",
+        "Overdracht naar {lidstaat} - vraag",
+        "mvv nareis kinderen",
+        "Verzoek expertadvies Dublinzaak",
+    ],
+    "places": [
+        "azc:Het gezin verblijft [in het azc in {p}|op de COA-locatie in {p}|in {p}].",
+        "De referent woont in {p}.",
+        "{Kind} gaat in {p} naar school.",
+        "azc:Moeder en kinderen [wonen|verblijven] in het azc in {p}.",
+    ],
+    "facts": [
+        "Het gezin heeft eerder asiel aangevraagd in {lidstaat} en er is een Dublinclaim gelegd[; {lidstaat} heeft de claim [geaccepteerd|stilzwijgend geaccepteerd]|].",
+        "De overdracht aan {lidstaat} staat gepland [op {dt}|binnen enkele weken|in de komende periode].",
+        "{Vader} heeft een verblijfsvergunning asiel en heeft een nareisaanvraag gedaan voor [{moeder} en de kinderen|zijn {leeftijd}-jarige {zoon}|zijn gezin].",
+        "De mvv-aanvraag is [afgewezen omdat de familiebanden niet zijn aangetoond|aangehouden in afwachting van DNA-onderzoek|nog in behandeling].",
+        "{Kind} verblijft [nog in {land}|in een vluchtelingenkamp in een buurland] bij [een oom|{zijn} grootmoeder|een kennis van de familie].",
+        "Er zijn zorgen over de [psychische gezondheid|veiligheid|medische situatie] van {kind}[ in de opvang in {lidstaat}|].",
+        "{Kind}[ ({leeftijd})| ({leeftijd} jaar)|] [is hier in behandeling bij de GGZ|gaat hier naar school|heeft een ernstige medische aandoening].",
+        "Volgens [de advocaat|de voogd|de school] [is een overdracht niet in het belang van {kind}|is {kind} erg angstig voor de overdracht].",
+        "Het gaat om [een {nat} moeder met {aantal} kinderen|een {nat_o} gezin|een {nat} vader met zijn {zoon}].",
+    ],
+    "questions": {
+        "IND": [
+            "Wordt bij de overdracht rekening gehouden met het belang van {kind}[, gezien de behandeling hier|]?",
+            "Kan het DNA-onderzoek worden versneld, nu {kind} [alleen is achtergebleven|in een onveilige situatie zit]?",
+            "Wat is de stand van de nareisaanvraag[ met V-nummer {vnr}|]?",
+            "Is overwogen om de asielaanvraag toch zelf in behandeling te nemen (soevereiniteitsclausule)?",
+            "Telt een pleegkind of [nichtje|neefje] mee als gezinslid voor nareis?",
+            "Welke documenten zijn nodig om de familiebanden aan te tonen als er geen geboorteakte is?",
+        ],
+        "DT&V": [
+            "Is de overdrachtsdatum [al bekend|al vastgesteld], en [wordt de school|worden de jeugdbeschermer en de school] op tijd geïnformeerd?",
+            "Wordt de overdracht aan {lidstaat} uitgesteld zolang {kind} [in behandeling|in het ziekenhuis] is?",
+            "Worden de autoriteiten in {lidstaat} [geïnformeerd over|gewezen op] de kwetsbaarheid van {kind}?",
+            "Hoe wordt de overdracht voor de kinderen voorbereid? [Is er een kindvriendelijke werkwijze?|Wie legt het de kinderen uit?]",
+        ],
+        "RvdK": [
+            "§IND§Wij willen graag jullie expertadvies over het belang van {kind} bij een overdracht aan {lidstaat}. Kan een raadsonderzoeker hiernaar kijken?",
+            "Kunnen jullie adviseren over de gevolgen van een overdracht voor {kind}, die hier in behandeling is?",
+            "Is het belang van {kind} vanuit jullie expertise een reden om de overdracht [niet uit te voeren|uit te stellen]?",
+            "Kunnen jullie iets zeggen over de opvang van kinderen in {lidstaat}, of is dat niet aan de Raad?",
+            "§IND§Kan de Raad binnen [twee|drie] weken een advies geven? De overdrachtstermijn loopt af.",
+        ],
+    },
+    "answers": {
+        "IND": ["De nareisaanvraag is in behandeling; het DNA-onderzoek is aangevraagd. Versnellen kan als er concrete zorgen over de veiligheid zijn."],
+        "DT&V": ["De overdracht wordt pas uitgevoerd als er een medische verklaring is dat reizen verantwoord is."],
+        "RvdK": ["De Raad kan in Dublinzaken een advies geven over het belang van het kind; ik zoek uit welke raadsonderzoeker dat kan doen."],
+    },
+    "attachments": ["claimakkoord {lidstaat}.pdf", "uitslag DNA-onderzoek.pdf", "medische verklaring.pdf",
+                    "aanvraag nareis.pdf"],
+}
+
+THEME_TEXT["chavez"] = {
+    "subjects": [
+        "Chavez-aanvraag [moeder|vader] {achternaam}",
+        "Vraag Chavez / afhankelijkheidsrelatie",
+        "Verblijf derdelander ouder van Nederlands kind",
+        "[Adviesvraag|Verzoek om advies] Chavez-Vilchez",
+        "art. 20 VWEU - zorgouder",
+        "chavez zaak - graag advies",
+    ],
+    "places": [
+        "{Moeder} en {kind} wonen in {p}.",
+        "Het gezin woont [sinds {jaar} |]in {p}.",
+        "court:Het beroep [dient|loopt] bij {rechtbank}.",
+        "{Kind} gaat in {p} naar [school|de opvang].",
+    ],
+    "facts": [
+        "{Moeder} heeft de {nat} nationaliteit en geen verblijfsrecht; {kind} ({leeftijd}) heeft de Nederlandse nationaliteit [via {zijn} vader|door erkenning].",
+        "{Vader} is Nederlander maar [heeft geen contact meer met {kind}|zit in detentie|is niet in beeld|woont in het buitenland|heeft psychische problemen].",
+        "{Moeder} heeft een aanvraag [op grond van artikel 20 VWEU|om verblijf als zorgouder van een Nederlands kind|(Chavez-Vilchez)] ingediend[ die is afgewezen|; er is nog niet beslist|].",
+        "De IND stelt dat {vader} de zorg kan overnemen; {vader} [zegt daartoe niet in staat te zijn|heeft dat zelf ook aangegeven|reageert niet op brieven].",
+        "Er [is|lijkt] sprake van een afhankelijkheidsrelatie tussen {kind} en {moeder}; {moeder} is de [primaire|enige] verzorger.",
+        "De gemeente heeft vragen over [opvang|een uitkering|huisvesting] voor {moeder} zolang de procedure loopt.",
+        "{Kind} is {leeftijd} jaar en [gaat naar de opvang|zit op de basisschool|heeft extra zorg nodig].",
+        "Er is [een OTS|geen kinderbeschermingsmaatregel|een lopend raadsonderzoek naar het gezag].",
+    ],
+    "questions": {
+        "IND": [
+            "Wat heeft de IND nodig om de afhankelijkheidsrelatie te kunnen beoordelen?",
+            "Vraagt de IND in dit soort zaken advies aan de Raad, en zo ja, [wanneer|in welke fase]?",
+            "Hoe lang is de beslistermijn op een Chavez-aanvraag op dit moment?",
+            "Mag {moeder} in afwachting van de beslissing [werken|in Nederland blijven]?",
+            "Hoe wordt beoordeeld of {vader} de zorg [feitelijk |]kan overnemen?",
+            "Welke rol speelt [het raadsrapport|het advies van de Raad] bij de beoordeling?",
+        ],
+        "DT&V": [
+            "{Moeder} heeft een vertrekplicht, maar er loopt een Chavez-aanvraag. Wordt het vertrektraject aangehouden?",
+            "Wat betekent een vertrek van {moeder} voor {kind}? Is daar bij jullie [aandacht|zicht] op?",
+            "Kunnen jullie het vertrekgesprek [uitstellen|aanhouden] tot de IND heeft beslist?",
+        ],
+        "RvdK": [
+            "§IND§Wij willen de Raad om advies vragen over de afhankelijkheidsrelatie tussen {kind} en {moeder}. Hoe verloopt dat?",
+            "Kunnen jullie onderzoeken of {vader} in staat is de zorg over te nemen?",
+            "Is het mogelijk dat de Raad een advies geeft over het belang van {kind} bij een vertrek van {moeder}?",
+            "Hoe lang duurt een adviesaanvraag in een Chavez-zaak bij jullie gemiddeld?",
+            "§RvdK§De IND vraagt ons om advies in een Chavez-zaak. Is er een format of werkinstructie voor dit advies?",
+        ],
+    },
+    "answers": {
+        "IND": ["Voor de beoordeling van de afhankelijkheidsrelatie kijken wij naar alle omstandigheden, ook of de Nederlandse ouder de zorg feitelijk kan overnemen."],
+        "DT&V": ["Zolang er op de aanvraag niet is beslist, wordt er geen gedwongen vertrek ingezet."],
+        "RvdK": ["Een adviesaanvraag in een Chavez-zaak duurt bij ons gemiddeld acht weken."],
+    },
+    "attachments": ["afwijzing IND.pdf", "verklaring vader.pdf", "geboorteakte {naam}.pdf", "verzoek om advies Chavez.docx"],
+}
+
+THEME_TEXT["illegale-opneming-en-pleegzorg"] = {
+    "subjects": [
+        "Vermoeden illegale opneming",
+        "Buitenlands pleegkind - verblijf",
+        "Kafala en verblijfsvergunning",
+        "Pleegkind zonder verblijfsvergunning[ {naam}|]",
+        "Opneming ter adoptie zonder beginseltoestemming",
+        "vraag pleegouders / mvv",
+    ],
+    "places": [
+        "Het pleeggezin woont in {p}.",
+        "{Kind} woont bij [pleegouders|een oom en tante] in {p}.",
+        "Het gaat om een gezin uit {p}.",
+    ],
+    "facts": [
+        "Een [echtpaar|stel|gezin] heeft een kind uit {land} in huis opgenomen zonder [de vereiste procedure|beginseltoestemming|tussenkomst van een vergunninghouder].",
+        "Er is geen beginseltoestemming [aangevraagd|afgegeven] voor opneming ter adoptie.",
+        "{Kind} is via [kafala|een onderhandse regeling] in {land} aan het gezin toevertrouwd.",
+        "{Kind}[ ({leeftijd})| ({leeftijd} jaar)|] verblijft [sinds {jaar}|sinds een jaar|sinds de zomer] als pleegkind bij [een oom en tante|familie|een netwerkgezin].",
+        "Er is een melding gedaan van mogelijke illegale opneming [door de school|door de huisarts|door het consultatiebureau|door de gemeente].",
+        "De pleegouders willen {kind} [adopteren|een verblijfsvergunning laten krijgen|inschrijven in de BRP].",
+        "[Er is geen toestemming van de ouders in {land} bekend|De ouders in {land} zijn niet bereikbaar|Volgens de pleegouders hebben de ouders toestemming gegeven, maar dat staat nergens op papier].",
+        "{Kind} is [met een toeristenvisum|op het paspoort van een ander|via een familielid] naar Nederland gekomen.",
+    ],
+    "questions": {
+        "IND": [
+            "Kan er een verblijfsvergunning worden aangevraagd voor [een buitenlands pleegkind|een kind dat via kafala is opgenomen]?",
+            "Welke rol speelt de beginseltoestemming bij de mvv-aanvraag voor een pleegkind?",
+            "Moet de IND worden geïnformeerd als de Raad een onderzoek naar illegale opneming start?",
+            "Wat zijn de voorwaarden voor verblijf bij pleegouders[ als het kind hier al woont| zonder mvv]?",
+        ],
+        "DT&V": [
+            "{Kind} heeft geen verblijfsrecht en woont bij pleegouders; valt {hij} dan onder jullie taak[ voor vertrek|]?",
+            "Kan {kind} worden teruggebracht naar {land} als de ouders daar niet in beeld zijn?",
+        ],
+        "RvdK": [
+            "Doen jullie een onderzoek naar illegale opneming, en wat is daarvoor nodig?",
+            "Wie moet de melding van illegale opneming doen: [de gemeente|de school|wij]?",
+            "Wat is de werkwijze van de Raad bij een vermoeden van illegale opneming?",
+            "Kunnen jullie adviseren over de [geschiktheid van het pleeggezin|positie van de pleegouders]?",
+            "Is een melding nog nodig als de pleegouders inmiddels een adoptieprocedure zijn gestart?",
+        ],
+    },
+    "answers": {
+        "RvdK": ["Bij een vermoeden van illegale opneming kan de Raad een onderzoek starten; een melding kan via het algemene nummer of via ons."],
+        "IND": ["Voor een buitenlands pleegkind is in de regel een mvv nodig; zonder beginseltoestemming is opneming ter adoptie niet mogelijk."],
+    },
+    "attachments": ["kafala-akte (vertaling).pdf", "melding illegale opneming.docx", "verklaring pleegouders.pdf"],
+}
+
+THEME_TEXT["gegevensdeling"] = {
+    "subjects": [
+        "Vraag [AVG|AVG-protocol]",
+        "Gegevens delen [met de IND|met de Raad|met DT&V] - mag dat?",
+        "Verzoek om informatie [{achternaam}|gezin {achternaam}]",
+        "Inzage dossier / privacy",
+        "gegevensuitwisseling [ketenpartners|SKIV]",
+        "Toestemming ouders voor delen raadsrapport",
+    ],
+    "places": [
+        "Het gaat om een gezin uit {p}.",
+        "Het gezin woont in {p}.",
+        "azc:Het gezin verblijft in het azc in {p}.",
+    ],
+    "facts": [
+        "Wij [willen|zouden graag] [het raadsrapport|de beschikking|een samenvatting van het dossier|de verblijfsstatus] [delen met|opvragen bij] [de IND|DT&V|de Raad|Nidos|het COA|de advocaat].",
+        "In het AVG-protocol [tussen IND, DT&V en de Raad|van het SKIV] [staat niet duidelijk|lees ik niet terug] [of dit is toegestaan|welke gegevens gedeeld mogen worden|wie toestemming moet geven].",
+        "De ouders hebben [geen|wel|schriftelijk] toestemming gegeven[ voor het delen van gegevens|].",
+        "[De advocaat van de ouders|{Vader}|{Moeder}] vraagt inzage in [het dossier|de stukken die wij van de IND hebben ontvangen|het raadsrapport].",
+        "Het gaat om gevoelige informatie over [de gezondheid van {kind}|huiselijk geweld|een strafzaak|een lopende OTS].",
+        "[Mijn teamleider|Onze privacyfunctionaris|Een collega] twijfelt of dit [zonder toestemming kan|via de gewone mail mag].",
+    ],
+    "questions": {
+        "any": [
+            "Mag ik [het raadsrapport|de beschikking|informatie over de verblijfsstatus] [met jullie|met de jeugdbeschermer|met de advocaat] delen zonder toestemming van de ouders?",
+            "Valt deze gegevensuitwisseling onder het AVG-protocol?",
+            "Op welke grondslag kunnen jullie deze gegevens [verstrekken|ontvangen]?",
+            "Via welk kanaal kan ik dit veilig versturen: [mag dat per gewone mail|moet het via beveiligde mail|kan het via Zivver]?",
+            "Hoe lang bewaren jullie [deze gegevens|het rapport][ in jullie dossier|]?",
+            "Moet ik een verzoek om inzage [via de privacyfunctionaris|schriftelijk] doen?",
+            "Kunnen jullie mij laten weten [of|welke] gegevens jullie over dit gezin [hebben|mogen delen]?",
+        ],
+        "IND": ["Mogen jullie de verblijfsstatus van [de ouders|{moeder}] aan ons doorgeven zonder toestemming?"],
+        "DT&V": ["Mogen jullie ons informeren als er een vertrekdatum voor het gezin is, of valt dat niet onder het protocol?"],
+        "RvdK": ["Mag de Raad het raadsrapport aan de IND verstrekken als de IND daarom vraagt?"],
+    },
+    "answers": [
+        "Op grond van het AVG-protocol kunnen wij deze gegevens delen voor zover dat nodig is voor de taak; stuur het verzoek graag via beveiligde mail.",
+        "Zonder toestemming kunnen wij het rapport niet delen; wel kunnen wij de conclusie mondeling toelichten.",
+    ],
+    "attachments": ["AVG-protocol SKIV.pdf", "toestemmingsverklaring ouders.pdf", "verzoek om inzage.docx"],
+}
+
+THEME_TEXT["voorlichting"] = {
+    "subjects": [
+        "Verzoek voorlichting [Belang van het Kind|BvhK]",
+        "Presentatie [teamoverleg|teamdag] {dt_short}",
+        "Vraag: spreker voor kennissessie",
+        "Workshop [kinderen in de vreemdelingenketen|kinderen zonder verblijfsrecht]",
+        "Informatiesessie voor [mentoren|jeugdbeschermers|wijkteams]",
+        "Uitnodiging [regiobijeenkomst|intervisie] - wie wil komen?",
+    ],
+    "places": [
+        "De bijeenkomst is [bij ons op kantoor|op onze locatie] in {p}.",
+        "azc:Het gaat om de mentoren van de COA-locatie in {p}.",
+        "We zitten in {p}[, maar online kan ook|].",
+    ],
+    "facts": [
+        "Op {dt} hebben wij een [teamoverleg|teamdag|kennissessie|regiobijeenkomst] [met zo'n twintig collega's|met jeugdbeschermers|met mentoren van de locatie|met medewerkers van de wijkteams|met nieuwe raadsonderzoekers].",
+        "Graag zouden wij [een presentatie|voorlichting|een korte workshop] krijgen over [de positie van kinderen zonder verblijfsrecht|het beleidskader voor kinderen met een kinderbeschermingsmaatregel|de werkwijze van DT&V bij gezinnen met kinderen|wat de Raad wel en niet kan doen bij kinderen in de vreemdelingenketen|de samenwerking in het SKIV|hoe de IND het belang van het kind weegt].",
+        "Er zijn [veel|steeds meer] vragen [op de werkvloer|bij collega's] over [verblijfsprocedures|de rol van de contactpersonen|wat er gebeurt na een afwijzing].",
+        "[Vorig jaar|Eerder] heeft een collega van jullie een [presentatie|voorlichting] gegeven en dat werd erg gewaardeerd.",
+        "De bijeenkomst duurt [een uur|anderhalf uur|een ochtend] en kan [op locatie|online|hybride].",
+    ],
+    "questions": {
+        "any": [
+            "Is er iemand bij jullie die [dit kan verzorgen|hierover wil komen vertellen|een uurtje kan aansluiten]?",
+            "Hebben jullie [materiaal|een factsheet|een presentatie] dat wij kunnen gebruiken?",
+            "Wat zijn de mogelijkheden, en [hoeveel voorbereidingstijd hebben jullie nodig|wat hebben jullie van ons nodig]?",
+            "Kunnen jullie laten weten [welke data jullie schikken|of {dt} lukt]?",
+            "Geven jullie ook [trainingen|voorlichting] aan [ketenpartners|gemeenten|scholen]?",
+        ],
+    },
+    "answers": ["Leuk dat jullie aan ons denken. Een van de contactpersonen kan een presentatie verzorgen; stuur je een paar data?"],
+    "attachments": ["uitnodiging teamdag.docx", "programma kennissessie.pdf"],
+}
+
+THEME_TEXT["overig"] = {
+    "subjects": [
+        "Vraag", "Vraag [aan contactpersoon|aan de contactpersonen] Belang van het Kind",
+        "Wie is contactpersoon [in de regio|voor onze regio]?",
+        "Stand van zaken [vraag van {dv_short}|eerdere vraag]", "Procesvraag",
+        "Beslistermijn [aanvraag|bezwaar] - vraag",
+        "[Menselijke maat|Casus waar regels schuren] - meedenken?", "(geen onderwerp)", "vraagje",
+    ],
+    "places": [
+        "Het gaat om een gezin uit {p}.",
+        "De casus speelt in {p}.",
+        "Het gezin woont in {p}.",
+    ],
+    "facts": [
+        "Ik [ben nieuw in deze functie|werk sinds kort in dit team|heb een algemene vraag].",
+        "Ik heb op {dv} [een vraag gesteld|een mail gestuurd] [over een gezin|over een casus] maar nog geen reactie ontvangen.",
+        "Het gaat om een [gezin|moeder met kinderen|jongere] voor wie [geen enkele regeling lijkt te passen|alle procedures zijn doorlopen].",
+        "[Collega's|Mijn teamleider] [weten ook niet goed|vroegen zich ook af] bij wie we hiervoor moeten zijn.",
+        "De aanvraag is ingediend op {dv}[ onder V-nummer {vnr}|].",
+    ],
+    "questions": {
+        "any": [
+            "Wie is de contactpersoon Belang van het Kind voor onze regio?",
+            "Wat is de gebruikelijke termijn waarbinnen jullie reageren?",
+            "Kunnen jullie laten weten wat de stand van zaken is?",
+            "Naar wie kan ik doorverwijzen voor [vragen over de menselijke maat|een casus waar geen enkele regeling op past]?",
+            "Kunnen jullie meedenken in een casus waarin [de regels schuren|de menselijke maat in het geding is]?",
+            "Hoe werkt de escalatie naar het SKIV, als wij er samen niet uitkomen?",
+            "Is dit mailadres de juiste plek voor [dit soort vragen|casusvragen], of moet ik ergens anders zijn?",
+        ],
+        "IND": ["Wat is op dit moment de beslistermijn voor [een aanvraag regulier|een bezwaarschrift|een aanvraag verblijf bij ouder]?",
+                "Kunnen jullie mij in contact brengen met de behandelend medewerker?"],
+        "DT&V": ["Kunnen jullie mij in contact brengen met de regievoerder van dit gezin?",
+                 "Hoe lang duurt het gemiddeld voordat er een vertrekgesprek plaatsvindt?"],
+        "RvdK": ["Hoe lang duurt een raadsonderzoek op dit moment gemiddeld?",
+                 "Kunnen jullie mij in contact brengen met de raadsonderzoeker?"],
+    },
+    "answers": ["Ik heb je vraag doorgezet naar de juiste collega; je hoort binnen een week van ons."],
+    "attachments": ["scan_{dv_file}.pdf", "Document1.docx"],
+}
+
+DELICTS = ["een diefstal met geweld", "een straatroof", "een woninginbraak", "mishandeling",
+                  "handel in drugs", "een overval", "bedreiging", "brandstichting"]
+RELATIVES = ["tante", "oom", "oudere neef", "oudere nicht", "grootmoeder", "oudere broer"]
+CHILD_AGE = {"voogdij": (13, 17), "strafrecht": (13, 17), "chavez": (0, 12), "kinderbeschermingsmaatregelen": (0, 16),
+             "gezag-en-omgang": (1, 14), "dublin-en-nareis": (0, 17), "illegale-opneming-en-pleegzorg": (0, 12)}
+
+# Generic pieces of a mail
+GREETINGS = ["Beste collega's,", "Beste contactpersonen,", "Beste contactpersonen Belang van het Kind,", "Hoi,",
+             "Hallo,", "{Dagdeel},", "{Dagdeel},", "Dag allemaal,", "Beste allen,", "Hoi allemaal,", "Beste {contact},",
+             "Hoi {contact},", "Beste collega,", "Goedendag,", "Beste BvhK-collega's,", "", "Dag {contact},"]
+FORMAL_GREETINGS = ["Geachte heer, mevrouw,", "Geachte heer/mevrouw,", "Geachte contactpersoon,", "Geachte collega's,",
+                    "Goedendag,", "L.S.,", "Geachte dames en heren,", "{Dagdeel},"]
+OPENINGS = {
+    "neutral": [
+        "Ik ben {rol}[ bij {org_kort}|].",
+        "[Via|Van] [een collega|mijn teamleider|het intranet|de SKIV-contactpersoon] kreeg ik dit mailadres[ door|].",
+        "Ik hoop dat jullie mij kunnen helpen[ met het volgende|].",
+        "[Kort|Even] een vraag[ tussendoor|].",
+        "Ik heb een vraag namens [ons team|mijn afdeling|een aantal collega's].",
+    ],
+    "*": [
+        "Ik ben {rol} [bij {org_kort}|] en [heb een vraag over|wil graag jullie advies in] [een casus|een gezin|een jongere|een zaak].",
+        "[Via|Van] [een collega|mijn teamleider|het intranet|de SKIV-contactpersoon] kreeg ik dit mailadres[ door|].",
+        "Graag leg ik [de volgende casus|een casus] aan jullie voor.",
+        "Ik hoop dat jullie mij kunnen helpen[ met het volgende|].",
+        "Ik heb een vraag [over een casus|in een lopende zaak|die ik niet goed kwijt kan].",
+        "[Kort|Even] een vraag[ tussendoor|].",
+        "Excuses voor de lange mail, maar de situatie is wat ingewikkeld.",
+        "Ik loop vast in een casus en [hoop op jullie hulp|wil graag even sparren].",
+    ],
+    "advocatuur": [
+        "Als advocaat van [mevrouw|de heer] {achternaam} wend ik mij tot u met [het volgende|een vraag].",
+        "Ik sta [mevrouw|de heer|de familie] {achternaam} bij in [de procedure|een procedure bij de IND|een familierechtelijke procedure].",
+        "Namens [mijn cliënte|mijn cliënt] verzoek ik u om informatie over het volgende.",
+    ],
+    "gemeente": [
+        "Vanuit [het wijkteam|team Jeugd|de gemeente] zijn wij betrokken bij [een gezin|een inwoner|een jongere] zonder verblijfsvergunning.",
+        "Ik werk als {rol} bij de gemeente en heb een vraag over een inwoner.",
+    ],
+    "COA": [
+        "Op onze locatie [verblijft een bewoner|hebben we een casus] waarover wij [vragen|zorgen] hebben.",
+        "Ik ben {rol} [op de locatie|bij het COA] en [heb een vraag|wil graag iets voorleggen].",
+        "§voogdij,dublin-en-nareis,strafrecht§Op onze locatie verblijft een jongere van {leeftijd} over wie wij [vragen|zorgen] hebben.",
+    ],
+    "Nidos": [
+        "§voogdij,dublin-en-nareis§Ik ben voogd van {naam}, [een amv|een jongere] van {leeftijd} uit {land}.",
+        "Als jeugdbeschermer bij Nidos heb ik een vraag over een [pupil|jongere in mijn caseload|gezin in mijn caseload].",
+    ],
+    "GI": ["In mijn caseload zit een [gezin|kind] [zonder verblijfsvergunning|met een onzekere verblijfsstatus].",
+           "Ik ben {rol} van {naam} en heb een vraag."],
+    "overig": ["Ik weet niet zeker of ik hier goed zit, maar ik probeer het toch.",
+               "Ik ben {rol}[ bij {org_naam}|] en maak mij zorgen over [een kind|een gezin]."],
+    "IND": ["Ik ben {rol} bij de IND en behandel een aanvraag [waarin een kind betrokken is|waarin het belang van het kind een rol speelt]."],
+    "DT&V": ["Ik ben {rol} en heb een vraag over [een zaak in mijn caseload|een casus]."],
+    "RvdK": ["Ik doe als {rol} een [onderzoek|raadsonderzoek] in een zaak [waarin de verblijfsstatus een rol speelt|met een vreemdelingenrechtelijke kant]."],
+}
+WRONG_BOX = ["Ik weet niet zeker of ik bij jullie aan het juiste adres ben.", "Misschien is dit meer iets voor een andere organisatie, maar ik probeer het bij jullie.", ""]
+SECONDARY = ["Daarnaast speelt ook het volgende.", "Verder misschien relevant:", "Wat ook meespeelt:", "Ter info:", ""]
+QUESTION_LEADS = ["Mijn vraag is: ", "Mijn vraag aan jullie: ", "Vraag: ", "Concreet: ", "", "", "", "Mijn vraag: "]
+QUESTION_LIST_LEADS = ["Mijn vragen:", "Ik heb de volgende vragen:", "Daarom de volgende vragen:", "Vragen:"]
+IDENTIFIERS = [
+    "Het gaat om {voluit}, geboren [op |]{gb}[, V-nummer {vnr}|, v-nr. {vnr}|, BSN {bsn}|].",
+    "Gegevens: {voluit} (geb. {gb}), V-nummer {vnr}.",
+    "[V-nummer|Vnr] [moeder|vader|gezin]: {vnr}.",
+    "{Kind}: {voluit}, {gb}[, BSN {bsn}|].",
+]
+URGENCY = [
+    "[De zitting|De mondelinge behandeling] is op {dt}, dus [een snelle reactie wordt erg op prijs gesteld|graag voor die datum een reactie].",
+    "Het is [vrij|best] urgent: [het gezin moet binnenkort vertrekken|er staat een overdracht gepland].",
+    "Ik moet mijn rapport op {dt} [inleveren|klaar hebben].",
+    "Graag uiterlijk {dt} een reactie.",
+    "Geen haast, maar [ik hoor het graag|het zou fijn zijn] binnen een paar weken.",
+]
+CLOSINGS = ["Alvast bedankt!", "Bij voorbaat dank voor jullie reactie.", "Ik hoor graag van jullie.",
+            "Alvast dank voor het meedenken.", "Mochten jullie vragen hebben, bel me gerust.",
+            "Kunnen jullie me laten weten bij wie ik terecht kan als dit niet bij jullie hoort?",
+            "Dank!", "Ik zie jullie reactie graag tegemoet.", "Laat maar weten als jullie meer informatie nodig hebben."]
+FORMAL_CLOSINGS = ["Graag ontvang ik uw reactie.", "Bij voorbaat dank voor uw reactie.",
+                   "Ik zie uw reactie met belangstelling tegemoet.", "Voor vragen ben ik uiteraard bereikbaar."]
+ATTACHMENT_NOTES = ["Zie bijlage.", "In de bijlage [stuur ik|vinden jullie] [de beschikking|het stuk|de stukken].",
+                    "Bijgaand [stuur ik|] [de beschikking|het rapport|de relevante stukken] mee.", "(bijlage)"]
+
+# Replies, reminders and forwards
+FOLLOW_UPS = [
+    "[Dank|Bedankt|Dank je wel] voor [je|jullie] [snelle |]reactie[!|.] [Ik heb nog een aanvullende vraag.|Nog een vraag:|Daar kan ik mee verder. Alleen nog dit:]",
+    "Helder, dank. [Wel nog een vervolgvraag:|Eén ding is me nog niet duidelijk:]",
+    "Dank voor het antwoord. [In aanvulling daarop:|Inmiddels is er iets veranderd:] {fact}",
+]
+REMINDERS = [
+    "[Graag breng ik onderstaande vraag nog even onder jullie aandacht.|Ik heb nog geen reactie ontvangen op onderstaande mail.|Hebben jullie mijn mail van {dv_short} ontvangen?] [De zitting is al op {dt}.|Het is inmiddels wel urgent.|Zouden jullie kunnen laten weten wanneer ik een antwoord kan verwachten?|]",
+    "[Herinnering:|Reminder:] zie onderstaande vraag. [Wie kan hiernaar kijken?|Graag een reactie.|]",
+    "Ik stuur deze [nog een keer|opnieuw], ik weet niet of hij [goed is aangekomen|bij de juiste persoon is beland].",
+]
+CLARIFY_ASKS = ["Kun je het V-nummer en de geboortedatum van [het kind|de betrokkenen] sturen? Dan kan ik het dossier erbij pakken.",
+                "Om welke plaats gaat het? Dan kan ik de vraag bij de juiste regio neerleggen.",
+                "Kun je wat meer vertellen over de stand van de procedure?"]
+CLARIFY_ANSWERS = ["Zeker: {voluit}, geboren {gb}, V-nummer {vnr}.", "Het V-nummer is {vnr}[ en de geboortedatum {gb}|].",
+                   "[Sorry, vergeten te vermelden.|Excuses.] {place_sentence}"]
+REDIRECT_NOTES = [
+    "Deze vraag kwam bij ons binnen, maar lijkt ons [meer|eerder] iets voor jullie. Willen jullie deze oppakken en [rechtstreeks|] aan [de vraagsteller|{asker_first}] antwoorden?",
+    "[Ter behandeling|Ter beantwoording] doorgestuurd; de vraag [ligt bij jullie|is voor jullie organisatie].",
+    "Zie onderstaande vraag van {asker_first} van {asker_org}. Die hoort bij [jullie|{target}], niet bij ons. Dank!",
+    "Hoi collega's, deze is voor jullie denk ik. [Groet|Gr.]",
+]
+COLLEAGUE_NOTES = [
+    "Namens mijn collega {asker_first} stuur ik onderstaande vraag door. [{Asker_pronoun} is vandaag afwezig.|Graag rechtstreeks aan {asker_pronoun_obj} antwoorden.]",
+    "Ik stuur jullie onderstaande vraag van [mijn collega|onze {asker_role}] door. [Willen jullie in de cc reageren?|Kunnen jullie hiernaar kijken?]",
+]
+THIRD_PARTIES = {
+    "advocaat": ["Geachte {recipient_title} {recipient_last},", "Namens [mijn cliënte|mijn cliënt] verzoek ik u om opheldering over het volgende.", "Hoogachtend,"],
+    "school": ["Beste {recipient_first},", "Wij maken ons als school zorgen over {naam}[ uit groep {groep}|].", "Met vriendelijke groet,"],
+    "ouder": ["Goedemiddag,", "ik wil u graag iets vragen over mijn [zoon|dochter|kind].", "groet"],
+    "collega": ["Hoi {recipient_first},", "Kun jij dit misschien aan de contactpersonen Belang van het Kind voorleggen?", "Groet,"],
+}
+
+# Automatic replies
+OOO_NL = [
+    "Dank voor uw bericht. Ik ben afwezig van {from_day} tot en met {to_day} en heb geen toegang tot mijn e-mail. Uw bericht wordt niet doorgestuurd. Voor dringende zaken kunt u contact opnemen met [mijn collega {colleague}|het algemene nummer {phone}|de functionele mailbox].",
+    "Ik ben op dit moment niet aanwezig. Vanaf {to_day} ben ik weer bereikbaar. [Voor spoedeisende zaken kunt u bellen met {phone}.|]",
+    "Ik werk op maandag, dinsdag en donderdag. Uw mail wordt op mijn eerstvolgende werkdag beantwoord.",
+    "Let op: ik ben met verlof tot en met {to_day}. Uw e-mail wordt na mijn terugkomst gelezen. [Bij spoed: {colleague}.|]",
+    "Beste afzender, ik ben tot {to_day} afwezig in verband met een cursus. Ik lees mijn mail beperkt.",
+]
+OOO_EN = [
+    "Thank you for your email. I am out of the office until {to_day_en} with limited access to email. For urgent matters please contact {colleague}.",
+    "I am currently on leave and will return on {to_day_en}. Your message will not be forwarded.",
+]
+ACK_NL = ["Bedankt voor uw e-mail. Wij hebben uw bericht in goede orde ontvangen. U ontvangt binnen vijf werkdagen een reactie.\n\nDit is een automatisch gegenereerd bericht; u kunt hier niet op antwoorden."]
+
+# English questions (about 3 per cent): people write in English to the Dutch mailboxes too
+EN_ASKERS = [
+    ("Dublin Unit officer", "Dublin Unit, Federal Office for Migration", "dublinunit.example"),
+    ("caseworker", "Child Protection Services", "childprotection.example"),
+    ("legal officer", "European Network for Children on the Move", "childrenonthemove.example"),
+    ("social worker", "International Social Service", "iss-casework.example"),
+    ("foster father", "", None),
+]
+EN_THEMES = {
+    "dublin-en-nareis": {
+        "org": ["IND", "DT&V"],
+        "subjects": ["Dublin transfer of family with children - request for information", "Family reunification {naam} - DNA test",
+                     "Take back request - best interests of the child"],
+        "facts": ["The family applied for asylum in our country before travelling on to the Netherlands[, and a take back request was accepted|].",
+                  "The youngest child, {naam} ({leeftijd}), [is receiving treatment for a serious medical condition|has been diagnosed with PTSD|is very anxious about the transfer].",
+                  "The father has refugee status in the Netherlands and has applied for family reunification for his [wife and children|son|daughter]."],
+        "places": ["azc:The family is currently staying at the reception centre in {p}.", "The sponsor lives in {p}."],
+        "questions": ["Could you let us know whether the best interests of the child have been assessed before the transfer?",
+                      "What is the current status of the family reunification application?",
+                      "Would it be possible to postpone the transfer until the medical treatment has been completed?",
+                      "Who is the right contact person for questions about the transfer date?"],
+    },
+    "voogdij": {
+        "org": ["RvdK"],
+        "subjects": ["Unaccompanied minor - guardianship", "Question about guardianship for a relative"],
+        "facts": ["{Naam} ({leeftijd}) is an unaccompanied minor from {land_en} who now lives with an aunt.",
+                  "There is no legal representative in the Netherlands and the parents are [deceased|unreachable]."],
+        "places": ["{Naam} lives with the aunt in {p}.", "azc:{Naam} stays at the reception centre for minors in {p}."],
+        "questions": ["Could the Council request the court to appoint the aunt as guardian?",
+                      "What is the procedure for appointing a family member as guardian, and does it affect residence rights?"],
+    },
+    "chavez": {
+        "org": ["IND"],
+        "subjects": ["Residence of third-country national parent of Dutch child", "Chavez application - dependency"],
+        "facts": ["My client is the mother of a Dutch child ({leeftijd}) and has no residence permit.",
+                  "The father is Dutch but [is not involved in the care of the child|lives abroad]."],
+        "places": ["Mother and child live in {p}."],
+        "questions": ["What documents does the IND need to assess the dependency between mother and child?",
+                      "How long does a decision on such an application currently take?"],
+    },
+    "illegale-opneming-en-pleegzorg": {
+        "org": ["RvdK", "IND"],
+        "subjects": ["Foster child from abroad - residence", "Kafala placement and Dutch procedure"],
+        "facts": ["We have been caring for my wife's niece ({leeftijd}) since last year under a kafala arrangement from {land_en}.",
+                  "We did not know that permission was needed before she came to the Netherlands."],
+        "places": ["We live in {p}."],
+        "questions": ["What should we do to make her stay legal?", "Is there an investigation by the Council, and what does that mean for us?"],
+    },
+    "gegevensdeling": {
+        "org": ["RvdK", "IND"],
+        "subjects": ["Request for information exchange", "Sharing of a child protection report"],
+        "facts": ["We are handling the case of a family that was transferred to the Netherlands last year.",
+                  "The parents have given written consent to share information."],
+        "places": ["The family now lives in {p}."],
+        "questions": ["Can you share the outcome of the child protection investigation with our service?",
+                      "Which legal basis would apply for such an exchange, and through which secure channel?"],
+    },
+    "voorlichting": {
+        "org": ["RvdK", "DT&V", "IND"],
+        "subjects": ["Invitation: study visit on children in migration", "Request for a presentation"],
+        "facts": ["A delegation of our organisation will visit the Netherlands on {dt_en}.",
+                  "We are interested in how the Dutch agencies cooperate on the best interests of the child."],
+        "places": ["The meeting would take place in {p}."],
+        "questions": ["Would one of your contact persons be available for a short presentation?",
+                      "Could you share any English material about the cooperation?"],
+    },
+    "kinderbeschermingsmaatregelen": {
+        "org": ["DT&V", "RvdK"],
+        "subjects": ["Child under supervision order - return", "Supervision order and departure"],
+        "facts": ["The child, {naam} ({leeftijd}), was placed under a supervision order by the Dutch juvenile court.",
+                  "The family is expected to return to our country in the coming months."],
+        "places": ["The family lives in {p}."],
+        "questions": ["Could you tell us how the supervision order will be transferred to our child protection services?",
+                      "Who can we contact to prepare the handover of care?"],
+    },
+}
+EN_COUNTRIES = {"Eritrea": "Eritrea", "Syrië": "Syria", "Afghanistan": "Afghanistan", "Somalië": "Somalia",
+                "Guinee": "Guinea", "Soedan": "Sudan", "Jemen": "Yemen", "Ethiopië": "Ethiopia", "Iran": "Iran",
+                "Irak": "Iraq", "Turkije": "Turkey", "Nigeria": "Nigeria", "Georgië": "Georgia", "Armenië": "Armenia",
+                "Algerije": "Algeria", "Marokko": "Morocco", "Suriname": "Suriname", "Ghana": "Ghana",
+                "Brazilië": "Brazil", "Colombia": "Colombia", "Filipijnen": "the Philippines", "China": "China",
+                "Mongolië": "Mongolia", "Albanië": "Albania", "Oekraïne": "Ukraine"}
+
+# =====================================================================================
+# Composing a question
+# =====================================================================================
+
+
+@dataclass
+class Block:
+    """A piece of a mail body: text, signature, disclaimer, or quoted/forwarded history."""
+
+    kind: str  # text | sig | disclaimer | quote
+    lines: list[str] = field(default_factory=list)
+    header: list[tuple[str, str]] = field(default_factory=list)  # quote: Van/Verzonden/Aan/Onderwerp
+    intro: str = ""  # quote: the line above the header, or "Op ... schreef ...:"
+    style: str = ""  # quote: header (Outlook-like block) | gt ("> " quoting)
+    children: list["Block"] = field(default_factory=list)
+
+
+@dataclass
+class Draft:
+    """One message before rendering: who, when, what, and how its client writes it."""
+
+    kind: str  # question | auto_reply | bounce
+    mailbox: str
+    moment: datetime
+    subject: str
+    from_name: str
+    from_email: str
+    to: list[tuple[str, str]]
+    blocks: list[Block] = field(default_factory=list)
+    client: str = "outlook"
+    body_format: str = "plain"  # plain | alternative | html
+    charset: str = "utf-8"
+    cc: list[tuple[str, str]] = field(default_factory=list)
+    attachments: list[str] = field(default_factory=list)
+    logo: bool = False
+    depth: int = 0  # earlier messages in the thread (In-Reply-To / References)
+    labels: dict | None = None
+    tags: set[str] = field(default_factory=set)
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    asker: Asker | None = None  # the person asking (for a forward: not the sender)
+    place: Place | None = None  # the place the question is about
+    about: "Draft | None" = None  # auto-reply or bounce: the question it follows
+    bounce: dict | None = None
+    order: int = 0
+    seq: int = 0
+
+
+@dataclass
+class Case:
+    """Everything one question is about; ctx feeds the phrase templates."""
+
+    theme: str
+    organisation: str  # who should answer
+    asker: Asker
+    place: Place | None
+    moment: datetime
+    mailbox: str
+    ctx: dict
+    formal: bool
+    ref: Reference
+
+
+def neuter(adjective: str) -> str:
+    """'Syrische' -> 'Syrisch', 'Eritrese' -> 'Eritrees': the form before a het-word after 'een'."""
+    stem = adjective[:-1]
+    if stem.endswith("es") and stem[-3] not in "aeiou":
+        stem = stem[:-1] + "es"
+    return stem
+
+
+def make_ctx(dice: Dice, theme: str, place: Place | None, moment: datetime, asker: Asker) -> dict:
+    regular = theme in ("chavez", "gezag-en-omgang", "illegale-opneming-en-pleegzorg") and dice.chance(0.75)
+    adjective, country, pool = dice.pick(REGULAR_ORIGINS if regular else ASYLUM_ORIGINS)
+    girls, boys, surnames = NAME_POOLS[pool]
+    girl = dice.chance(0.5)
+    first, last = dice.pick(girls if girl else boys), dice.pick(surnames)
+    low, high = CHILD_AGE.get(theme, (1, 17))
+    age = dice.randint(max(low, 1), high)
+    today = moment.date()
+    born = today - timedelta(days=age * 365 + dice.randint(20, 340))
+    past = today - timedelta(days=dice.randint(14, 300))
+    coming = today + timedelta(days=dice.randint(5, 45))
+    while coming.weekday() >= 5:
+        coming += timedelta(days=1)
+    noun = "het meisje" if girl else "de jongen"
+    ctx = {
+        "kind": [first, first, "het kind", "de minderjarige", noun, first, "de jeugdige" if dice.chance(0.3) else first],
+        "hij": "zij" if girl else "hij", "zijn": "haar" if girl else "zijn", "hem": "haar" if girl else "hem",
+        "zoon": "dochter" if girl else "zoon", "naam": first, "achternaam": last, "voluit": f"{first} {last}",
+        "gb": nl_date(born, dice, dice.pick(["dash", "long", "dash"])), "leeftijd": str(age),
+        "nat": adjective, "nat_o": neuter(adjective), "land": country, "land_en": EN_COUNTRIES[country],
+        "moeder": ["moeder", "moeder", "de moeder", f"mevrouw {last}"],
+        "vader": ["vader", "vader", "de vader", f"de heer {last}"],
+        "lidstaat": dice.pick(DUBLIN_STATES),
+        "dv": [nl_date(past, dice), nl_date(past - timedelta(days=dice.randint(20, 200)), dice)], "dt": nl_date(coming, dice, dice.pick(["long", "weekday", "dash", "weekday"])),
+        "dv_short": dice.pick([f"{past.day} {MONTHS_SHORT[past.month - 1]}", f"{past.day}-{past.month}"]),
+        "dt_short": dice.pick([f"{coming.day} {MONTHS[coming.month - 1]}", f"{coming.day}-{coming.month}"]),
+        "dv_file": dice.pick([f"{past:%Y%m%d}", f"{past:%d-%m-%Y}", f"{past:%d%m%y}"]),
+        "dt_en": en_date(coming), "maand": MONTHS[past.month - 1], "jaar": str(today.year - dice.randint(1, 6)),
+        "vnr": v_number(dice), "bsn": bsn(dice), "aantal": dice.pick(["twee", "drie", "vier", "twee"]),
+        "familielid": dice.pick(RELATIVES), "delict": dice.pick(DELICTS), "groep": str(dice.randint(3, 8)),
+        "rol": asker.role, "org_kort": asker.org_name if asker.kind in ("GI",) else ORG_SHORT[asker.kind],
+        "org_naam": asker.org_name or "een vrijwilligersorganisatie",
+        "dagdeel": "Goedemorgen" if moment.hour < 12 else ("Goedemiddag" if moment.hour < 18 else "Goedenavond"),
+    }
+    if place is not None:
+        ctx["p"] = place.text
+        ctx["rechtbank"] = place.court or dice.pick(["de rechtbank", "de kinderrechter"])
+    return ctx
+
+
+def choose_place(dice: Dice, kind: str, theme: str) -> Place:
+    pool = list(PLACES)
+    if kind == "COA" and dice.chance(0.85) or theme in ("dublin-en-nareis", "voogdij") and dice.chance(0.35):
+        pool = [p for p in PLACES if "azc" in p.tags]
+    elif theme == "strafrecht" and dice.chance(0.3):
+        pool = [p for p in PLACES if "jji" in p.tags]
+    return dice.choices(pool, weights=[p.weight for p in pool])[0]
+
+
+def place_sentence(dice: Dice, case: Case, theme: str | None = None) -> str:
+    """One sentence that names the place, fitting the place's kind (azc, court, jji)."""
+    place = case.place
+    assert place is not None
+    options = THEME_TEXT[theme or case.theme]["places"]
+    fitting, plain = [], []
+    for s in options:
+        tag, _, text = s.partition(":") if re.match(r"^(azc|court|jji):", s) else ("", "", s)
+        if not tag:
+            plain.append(s)
+        elif tag in place.tags:
+            fitting.append(text)
+    chosen = dice.pick(fitting) if fitting and dice.chance(0.6) else dice.pick(plain)
+    return expand(chosen, case.ctx, dice)
+
+
+def allowed(template: str, asker_kind: str, theme: str) -> str | None:
+    """Strip a restriction like `§IND,RvdK§` (asker kinds) or `§voogdij§` (themes);
+    None when the template does not fit this asker or theme."""
+    if not template.startswith("§"):
+        return template
+    tokens, _, text = template[1:].partition("§")
+    tokens = set(tokens.split(","))
+    kinds, themes = tokens & set(ASKER_KINDS), tokens - set(ASKER_KINDS)
+    if kinds and asker_kind not in kinds or themes and theme not in themes:
+        return None
+    return text
+
+
+def fitting(templates: list[str], asker_kind: str, theme: str) -> list[str]:
+    return [t for t in (allowed(x, asker_kind, theme) for x in templates) if t]
+
+
+def question_pool(theme: str, organisation: str, asker_kind: str) -> list[str]:
+    pools = THEME_TEXT[theme]["questions"]
+    return fitting(pools.get(organisation, []) + pools.get("any", []), asker_kind, theme)
+
+
+def greeting(dice: Dice, case: Case) -> str | None:
+    contacts = [c[0].split()[0] for c in CONTACTS
+                if c[1] == MAILBOXES[case.mailbox][0] and c[6] == "ja" and c[7] == "contactpersoon"]
+    ctx = dict(case.ctx, contact=dice.pick(contacts))
+    text = expand(dice.pick(FORMAL_GREETINGS if case.formal else GREETINGS), ctx, dice)
+    return text or None
+
+
+def sign_block(dice: Dice, asker: Asker, formal: bool, show_office: bool) -> Block:
+    sign_off = dice.pick(FORMAL_SIGN_OFFS if formal else SIGN_OFFS)
+    lines = signature(asker, dice, show_office)
+    gap = [""] if dice.chance(0.6) else []
+    return Block("sig", [sign_off, *gap, *lines])
+
+
+def disclaimer_blocks(dice: Dice, asker: Asker) -> list[Block]:
+    if not asker.disclaimer:
+        return []
+    texts = DISCLAIMERS[asker.disclaimer]
+    if asker.disclaimer == "rijk" and dice.chance(0.5):
+        texts = texts[:1]
+    return [Block("disclaimer", [t]) for t in texts]
+
+
+def compose_question(dice: Dice, case: Case, *, with_place: bool = True, with_facts: bool = True,
+                     lead: str | None = None, attachments: list[str] = (), wrong_box: bool = False,
+                     typos: bool = False) -> list[Block]:
+    """The body of one question: greeting, story, questions, closing, signature, disclaimer."""
+    ctx, asker = case.ctx, case.asker
+    place_line = place_sentence(dice, case) if with_place and case.place else None
+    questions = question_pool(case.theme, case.organisation, asker.kind)
+    n_questions = dice.choices([1, 2, 3], weights=[55, 33, 12])[0]
+    asked = sentences(dice, questions, ctx, n_questions, n_questions)
+    short = with_facts and lead is None and dice.chance(0.12)
+
+    story: list[str] = []
+    if lead:
+        story.append(expand(lead, ctx, dice))
+    if wrong_box and dice.chance(0.5):
+        story.append(expand(dice.pick(WRONG_BOX), ctx, dice))
+    opened = False
+    if with_facts and not short:
+        if dice.chance(0.65):
+            opened = True
+            if case.theme in ("voorlichting", "overig", "gegevensdeling"):
+                pool = OPENINGS["neutral"]
+            else:
+                pool = OPENINGS["*"] + fitting(OPENINGS.get(asker.kind, []), asker.kind, case.theme) * 2
+            story.insert(0, expand(dice.pick(pool), ctx, dice))
+        facts = sentences(dice, THEME_TEXT[case.theme]["facts"], ctx, 1, 4)
+        if dice.chance(0.25):
+            facts.append(expand(dice.pick(IDENTIFIERS), ctx, dice))
+        if dice.chance(0.15):
+            other = dice.pick([t for t in CHILD_AGE if t != case.theme])
+            aside = expand(dice.pick(SECONDARY) + " " + dice.pick(THEME_TEXT[other]["facts"]), ctx, dice)
+            facts.append(aside)
+        story += facts
+    if place_line:
+        first = 1 if opened else 0
+        story.insert(dice.randint(first, max(first, min(2, len(story)))), place_line)
+
+    tail: list[str] = []
+    if not short and dice.chance(0.25):
+        tail.append(expand(dice.pick(URGENCY), ctx, dice))
+    if attachments:
+        tail.append(expand(dice.pick(ATTACHMENT_NOTES), ctx, dice))
+    if not short and dice.chance(0.7):
+        tail.append(expand(dice.pick(FORMAL_CLOSINGS if case.formal else CLOSINGS), ctx, dice))
+
+    story = [sentence for sentence in story if sentence]
+    paragraphs = layout(dice, story, asked, tail)
+    if case.formal:
+        paragraphs = [[formal(line) for line in p] for p in paragraphs]
+    if typos:
+        keep = set((case.place.text if case.place else "").split())
+        spots = [(i, j) for i, p in enumerate(paragraphs) for j, line in enumerate(p) if len(line) >= 40]
+        for i, j in dice.some(spots, 1, 3):
+            paragraphs[i][j] = typo_line(dice, paragraphs[i][j], keep)
+    blocks = []
+    hello = greeting(dice, case)
+    if hello:
+        blocks.append(Block("text", [hello]))
+    blocks += [Block("text", p) for p in paragraphs]
+    blocks.append(sign_block(dice, asker, case.formal, show_office=case.place is not None))
+    blocks += disclaimer_blocks(dice, asker)
+    return blocks
+
+
+def typo_line(dice: Dice, line: str, keep: set[str]) -> str:
+    protected = {w: f"\x00{i}\x00" for i, w in enumerate(sorted(keep, key=len, reverse=True)) if w}
+    for word, mark in protected.items():
+        line = line.replace(word, mark)
+    line = add_typos(line, dice, 1)
+    for word, mark in protected.items():
+        line = line.replace(mark, word)
+    return line
+
+
+def layout(dice: Dice, story: list[str], asked: list[str], tail: list[str]) -> list[list[str]]:
+    """Arrange sentences into paragraphs the way different people do."""
+    style = dice.pick(["blocks", "blocks", "blocks", "lines", "one", "list"])
+    lead = dice.pick(QUESTION_LEADS)
+    if style == "list" and len(asked) > 1:
+        marker = dice.pick(["{i}. ", "{i}. ", "- ", "{i}) ", "* "])
+        numbered = [marker.format(i=i) + q for i, q in enumerate(asked, 1)]
+        paras = [[" ".join(story)]] if story else []
+        return paras + [[dice.pick(QUESTION_LIST_LEADS), *numbered]] + ([[" ".join(tail)]] if tail else [])
+    question_text = lead + " ".join(asked) if lead and len(asked) == 1 else " ".join(asked)
+    if style == "lines":
+        return [[s] for s in story + [question_text] + tail]
+    if style == "one":
+        body = [" ".join(story + [question_text])]
+        return [body] + ([[" ".join(tail)]] if tail else [])
+    paras = []
+    if story:
+        split = dice.randint(1, len(story)) if len(story) > 2 and dice.chance(0.4) else len(story)
+        paras.append([" ".join(story[:split])])
+        if story[split:]:
+            paras.append([" ".join(story[split:])])
+    paras.append([question_text])
+    if tail:
+        paras.append([" ".join(tail)] if dice.chance(0.6) else tail)
+    return paras
+
+
+def attachment_names(dice: Dice, case: Case) -> list[str]:
+    names = THEME_TEXT[case.theme]["attachments"]
+    return [expand(n, case.ctx, dice) for n in dice.some(names, 1, 2)]
+
+
+# -------------------------------------------------------------------------------------
+# English questions
+# -------------------------------------------------------------------------------------
+
+
+def compose_english(dice: Dice, case: Case) -> tuple[str, list[Block]]:
+    spec = EN_THEMES[case.theme]
+    ctx = case.ctx
+    subject = expand(dice.pick(spec["subjects"]), ctx, dice)
+    hello = dice.pick(["Dear colleagues,", "Dear Sir or Madam,", "Hello,", "Dear all,", "Good morning,"])
+    intro = dice.pick([
+        f"I am writing on behalf of {case.asker.org_name or 'a family'} regarding a case involving a child.",
+        "I hope this is the right address for my question.",
+        "I was given this address by a colleague in the Netherlands.",
+        "Please find below a question regarding a minor.",
+    ])
+    story = [intro] + [expand(s, ctx, dice) for s in dice.some(spec["facts"], 1, len(spec["facts"]))]
+    if case.place:
+        fitting = [s.split(":", 1)[1] for s in spec["places"] if s.startswith("azc:") and "azc" in case.place.tags]
+        plain = [s for s in spec["places"] if not s.startswith("azc:")] or fitting
+        story.insert(dice.randint(1, len(story)), expand(dice.pick(fitting or plain), ctx, dice))
+    asked = [expand(q, ctx, dice) for q in dice.some(spec["questions"], 1, 2)]
+    closing = dice.pick(["Thank you in advance for your help.", "I look forward to hearing from you.",
+                         "Many thanks.", "Any guidance would be much appreciated."])
+    name = case.asker.name
+    sig = [dice.pick(["Kind regards,", "Best regards,", "Yours sincerely,", "Regards,"]), name]
+    if case.asker.org_name:
+        sig += [case.asker.role.capitalize(), case.asker.org_name]
+    blocks = [Block("text", [hello]), Block("text", [" ".join(story)]), Block("text", [" ".join(asked)]),
+              Block("text", [closing]), Block("sig", sig)]
+    return subject, blocks
+
+
+def make_english_asker(dice: Dice, kind: str) -> Asker:
+    female = dice.chance(0.5)
+    first = dice.pick(["Sarah", "Emma", "Laura", "Julia", "Anna", "Katarina", "Maria", "Helen"] if female
+                      else ["David", "Thomas", "Michael", "Lukas", "Peter", "Andreas", "James", "Jonas"])
+    last = dice.pick(["Miller", "Schneider", "Novak", "Lindqvist", "Moreau", "Rossi", "Walsh", "Kowalski", "Berger"])
+    if kind == "advocatuur":
+        firm, firm_slug = dice.pick(LAW_FIRMS)
+        role, org, email = "lawyer", firm, f"{first[0].lower()}.{slug(last)}@{firm_slug}.advocaten.example"
+    else:
+        role, org, domain = dice.pick(EN_ASKERS)
+        email = (f"{slug(first)}.{slug(last)}@{domain}" if domain
+                 else f"{slug(first)}{slug(last)}@{dice.pick(PRIVATE_DOMAINS)}")
+    return Asker(kind=kind, first=first, last=last, female=female, email=email, display=f"{first} {last}",
+                 role=role, org_name=org, unit="", office_city="", phone=phone(dice), formal=False,
+                 client=dice.pick(["outlook", "gmail", "outlook"]), sig_style="plain", disclaimer="")
+
+# -------------------------------------------------------------------------------------
+# Threads: quoted history and forwards, the way each mail client writes them
+# -------------------------------------------------------------------------------------
+
+
+def outlook_when(moment: datetime) -> str:
+    return f"{WEEKDAYS[moment.weekday()]} {moment.day} {MONTHS[moment.month - 1]} {moment.year} {moment:%H:%M}"
+
+
+def quote(dice: Dice, client: str, *, who: tuple[str, str], when: datetime, to: tuple[str, str], subject: str,
+          children: list[Block], forward: bool) -> Block:
+    """Earlier mail below a reply or forward, in the client's own words and layout."""
+    name, email = who
+    to_text = f"{to[0]} <{to[1]}>" if to[0] else to[1]
+    wd, mon = WEEKDAYS_SHORT[when.weekday()], MONTHS_SHORT[when.month - 1]
+    if client == "outlook" and not forward and dice.chance(0.15):  # Outlook for iOS/Android
+        intro = f"Op {when.day} {mon}. {when.year} om {when:%H:%M} heeft {name} <{email}> het volgende geschreven:"
+        return Block("quote", intro=intro, style="gt", children=children)
+    if client == "outlook":
+        intro = dice.pick(["", "_" * 32] + (["-----Oorspronkelijk bericht-----"] if dice.chance(0.3) else []))
+        header = [("Van", f"{name} <{email}>"), ("Verzonden", outlook_when(when)), ("Aan", to_text),
+                  ("Onderwerp", subject)]
+        return Block("quote", header=header, intro=intro, style="header", children=children)
+    if client == "gmail":
+        if forward:
+            header = [("Van", f"{name} <{email}>"), ("Date", f"{wd} {when.day} {mon} {when.year} om {when:%H:%M}"),
+                      ("Subject", subject), ("To", to_text)]
+            return Block("quote", header=header, intro="---------- Doorgestuurd bericht ---------", style="header",
+                         children=children)
+        intro = f"Op {wd} {when.day} {mon} {when.year} om {when:%H:%M} schreef {name} <{email}>:"
+        return Block("quote", intro=intro, style="gt", children=children)
+    if client == "apple":
+        if forward:
+            zone = "CEST" if when.utcoffset() == timedelta(hours=2) else "CET"
+            header = [("Van", f"{name} <{email}>"), ("Onderwerp", subject),
+                      ("Datum", f"{when.day} {MONTHS[when.month - 1]} {when.year} om {when:%H:%M:%S} {zone}"),
+                      ("Aan", to_text)]
+            return Block("quote", header=header, intro="Begin doorgestuurd bericht:", style="header", children=children)
+        intro = f"Op {when.day} {mon} {when.year}, om {when:%H:%M} heeft {name} <{email}> het volgende geschreven:"
+        return Block("quote", intro=intro, style="gt", children=children)
+    if forward:  # thunderbird
+        header = [("Onderwerp", subject), ("Datum", format_datetime(when)), ("Van", f"{name} <{email}>"), ("Aan", to_text)]
+        return Block("quote", header=header, intro="-------- Doorgestuurd bericht --------", style="header",
+                     children=children)
+    return Block("quote", intro=f"Op {when:%d-%m-%Y} om {when:%H:%M} schreef {name}:", style="gt", children=children)
+
+
+def reply_prefix(dice: Dice, client: str) -> str:
+    return dice.pick(["RE: ", "RE: ", "Antw: "]) if client == "outlook" else "Re: "
+
+
+def forward_prefix(dice: Dice, client: str) -> str:
+    return dice.pick(["FW: ", "FW: ", "Doorst: "]) if client == "outlook" else (
+        "Fwd: " if client in ("gmail", "apple") else "Fw: ")
+
+
+GENERIC_ANSWERS = [
+    "Ik heb je vraag doorgezet naar de juiste collega; je hoort binnen een week van ons.",
+    "Dank voor je vraag. Ik heb navraag gedaan bij [het behandelteam|de regievoerder|de raadsonderzoeker] en kom er [deze week|zo snel mogelijk] bij je op terug.",
+    "In dit soort zaken kijken we altijd naar de individuele omstandigheden. Kun je ons de beschikking sturen? Dan kijken we mee.",
+    "Goede vraag. Dit bespreken we in het eerstvolgende overleg van de contactpersonen; ik laat je de uitkomst weten.",
+]
+
+
+def answer_text(dice: Dice, theme: str, organisation: str) -> str:
+    """What a contact person of `organisation` answered earlier in a thread."""
+    answers = THEME_TEXT[theme]["answers"]
+    if isinstance(answers, dict):
+        answers = answers.get(organisation, [])
+    if not answers or dice.chance(0.35):
+        answers = GENERIC_ANSWERS
+    return expand(dice.pick(answers), {}, dice)
+
+
+def contact_person(dice: Dice, organisation: str) -> tuple[str, str]:
+    people = [c for c in CONTACTS if c[1] == organisation and c[6] == "ja" and c[7] == "contactpersoon"]
+    name = dice.pick(people)[0]
+    return name, contact_email(name, organisation)
+
+
+def answer_blocks(dice: Dice, case: Case, name: str, organisation: str, text: str) -> list[Block]:
+    hello = dice.pick([f"Beste {case.asker.first},", f"Hoi {case.asker.first},", "Beste collega,",
+                       f"Geachte {'mevrouw' if case.asker.female else 'heer'} {case.asker.last},"])
+    sig = [dice.pick(["Met vriendelijke groet,", "Groet,", "Vriendelijke groet,"]), "", name,
+           "Contactpersoon Belang van het Kind", ORG_NAMES[organisation]]
+    return [Block("text", [hello]), Block("text", [text]), Block("sig", sig)]
+
+
+def reply_thread(dice: Dice, case: Case, subject: str, client: str, typos: bool) -> tuple[str, list[Block], int, str]:
+    """A reply that quotes history: a follow-up question, a reminder, or an answer to a question back."""
+    asker, ctx = case.asker, case.ctx
+    box_org, box_address = MAILBOXES[case.mailbox][0], MAILBOXES[case.mailbox][1]
+    first_moment = earlier(case.moment, dice, 2, 20)
+    answer_moment = between(first_moment, case.moment, dice)
+    kind = dice.weighted({"follow-up": 50, "reminder": 35, "clarify": 15 if case.place else 0})
+    if kind == "reminder":
+        original = compose_question(dice, case, typos=typos)
+        top = [Block("text", [expand(dice.pick(REMINDERS), ctx, dice)]), sign_block(dice, asker, case.formal, case.place is not None)]
+        prefix = dice.pick([reply_prefix(dice, client), forward_prefix(dice, client), "Herinnering: "])
+        history = quote(dice, client, who=(asker.display, asker.email), when=first_moment,
+                        to=(MAILBOXES[case.mailbox][2], box_address), subject=subject, children=original,
+                        forward=prefix.startswith(("F", "Doorst")))
+        return prefix + subject, top + [history], 1, kind
+    contact, contact_address = contact_person(dice, box_org)
+    if kind == "clarify":
+        ask = dice.pick(CLARIFY_ASKS)
+        asks_place = "plaats" in ask
+        original = compose_question(dice, case, with_place=not asks_place, typos=typos)
+        if asks_place:
+            text = expand(CLARIFY_ANSWERS[2], dict(ctx, place_sentence=place_sentence(dice, case)), dice)
+        else:
+            text = expand(dice.pick(CLARIFY_ANSWERS[:2]), ctx, dice)
+        answer = "Dank voor je vraag. " + expand(ask, ctx, dice)
+    else:
+        original = compose_question(dice, case, typos=typos)
+        extra = question_pool(case.theme, case.organisation, asker.kind)
+        fact = dice.pick(THEME_TEXT[case.theme]["facts"])
+        fact = re.sub(r"^(De|Het|Er|Een|Sinds|Bij) ", lambda m: m.group(1).lower() + " ", fact)
+        lead = expand(dice.pick(FOLLOW_UPS), dict(ctx, fact=fact), dice)
+        text = lead + " " + expand(dice.pick(extra), ctx, dice)
+        answer = answer_text(dice, case.theme, box_org)
+    if case.formal:
+        text = formal(text)
+    top = [Block("text", [text]), sign_block(dice, asker, case.formal, case.place is not None)]
+    first = quote(dice, client, who=(asker.display, asker.email), when=first_moment,
+                  to=(MAILBOXES[case.mailbox][2], box_address), subject=subject, children=original, forward=False)
+    answered = answer_blocks(dice, case, contact, box_org, answer) + [first]
+    contact_display = outlook_display(*contact.split(" ", 1)) if dice.chance(0.5) else MAILBOXES[case.mailbox][2]
+    contact_from = contact_address if contact_display != MAILBOXES[case.mailbox][2] else box_address
+    history = quote(dice, client, who=(contact_display, contact_from), when=answer_moment, to=(asker.display, asker.email),
+                    subject="RE: " + subject, children=answered, forward=False)
+    return reply_prefix(dice, client) + subject, top + [history], 2, kind
+
+
+def third_party(dice: Dice, case: Case, kind: str) -> tuple[tuple[str, str], list[Block]]:
+    """A mail the asker received and forwards: from a lawyer, a school, a parent or a colleague."""
+    ctx = dict(case.ctx, recipient_first=case.asker.first, recipient_last=case.asker.last,
+               recipient_title="mevrouw" if case.asker.female else "heer")
+    hello, opener, sign_off = (expand(t, ctx, dice) for t in THIRD_PARTIES[kind])
+    facts = sentences(dice, THEME_TEXT[case.theme]["facts"], ctx, 1, 3)
+    if case.place:
+        facts.insert(dice.randint(0, len(facts)), place_sentence(dice, case))
+    first = dice.pick(FEMALE + MALE)
+    last = dice.pick(SURNAMES)
+    if kind == "advocaat":
+        firm, firm_slug = dice.pick(LAW_FIRMS)
+        who = (f"mr. {first[0]}. {last}", f"{first[0].lower()}.{slug(last)}@{firm_slug}.advocaten.example")
+        sig = [sign_off, "", who[0], firm]
+    elif kind == "school":
+        who = (f"{first} {last}", f"{first[0].lower()}.{slug(last)}@deregenboog.school.example")
+        sig = [sign_off, f"{first} {last}", "Intern begeleider"]
+    elif kind == "ouder":
+        who = (f"{case.ctx['achternaam']} {dice.pick(['', 'familie'])}".strip(),
+               f"{slug(case.ctx['achternaam'])}{dice.randint(70, 99)}@{dice.pick(PRIVATE_DOMAINS)}")
+        facts = [f.lower() if dice.chance(0.3) else f for f in facts]
+        sig = [sign_off]
+    else:
+        who = (f"{first} {last}", f"{first[0].lower()}.{slug(last)}@{case.asker.email.split('@')[1]}")
+        sig = [sign_off, first]
+    blocks = [Block("text", [hello]), Block("text", [opener + " " + " ".join(facts)]), Block("sig", sig)]
+    return who, blocks
+
+
+ASKER_ORG_NAMED = {"IND": "de IND", "DT&V": "DT&V", "RvdK": "de Raad", "Nidos": "Nidos", "COA": "het COA"}
+
+
+def forward_thread(dice: Dice, case: Case, subject: str, client: str,
+                   typos: bool) -> tuple[str, list[Block], tuple[str, str], str, str]:
+    """A forward: the asker's own forward of a mail received, a colleague's, or one from another mailbox.
+    Returns subject, body, sender, how, and the sender's mail client."""
+    asker = case.asker
+    when = earlier(case.moment, dice, 0, 6)
+    kind = dice.weighted({"redirect": 45, "colleague": 25, "own": 30})
+    if kind == "own":
+        source = dice.pick(list(THIRD_PARTIES))
+        who, received = third_party(dice, case, source)
+        named = {"advocaat": "de advocaat", "school": "school", "ouder": "een ouder", "collega": "een collega"}[source]
+        lead = dice.pick([f"Zie onderstaande mail[ van {named}].", "Onderstaande mail kreeg ik [vandaag|gisteren] binnen.",
+                          "Ik stuur jullie onderstaande mail door, met een vraag."])
+        top = compose_question(dice, case, with_place=False, with_facts=False, lead=lead, typos=typos)
+        history = quote(dice, client, who=who, when=when, to=(asker.display, asker.email), subject=subject,
+                        children=received, forward=True)
+        return forward_prefix(dice, client) + subject, top + [history], (asker.display, asker.email), kind, client
+    original = compose_question(dice, case, typos=typos, wrong_box=kind == "redirect")
+    ctx = dict(case.ctx, asker_first=asker.first, asker_org=ASKER_ORG_NAMED.get(asker.kind) or asker.org_name or "een particulier",
+               asker_role=asker.role,
+               asker_pronoun="zij" if asker.female else "hij", asker_pronoun_obj="haar" if asker.female else "hem",
+               target=ORG_SHORT.get(case.organisation, case.organisation))
+    if kind == "redirect":
+        wrong_org = dice.pick([o for o in ANSWERING if o != case.organisation])
+        wrong_box = MAILBOX_OF[wrong_org]
+        note = expand(dice.pick(REDIRECT_NOTES), ctx, dice)
+        if dice.chance(0.5):
+            name, email = contact_person(dice, wrong_org)
+            sender = (outlook_display(*name.split(" ", 1)), email)
+            sig = [dice.pick(["Groet,", "Met vriendelijke groet,"]), name, f"Contactpersoon Belang van het Kind | {wrong_org}"]
+        else:
+            sender = (MAILBOXES[wrong_box][2], MAILBOXES[wrong_box][1])
+            sig = ["Met vriendelijke groet,", f"Contactpersonen Belang van het Kind {wrong_org}"]
+        history = quote(dice, "outlook", who=(asker.display, asker.email), when=when,
+                        to=(MAILBOXES[wrong_box][2], MAILBOXES[wrong_box][1]), subject=subject, children=original, forward=True)
+        blocks = [Block("text", ["Beste collega's,"]), Block("text", [note]), Block("sig", sig), history]
+        return forward_prefix(dice, "outlook") + subject, blocks, sender, kind, "outlook"
+    colleague = make_asker(dice, asker.kind, case.place, case.ref)
+    note = expand(dice.pick(COLLEAGUE_NOTES), ctx, dice)
+    history = quote(dice, colleague.client, who=(asker.display, asker.email), when=when, to=(colleague.display, colleague.email),
+                    subject=subject, children=original, forward=True)
+    blocks = [Block("text", [dice.pick(["Beste collega's,", "Hoi,", "Goedemiddag,"])]), Block("text", [note]),
+              sign_block(dice, colleague, False, case.place is not None), history]
+    return (forward_prefix(dice, colleague.client) + subject, blocks, (colleague.display, colleague.email), kind,
+            colleague.client)
+
+
+# -------------------------------------------------------------------------------------
+# One question, from choice of asker to the finished draft
+# -------------------------------------------------------------------------------------
+
+
+def choose_theme(dice: Dice, organisation: str, asker_kind: str) -> str:
+    bias = THEME_BIAS.get(asker_kind, {})
+    return dice.weighted({t: w * bias.get(t, 1.0) for t, w in THEMES_FOR[organisation].items()})
+
+
+def known_asker(dice: Dice, ref: Reference, kind: str, place: Place | None, registry: dict) -> Asker:
+    """People ask more than once: reuse an earlier asker of the same kind and area now and then."""
+    if place is None:
+        key = (kind, None)
+    elif kind in ("gemeente", "COA"):
+        key = (kind, place.municipality)
+    else:
+        key = (kind, ref.province_of[place.municipality])
+    known = registry.setdefault(key, [])
+    if known and dice.chance(0.35):
+        return dice.pick(known)
+    asker = make_asker(dice, kind, place, ref)
+    known.append(asker)
+    return asker
+
+
+def subject_line(dice: Dice, case: Case) -> str:
+    subject = expand(dice.pick(THEME_TEXT[case.theme]["subjects"]), case.ctx, dice)
+    if case.place and dice.chance(0.1):
+        subject += dice.pick([f" - {case.place.text}", f" ({case.place.text})", f" gezin {case.place.text}"])
+    if dice.chance(0.04):
+        subject = dice.pick(["Vertrouwelijk: ", "URGENT ", "Spoed - "]) + subject
+    if dice.chance(0.08):
+        subject = subject.lower()
+    return subject
+
+
+def choose_format(dice: Dice, client: str) -> str:
+    weights = {"outlook": {"alternative": 55, "html": 28, "plain": 17}, "gmail": {"alternative": 90, "plain": 10},
+               "apple": {"alternative": 50, "plain": 50}, "thunderbird": {"plain": 1}}[client]
+    return dice.weighted(weights)
+
+
+@dataclass
+class Written:
+    """A question as written and sent: subject, body, and who sent it from where."""
+
+    subject: str
+    blocks: list[Block]
+    sender: tuple[str, str]
+    client: str
+    mailbox: str
+    depth: int = 0
+    tags: set[str] = field(default_factory=set)
+
+
+def plan_case(dice: Dice, ref: Reference, organisation: str, registry: dict) -> tuple[Case, bool]:
+    """Who asks what (in English or Dutch), about which place, and when."""
+    english_themes = [t for t, spec in EN_THEMES.items() if organisation in spec["org"]]
+    english = bool(english_themes) and dice.chance(SHARE_ENGLISH)
+    if english:
+        kind = dice.pick(["overig", "overig", "overig", "advocatuur"])
+        theme = dice.pick(english_themes)
+    else:
+        kind = dice.weighted(ASKERS_FOR[organisation])
+        theme = choose_theme(dice, organisation, kind)
+    place = None if kind != "gemeente" and dice.chance(SHARE_NO_PLACE) else choose_place(dice, kind, theme)
+    asker = make_english_asker(dice, kind) if english else known_asker(dice, ref, kind, place, registry)
+    moment = pick_moment(dice)
+    ctx = make_ctx(dice, theme, place, moment, asker)
+    return Case(theme, organisation, asker, place, moment, MAILBOX_OF[organisation], ctx, asker.formal, ref), english
+
+
+def write_question(dice: Dice, case: Case, english: bool, attachments: list[str]) -> Written:
+    """Plain, a reply with quoted history, or a forward; sometimes to the wrong mailbox."""
+    asker = case.asker
+    typos = not english and dice.chance(SHARE_TYPOS)
+    tags = {"typos"} if typos else set()
+    if english:
+        subject, blocks = compose_english(dice, case)
+        return Written(subject, blocks, (asker.display, asker.email), asker.client, case.mailbox, tags={"english"})
+    wrapper = dice.weighted({"reply": SHARE_REPLY, "forward": SHARE_FORWARD, "plain": 1 - SHARE_REPLY - SHARE_FORWARD})
+    if wrapper != "reply" and dice.chance(SHARE_WRONG_MAILBOX / (1 - SHARE_REPLY)):
+        case.mailbox = dice.pick([m for m in MAILBOXES if m != case.mailbox])
+        tags.add("wrong-mailbox")
+    subject = subject_line(dice, case)
+    if wrapper == "reply":
+        subject, blocks, depth, how = reply_thread(dice, case, subject, asker.client, typos)
+        return Written(subject, blocks, (asker.display, asker.email), asker.client, case.mailbox, depth,
+                       tags | {"reply", f"reply:{how}"})
+    if wrapper == "forward":
+        subject, blocks, sender, how, client = forward_thread(dice, case, subject, asker.client, typos)
+        if how == "redirect":  # passed on by the organisation that got it: now in the right mailbox
+            case.mailbox = MAILBOX_OF[case.organisation]
+            tags.discard("wrong-mailbox")
+        return Written(subject, blocks, sender, client, case.mailbox, tags=tags | {"forward", f"forward:{how}"})
+    blocks = compose_question(dice, case, attachments=attachments, wrong_box="wrong-mailbox" in tags, typos=typos)
+    return Written(subject, blocks, (asker.display, asker.email), asker.client, case.mailbox, tags=tags)
+
+
+def make_question(dice: Dice, ref: Reference, organisation: str, order: int, registry: dict) -> Draft:
+    case, english = plan_case(dice, ref, organisation, registry)
+    attachments = attachment_names(dice, case) if dice.chance(SHARE_ATTACHMENT) else []
+    written = write_question(dice, case, english, attachments)
+    subject, mailbox = written.subject, written.mailbox
+    if mailbox == "rvdk" and not written.sender[1].endswith("@rvdk.example") and dice.chance(0.15):
+        subject = "[EXTERN] " + subject  # the RvdK mail gateway marks mail from outside
+    box_org, box_address, box_name = MAILBOXES[mailbox]
+    to = [(dice.pick([box_name, box_name, "", "BvhK " + box_org]), box_address)]
+    cc = []
+    if dice.chance(0.06):
+        other = dice.pick([m for m in MAILBOXES if m != mailbox])
+        cc.append((MAILBOXES[other][2], MAILBOXES[other][1]))
+    tags = written.tags | ({"no-place"} if case.place is None else set())
+    draft = Draft(kind="question", mailbox=mailbox, moment=case.moment, subject=subject, from_name=written.sender[0],
+                  from_email=written.sender[1], to=to, cc=cc, blocks=written.blocks, client=written.client,
+                  body_format=choose_format(dice, written.client), attachments=attachments, tags=tags, order=order,
+                  depth=written.depth, asker=case.asker, place=case.place)
+    if (draft.client == "outlook" and draft.body_format != "plain"
+            and case.asker.kind in ("IND", "DT&V", "RvdK", "Nidos", "COA") and dice.chance(0.3)):
+        draft.logo = True  # the organisation's logo as an inline image in the signature
+    if draft.client in ("outlook", "thunderbird") and dice.chance(SHARE_LATIN1) and latin1_safe(draft):
+        draft.charset = "iso-8859-1"
+    place = case.place
+    draft.labels = {
+        "subject": subject, "body": "", "from": case.asker.email, "theme": case.theme,
+        "organisation": case.organisation, "asking_organisation": case.asker.kind,
+        "region": ref.region(case.organisation, place.municipality) if place else None,
+        "place": place.municipality if place else None, "mailbox": mailbox, "file": "",
+    }
+    return draft
+
+
+def latin1_safe(draft: Draft) -> bool:
+    try:
+        plain_text(draft.blocks).encode("iso-8859-1")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+# -------------------------------------------------------------------------------------
+# Automatic replies and bounces (not questions: the product must skip them)
+# -------------------------------------------------------------------------------------
+
+
+_PREFIXES = re.compile(r"^((RE|Re|Antw|FW|Fw|Fwd|Doorst|Herinnering|Automatisch antwoord|Afwezig|Automatic reply|"
+                       r"Out of Office|Ontvangstbevestiging):\s*|\[EXTERN\]\s*)+")
+
+
+def base_subject(subject: str) -> str:
+    """The subject without reply, forward and gateway prefixes."""
+    return _PREFIXES.sub("", subject)
+
+
+def make_auto_reply(dice: Dice, question: Draft, order: int) -> Draft:
+    asker = question.asker
+    moment = later(question.moment, dice, 2, 60)
+    back = moment.date() + timedelta(days=dice.randint(2, 16))
+    box_org, box_address, box_name = MAILBOXES[question.mailbox]
+    colleague = f"{dice.pick(FEMALE + MALE)} {dice.pick(SURNAMES)}"
+    ctx = {"from_day": nl_date(moment.date() - timedelta(days=dice.randint(0, 5)), dice, "long"),
+           "to_day": nl_date(back, dice, dice.pick(["long", "weekday"])), "to_day_en": en_date(back),
+           "colleague": colleague, "phone": phone(dice)}
+    english = "english" in question.tags or dice.chance(0.12)
+    style = "ack" if asker.kind == "gemeente" and dice.chance(0.5) else dice.weighted(
+        {"exchange-en": 1} if english else {"exchange-nl": 6, "exchange-old": 2, "gmail": 2, "exchange-en": 1})
+    reply_subject = "RE: " + base_subject(question.subject)
+    headers = [("Auto-Submitted", "auto-replied"), ("X-Auto-Response-Suppress", "All")]
+    if style == "exchange-nl":
+        subject, text = "Automatisch antwoord: " + reply_subject, dice.pick(OOO_NL)
+    elif style == "exchange-old":
+        subject, text = "Afwezig: " + reply_subject, dice.pick(OOO_NL)
+        headers = [("X-Auto-Response-Suppress", "All")]
+    elif style == "exchange-en":
+        subject, text = dice.pick(["Automatic reply: ", "Out of Office: "]) + reply_subject, dice.pick(OOO_EN)
+        english = True
+    elif style == "gmail":
+        subject, text = reply_subject, dice.pick(OOO_NL)
+        headers = [("Auto-Submitted", "auto-replied")]
+    else:
+        subject, text = "Ontvangstbevestiging: " + reply_subject, ACK_NL[0]
+        headers = [("Auto-Submitted", "auto-generated"), ("X-Autoreply", "yes"), ("Precedence", "auto_reply")]
+    lines = [Block("text", [line]) for line in expand(text, ctx, dice).split("\n\n")]
+    if style != "ack":
+        lines.append(Block("sig", [asker.name] + ([asker.org_name] if asker.org_name else [])))
+    client = "gmail" if style == "gmail" else "outlook"
+    return Draft(kind="auto_reply", mailbox=question.mailbox, moment=moment, subject=subject,
+                 from_name=asker.display, from_email=asker.email, to=[(box_name, box_address)], blocks=lines,
+                 client=client, body_format="alternative" if client == "outlook" and dice.chance(0.7) else "plain",
+                 headers=headers, about=question, depth=1, order=order, tags={"auto_reply", style} | ({"english"} if english else set()))
+
+
+def make_bounce(dice: Dice, question: Draft, order: int) -> Draft:
+    asker = question.asker
+    box_org, box_address, box_name = MAILBOXES[question.mailbox]
+    sent = later(question.moment, dice, 3, 72)
+    moment = local(sent.replace(tzinfo=None) + timedelta(seconds=dice.randint(4, 300)))
+    reason = dice.weighted({"domain": 3, "user": 4, "full": 2, "inactive": 2 if question.mailbox == "rvdk" else 0})
+    local_part, domain = asker.email.split("@")
+    if reason == "domain":
+        recipient = f"{local_part}@{domain.replace('.example', dice.pick(['.exmaple', '.examle', '.exampel']))}"
+    elif reason == "user":
+        recipient = f"{local_part.replace('.', dice.pick(['', '..', '_']), 1)}@{domain}"
+    elif reason == "inactive":
+        recipient = contact_email("Mark Zwaan", "RvdK")
+    else:
+        recipient = asker.email
+    name, _ = contact_person(dice, box_org)
+    if reason == "inactive":
+        sent_subject = "FW: " + base_subject(question.subject)
+        sent_text = f"Hoi Mark,\n\nDeze vraag is voor jouw regio. Kun je hem oppakken?\n\nGroet,\n{name}\n"
+    else:
+        sent_subject = "RE: " + base_subject(question.subject)
+        answer = answer_text(dice, question.labels["theme"], box_org)
+        sent_text = (f"Beste {asker.first},\n\n{answer}\n\nMet vriendelijke groet,\n\n{name}\n"
+                     f"Contactpersoon Belang van het Kind\n{ORG_NAMES[box_org]}\n")
+    style = dice.weighted({"postfix": 4, "exchange-nl": 4, "exchange-en": 2})
+    return Draft(kind="bounce", mailbox=question.mailbox, moment=moment, subject="", from_name="", from_email="",
+                 to=[(box_name, box_address)], about=question, order=order, tags={"bounce", style, reason},
+                 bounce={"style": style, "reason": reason, "recipient": recipient, "sent": sent,
+                         "sent_subject": sent_subject, "sent_text": sent_text, "sender": (box_name, box_address)})
+
+
+# -------------------------------------------------------------------------------------
+# The whole sample
+# -------------------------------------------------------------------------------------
+
+
+def generate(ref: Reference) -> list[Draft]:
+    """All drafts in arrival order, numbered 1..n."""
+    dice = Dice(SEED)
+    plan = [org for org, n in QUESTIONS.items() for _ in range(n)]
+    dice.shuffle(plan)
+    registry: dict = {}
+    questions = [make_question(dice, ref, org, i, registry) for i, org in enumerate(plan)]
+    drafts = list(questions)
+    for i in range(AUTO_REPLIES):
+        drafts.append(make_auto_reply(dice, dice.pick(questions), len(drafts)))
+    for i in range(BOUNCES):
+        drafts.append(make_bounce(dice, dice.pick(questions), len(drafts)))
+    drafts.sort(key=lambda d: (d.moment.astimezone(timezone.utc), d.order))
+    for seq, d in enumerate(drafts, 1):
+        d.seq = seq
+    return drafts
+
+
+# =====================================================================================
+# Rendering: plain text, Outlook HTML, simple HTML, MIME
+# =====================================================================================
+
+
+def plain_text(blocks: list[Block]) -> str:
+    parts = []
+    for b in blocks:
+        if b.kind != "quote":
+            parts.append("\n".join(b.lines))
+            continue
+        inner = plain_text(b.children)
+        if b.style == "gt":
+            quoted = "\n".join("> " + line if line else ">" for line in inner.split("\n"))
+            parts.append(f"{b.intro}\n{quoted}")
+        else:
+            head = "\n".join(f"{k}: {v}" for k, v in b.header)
+            parts.append((b.intro + "\n" if b.intro else "") + head + "\n\n" + inner)
+    return "\n\n".join(parts)
+
+
+def flowed(text: str, width: int = 72) -> str:
+    """format=flowed as Thunderbird writes it: soft breaks end in a space."""
+    out = []
+    for line in text.split("\n"):
+        if len(line) <= width or line.startswith(">"):
+            out.append(line)
+            continue
+        wrapped = textwrap.wrap(line, width, break_long_words=False, break_on_hyphens=False)
+        out += [w + " " for w in wrapped[:-1]] + [wrapped[-1]]
+    return "\n".join(out)
+
+
+OUTLOOK_HEAD = """<html xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" xmlns:w="urn:schemas-microsoft-com:office:word" xmlns:m="http://schemas.microsoft.com/office/2004/12/omml" xmlns="http://www.w3.org/TR/REC-html40">
+<head>
+<meta http-equiv="Content-Type" content="text/html; charset={charset}">
+<meta name="Generator" content="Microsoft Word 15 (filtered medium)">
+<style><!--
+/* Font Definitions */
+@font-face
+\t{font-family:"Cambria Math";
+\tpanose-1:2 4 5 3 5 4 6 3 2 4;}
+@font-face
+\t{font-family:Calibri;
+\tpanose-1:2 15 5 2 2 2 4 3 2 4;}
+@font-face
+\t{font-family:Verdana;
+\tpanose-1:2 11 6 4 3 5 4 4 2 4;}
+/* Style Definitions */
+p.MsoNormal, li.MsoNormal, div.MsoNormal
+\t{margin:0cm;
+\tfont-size:11.0pt;
+\tfont-family:"Calibri",sans-serif;
+\tmso-fareast-language:EN-US;}
+a:link, span.MsoHyperlink
+\t{mso-style-priority:99;
+\tcolor:#0563C1;
+\ttext-decoration:underline;}
+span.E-mailStijl17
+\t{mso-style-type:personal-compose;
+\tfont-family:"Calibri",sans-serif;
+\tcolor:windowtext;}
+.MsoChpDefault
+\t{mso-style-type:export-only;
+\tfont-family:"Calibri",sans-serif;
+\tmso-fareast-language:EN-US;}
+@page WordSection1
+\t{size:612.0pt 792.0pt;
+\tmargin:70.85pt 70.85pt 70.85pt 70.85pt;}
+div.WordSection1
+\t{page:WordSection1;}
+--></style><!--[if gte mso 9]><xml>
+<o:shapedefaults v:ext="edit" spidmax="1026" />
+</xml><![endif]--><!--[if gte mso 9]><xml>
+<o:shapelayout v:ext="edit">
+<o:idmap v:ext="edit" data="1" />
+</o:shapelayout></xml><![endif]-->
+</head>
+<body lang="NL" link="#0563C1" vlink="#954F72" style="word-wrap:break-word">
+<div class="WordSection1">
+"""
+OUTLOOK_TAIL = "</div>\n</body>\n</html>\n"
+EMPTY_P = '<p class="MsoNormal"><o:p>&nbsp;</o:p></p>'
+
+
+def esc(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def outlook_body(blocks: list[Block], logo_cid: str | None) -> list[str]:
+    out: list[str] = []
+    for b in blocks:
+        if b.kind == "text":
+            out += [f'<p class="MsoNormal">{esc(line) or "&nbsp;"}<o:p></o:p></p>' for line in b.lines]
+            out.append(EMPTY_P)
+        elif b.kind == "sig":
+            first, *rest = b.lines
+            out.append(f'<p class="MsoNormal">{esc(first)}<o:p></o:p></p>')
+            named = False
+            for line in rest:
+                if not line:
+                    out.append(EMPTY_P)
+                elif not named:
+                    named = True
+                    out.append(f'<p class="MsoNormal"><b><span style="font-size:10.0pt;color:#154273">{esc(line)}'
+                               '</span></b><o:p></o:p></p>')
+                else:
+                    out.append('<p class="MsoNormal"><span style="font-size:9.0pt;font-family:&quot;Verdana&quot;,'
+                               f'sans-serif;color:#154273">{esc(line)}<o:p></o:p></span></p>')
+            if logo_cid:
+                out.append(f'<p class="MsoNormal"><img width="180" height="48" style="width:1.875in;height:.5in" '
+                           f'id="Afbeelding_x0020_1" src="cid:{logo_cid}" alt="Logo"><o:p></o:p></p>')
+                logo_cid = None
+            out.append(EMPTY_P)
+        elif b.kind == "disclaimer":
+            out.append(f'<p class="MsoNormal"><span style="font-size:7.5pt;font-family:&quot;Verdana&quot;,sans-serif;'
+                       f'color:gray">{esc(b.lines[0])}<o:p></o:p></span></p>')
+            out.append(EMPTY_P)
+        elif b.style == "gt":
+            out.append(f'<div><p class="MsoNormal">{esc(b.intro)}<o:p></o:p></p></div>')
+            out.append('<blockquote style="border:none;border-left:solid #CCCCCC 1.0pt;padding:0cm 0cm 0cm 6.0pt;'
+                       'margin-left:4.8pt;margin-right:0cm">')
+            out += outlook_body(b.children, None)
+            out.append("</blockquote>")
+        else:
+            fields = "<br>\n".join(f"<b>{esc(k)}:</b> {esc(v)}" for k, v in b.header)
+            if b.intro and b.intro.startswith("-"):
+                out.append(f'<p class="MsoNormal">{esc(b.intro)}<o:p></o:p></p>')
+            out.append('<div style="border:none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt 0cm 0cm 0cm">')
+            out.append(f'<p class="MsoNormal"><span lang="NL">{fields}</span><o:p></o:p></p>')
+            out.append("</div>")
+            out.append(EMPTY_P)
+            out += outlook_body(b.children, None)
+    return out
+
+
+def outlook_html(blocks: list[Block], charset: str, logo_cid: str | None) -> str:
+    return OUTLOOK_HEAD.replace("{charset}", charset) + "\n".join(outlook_body(blocks, logo_cid)) + "\n" + OUTLOOK_TAIL
+
+
+def simple_body(blocks: list[Block]) -> str:
+    out = []
+    for b in blocks:
+        if b.kind == "quote":
+            if b.style == "gt":
+                out.append(f'<div class="gmail_quote"><div dir="ltr" class="gmail_attr">{esc(b.intro)}<br></div>'
+                           '<blockquote class="gmail_quote" style="margin:0px 0px 0px 0.8ex;border-left:1px solid '
+                           f'rgb(204,204,204);padding-left:1ex">{simple_body(b.children)}</blockquote></div>')
+            else:
+                fields = "<br>".join(f"{esc(k)}: {esc(v)}" for k, v in b.header)
+                out.append(f'<div class="gmail_quote">{esc(b.intro)}<br>{fields}<br><br>{simple_body(b.children)}</div>')
+        else:
+            cls = ' class="gmail_signature"' if b.kind == "sig" else ""
+            out.append(f"<div{cls}>" + "<br>".join(esc(line) for line in b.lines) + "</div><div><br></div>")
+    return "\n".join(out)
+
+
+def simple_html(blocks: list[Block]) -> str:
+    return f'<div dir="ltr">\n{simple_body(blocks)}\n</div>\n'
+
+
+# -------------------------------------------------------------------------------------
+# Attachments (fake bytes: never real documents)
+# -------------------------------------------------------------------------------------
+
+TINY_PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==")
+
+
+def fake_file(name: str, seq: int) -> tuple[str, str, bytes]:
+    """(maintype, subtype, bytes): a tiny stand-in marked as illustrative."""
+    noise = hashlib.sha256(f"{seq}:{name}".encode()).digest() * (8 + seq % 24)
+    if name.lower().endswith(".docx"):
+        body = b"PK\x03\x04\x14\x00\x06\x00" + b"[Content_Types].xml ILLUSTRATIEF voorbeeldbestand " + noise
+        return "application", "vnd.openxmlformats-officedocument.wordprocessingml.document", body
+    body = (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
+            b"2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n% ILLUSTRATIEF: voorbeeldbestand, geen echt document\n"
+            b"3 0 obj\n<< /Length " + str(len(noise)).encode() + b" >>\nstream\n" + noise + b"\nendstream\nendobj\n"
+            b"trailer\n<< /Root 1 0 R >>\n%%EOF\n")
+    return "application", "pdf", body
+
+
+# -------------------------------------------------------------------------------------
+# MIME
+# -------------------------------------------------------------------------------------
+
+
+def message_id(d: Draft, suffix: str = "") -> str:
+    return f"<sample-{d.seq:04d}{suffix}.{d.mailbox}@bvhk.example>"
+
+
+def thread_refs(d: Draft) -> list[str]:
+    base = d.about if d.about is not None else d
+    if d.kind == "auto_reply":
+        return [message_id(base), message_id(base, "-answer")]
+    return [message_id(base, f"-{k}") for k in range(1, d.depth + 1)]
+
+
+def address_list(pairs: list[tuple[str, str]]) -> str:
+    return ", ".join(formataddr(p) if p[0] else p[1] for p in pairs)
+
+
+def digest(d: Draft, salt: str = "") -> str:
+    return hashlib.sha256(f"{d.seq}{salt}{d.mailbox}".encode()).hexdigest()
+
+
+def envelope(d: Draft) -> list[tuple[str, str]]:
+    """Trace headers the receiving server adds."""
+    box_address = MAILBOXES[d.mailbox][1]
+    domain = box_address.split("@")[1]
+    sender_domain = d.from_email.split("@")[1] if "@" in d.from_email else domain
+    n = int(digest(d, "ip")[:2], 16) % 250 + 2
+    stamp = format_datetime(d.moment.astimezone(timezone.utc))
+    return [("Return-Path", f"<{d.from_email}>"), ("Delivered-To", box_address),
+            ("Received", f"from smtp.{sender_domain} (smtp.{sender_domain} [192.0.2.{n}]) by mx1.{domain} "
+                         f"with ESMTPS id {digest(d, 'id')[:12].upper()} for <{box_address}>; {stamp}")]
+
+
+def client_headers(d: Draft, subject: str) -> list[tuple[str, str]]:
+    mid = message_id(d)
+    refs = thread_refs(d)
+    from_ = formataddr((d.from_name, d.from_email)) if d.from_name else d.from_email
+    thread = [("In-Reply-To", refs[-1]), ("References", " ".join(refs))] if refs else []
+    cc = [("CC", address_list(d.cc))] if d.cc else []
+    if d.client == "outlook":
+        topic = base_subject(subject)
+        index = base64.b64encode(bytes.fromhex("01" + digest(d, "thread")[:40])).decode()
+        return ([("From", from_), ("To", address_list(d.to))] + cc +
+                [("Subject", subject), ("Thread-Topic", topic), ("Thread-Index", index),
+                 ("Date", format_datetime(d.moment.astimezone(timezone.utc))), ("Message-ID", mid)] + thread +
+                [("Accept-Language", "nl-NL, en-US"), ("Content-Language", "en-US" if "english" in d.tags else "nl-NL"),
+                 ("X-MS-Has-Attach", "yes" if d.attachments else ""), ("X-MS-TNEF-Correlator", ""),
+                 ("MIME-Version", "1.0")])
+    if d.client == "gmail":
+        return ([("MIME-Version", "1.0"), ("Date", format_datetime(d.moment))] + thread +
+                [("Message-ID", mid), ("Subject", subject), ("From", from_), ("To", address_list(d.to))] + cc)
+    if d.client == "apple":
+        return ([("From", from_), ("Mime-Version", "1.0 (Mac OS X Mail 16.0 \\(3826.500.181.1.5\\))"),
+                 ("Subject", subject), ("Date", format_datetime(d.moment))] + thread + cc +
+                [("To", address_list(d.to)), ("Message-Id", mid), ("X-Mailer", "Apple Mail (2.3826.500.181.1.5)")])
+    return ([("Message-ID", mid), ("Date", format_datetime(d.moment)), ("MIME-Version", "1.0"),
+             ("User-Agent", "Mozilla Thunderbird"), ("Content-Language", "nl")] + thread +
+            [("To", address_list(d.to))] + cc + [("From", from_), ("Subject", subject)])
+
+
+def fix_boundaries(msg: Message, d: Draft) -> None:
+    """Python picks random MIME boundaries; fixed ones make the output reproducible."""
+    h = digest(d, "boundary")
+    for i, part in enumerate(msg.walk()):
+        if part is not msg and "MIME-Version" in part:
+            del part["MIME-Version"]
+        if part.is_multipart():
+            if d.client == "outlook":
+                boundary = f"_{i:03d}_{h[:24].upper()}_"
+            elif d.client == "gmail":
+                boundary = f"{i:04d}{h[:24]}"
+            else:
+                boundary = f"Apple-Mail={h[:8].upper()}-{h[8:12].upper()}-{h[12:16].upper()}-{i:04d}"
+            part.set_boundary(boundary)
+
+
+def build_message(d: Draft) -> tuple[EmailMessage, str]:
+    """The MIME message of a question or automatic reply, and the text as its writer wrote it
+    (the label body: unwrapped, also for format=flowed; the text version for HTML-only mail)."""
+    msg = EmailMessage(policy=policy.default)
+    headers = envelope(d) + client_headers(d, d.subject) + d.headers
+    for name, value in headers:
+        if not name.lower().startswith("content-"):
+            msg[name] = value
+    text = plain_text(d.blocks) + "\n"
+    params = {}
+    if d.client == "thunderbird":
+        text = flowed(text)
+        params = {"format": "flowed"}
+    charset = d.charset
+    if d.client == "thunderbird":
+        cte = "8bit"
+    elif d.client == "outlook" and int(digest(d, "cte")[:2], 16) < 26:
+        cte = "base64"
+    else:
+        cte = "quoted-printable"
+    if text.isascii() and d.client != "outlook":
+        cte = "7bit"
+    logo_cid = f"image001.png@01DD{digest(d, 'cid')[:4].upper()}.{digest(d, 'cid')[4:12].upper()}" if d.logo else None
+    if d.client == "outlook":
+        markup = outlook_html(d.blocks, charset if charset != "utf-8" else "utf-8", logo_cid)
+    else:
+        markup = simple_html(d.blocks)
+    if d.body_format == "html":
+        msg.set_content(markup, subtype="html", charset=charset, cte=cte)
+        html_part = msg
+    else:
+        msg.set_content(text, charset=charset, cte=cte, params=params)
+        html_part = None
+        if d.body_format == "alternative":
+            msg.add_alternative(markup, subtype="html", charset=charset, cte=cte)
+            html_part = msg.get_payload()[1]
+    if logo_cid and html_part is not None:
+        html_part.add_related(TINY_PNG, "image", "png", cid=f"<{logo_cid}>", filename="image001.png",
+                              disposition="inline")
+    for name in d.attachments:
+        maintype, subtype, data = fake_file(name, d.seq)
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+    for name, value in headers:
+        if name.lower().startswith("content-"):
+            msg[name] = value
+    fix_boundaries(msg, d)
+    return msg, plain_text(d.blocks)
+
+
+# -------------------------------------------------------------------------------------
+# Bounces: multipart/report with the delivery status and the message that bounced
+# -------------------------------------------------------------------------------------
+
+BOUNCE_TEXT = {
+    "postfix": ("Undelivered Mail Returned to Sender", "MAILER-DAEMON@mx1.{domain}", "Mail Delivery System",
+                "This is the mail system at host mx1.{domain}.\n\nI'm sorry to have to inform you that your message "
+                "could not\nbe delivered to one or more recipients. It's attached below.\n\nFor further assistance, "
+                "please send mail to postmaster.\n\nIf you do so, please include this problem report. You can\ndelete "
+                "your own text from the attached returned message.\n\n                   The mail system\n\n"
+                "<{recipient}>: {diagnostic}"),
+    "exchange-nl": ("Onbestelbaar: {subject}", "postmaster@{domain}", "Microsoft Outlook",
+                    "Uw bericht kan niet worden bezorgd bij de volgende ontvangers:\n\n{recipient}\n{reason_nl}\n\n"
+                    "Diagnostische gegevens voor beheerders:\n\nGenererende server: mx1.{domain}\n\n{recipient}\n"
+                    "Externe server heeft {status} geretourneerd [{diagnostic}]"),
+    "exchange-en": ("Undeliverable: {subject}", "postmaster@{domain}", "Microsoft Outlook",
+                    "Delivery has failed to these recipients or groups:\n\n{recipient}\n{reason_en}\n\n"
+                    "Diagnostic information for administrators:\n\nGenerating server: mx1.{domain}\n\n{recipient}\n"
+                    "Remote Server returned '{status} {diagnostic}'"),
+}
+BOUNCE_REASONS = {
+    "domain": ("5.1.2", "Host or domain name not found. Name service error for name={rdomain} type=A: Host not found",
+               "Het domein van het e-mailadres bestaat niet. Controleer de spelling van het adres.",
+               "The domain name in the email address is incorrect. Check the address."),
+    "user": ("5.1.1", "550 5.1.1 <{recipient}>: Recipient address rejected: User unknown in virtual mailbox table",
+             "Het e-mailadres is niet gevonden. Controleer het adres van de ontvanger.",
+             "The email address wasn't found at the destination domain."),
+    "inactive": ("5.1.1", "550 5.1.1 <{recipient}>: Recipient address rejected: mailbox disabled",
+                 "Het postvak van de ontvanger is uitgeschakeld.", "The recipient's mailbox has been disabled."),
+    "full": ("5.2.2", "552 5.2.2 <{recipient}>: Mailbox full: quota exceeded",
+             "Het postvak van de ontvanger is vol en kan op dit moment geen berichten ontvangen.",
+             "The recipient's mailbox is full and can't accept messages now."),
+}
+
+
+def bounced_original(d: Draft) -> EmailMessage:
+    b = d.bounce
+    sent = EmailMessage(policy=policy.default)
+    sent["From"] = formataddr(b["sender"])
+    sent["To"] = b["recipient"]
+    sent["Subject"] = b["sent_subject"]
+    sent["Date"] = format_datetime(b["sent"].astimezone(timezone.utc))
+    sent["Message-ID"] = message_id(d.about, "-answer") if b["reason"] != "inactive" else message_id(d.about, "-fwd")
+    sent["In-Reply-To"] = message_id(d.about)
+    sent["References"] = message_id(d.about)
+    sent.set_content(b["sent_text"], charset="utf-8", cte="quoted-printable")
+    return sent
+
+
+def build_bounce(d: Draft) -> EmailMessage:
+    b = d.bounce
+    domain = MAILBOXES[d.mailbox][1].split("@")[1]
+    status, diagnostic, reason_nl, reason_en = BOUNCE_REASONS[b["reason"]]
+    values = {"domain": domain, "recipient": b["recipient"], "subject": b["sent_subject"], "status": status,
+              "rdomain": b["recipient"].split("@")[1], "reason_nl": reason_nl, "reason_en": reason_en}
+    diagnostic = diagnostic.format(**values)
+    values["diagnostic"] = diagnostic
+    subject, sender, sender_name, text = (t.format(**values) for t in BOUNCE_TEXT[b["style"]])
+    d.from_name, d.from_email, d.subject = sender_name, sender, subject
+
+    msg = EmailMessage(policy=policy.default)
+    msg["Return-Path"] = "<>"
+    msg["Delivered-To"] = MAILBOXES[d.mailbox][1]
+    msg["Received"] = (f"by mx1.{domain} (Postfix) id {digest(d, 'id')[:10].upper()}; "
+                       f"{format_datetime(d.moment.astimezone(timezone.utc))}")
+    msg["From"] = formataddr((sender_name, sender))
+    msg["To"] = address_list(d.to)
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(d.moment.astimezone(timezone.utc))
+    msg["Message-ID"] = message_id(d)
+    msg["Auto-Submitted"] = "auto-replied"
+    msg["MIME-Version"] = "1.0"
+    msg.set_content(text + "\n", charset="utf-8" if b["style"] == "exchange-nl" else "us-ascii",
+                    cte="quoted-printable" if b["style"] == "exchange-nl" else "7bit")
+    msg.make_mixed()
+    msg.replace_header("Content-Type", 'multipart/report; report-type="delivery-status"')
+
+    per_message = Message()
+    per_message["Reporting-MTA"] = f"dns; mx1.{domain}"
+    per_message["Arrival-Date"] = format_datetime(b["sent"])
+    per_recipient = Message()
+    per_recipient["Final-Recipient"] = f"rfc822; {b['recipient']}"
+    per_recipient["Original-Recipient"] = f"rfc822;{b['recipient']}"
+    per_recipient["Action"] = "failed"
+    per_recipient["Status"] = status
+    per_recipient["Diagnostic-Code"] = f"smtp; {diagnostic}"
+    status_part = Message()
+    status_part["Content-Type"] = "message/delivery-status"
+    status_part["Content-Description"] = "Delivery report"
+    status_part.set_payload([per_message, per_recipient])
+    msg.attach(status_part)
+
+    original = bounced_original(d)
+    if b["style"] == "exchange-en":
+        returned = Message()
+        returned["Content-Type"] = "text/rfc822-headers"
+        returned["Content-Description"] = "Undelivered Message Headers"
+        returned.set_payload("".join(f"{k}: {v}\n" for k, v in original.items()))
+    else:
+        returned = EmailMessage(policy=policy.default)
+        returned.set_content(original)
+        returned["Content-Description"] = "Undelivered Message"
+        del returned["MIME-Version"]
+    msg.attach(returned)
+    msg.set_boundary(f"{digest(d, 'report')[:16].upper()}.{d.seq:04d}/mx1.{domain}")
+    return msg
+
+
+# Python folds a header that does not fit behind its name onto the next line entirely
+# ("Subject:\n Doorst: ..."), which some parsers read with a leading space. Lines up to 120
+# characters (RFC 5322 allows 998) keep subjects on their own line; longer headers still fold.
+WRITE_POLICY = policy.default.clone(max_line_length=120)
+
+
+def render(d: Draft) -> tuple[bytes, str]:
+    if d.kind == "bounce":
+        return build_bounce(d).as_bytes(policy=WRITE_POLICY), ""
+    msg, text = build_message(d)
+    return msg.as_bytes(policy=WRITE_POLICY), text
+
+
+# =====================================================================================
+# Writing the output
+# =====================================================================================
+
+GENERATED_SUFFIX = ".sample:2,"
+LABEL_KEYS = ["subject", "body", "from", "theme", "organisation", "asking_organisation", "region", "place",
+              "mailbox", "file"]
+
+
+def validate(ref: Reference) -> None:
+    """Fail early when the tables drift from the reference data."""
+    for p in PLACES:
+        if p.municipality not in ref.province_of:
+            raise ValueError(f"place {p.text!r}: {p.municipality!r} is not a CBS municipality")
+    for municipality in COURTS:
+        if municipality not in ref.province_of:
+            raise ValueError(f"court seat {municipality!r} is not a CBS municipality")
+    for theme in list(THEME_TEXT) + list(EN_THEMES) + list(THEMES_FOR["IND"]):
+        if theme not in ref.themes:
+            raise ValueError(f"theme {theme!r} is not in themes.toml")
+    missing = set(ref.themes) - set(THEME_TEXT)
+    if missing:
+        raise ValueError(f"themes without sample text: {sorted(missing)}")
+    for name, org, region, *_ in CONTACTS:
+        if region and region not in ref.region_names(org):
+            raise ValueError(f"contact {name}: {region!r} is not a {org} region")
+
+
+def write_sample(out: Path, ref: Reference | None = None) -> dict[str, Counter]:
+    """Generate everything below `out`; returns counts for the summary."""
+    ref = ref or load_reference()
+    validate(ref)
+    drafts = generate(ref)
+    for name in MAILBOXES:
+        for sub in ("cur", "new", "tmp"):
+            folder = out / "mailbox" / name / sub
+            folder.mkdir(parents=True, exist_ok=True)
+            if sub == "cur":
+                for old in folder.glob("*" + GENERATED_SUFFIX):
+                    old.unlink()
+            else:
+                (folder / ".gitkeep").write_bytes(b"")
+    labelled, heldout = [], []
+    counts: dict[str, Counter] = {k: Counter() for k in ("mailbox", "kind", "theme", "organisation", "asker",
+                                                         "province", "form")}
+    n_question = 0
+    for d in drafts:
+        raw, text = render(d)
+        file = f"{d.mailbox}/cur/{int(d.moment.timestamp())}.{d.seq:04d}{GENERATED_SUFFIX}"
+        (out / "mailbox" / file).write_bytes(raw)
+        counts["mailbox"][d.mailbox] += 1
+        counts["kind"][f"{d.mailbox} {d.kind}"] += 1
+        counts["form"].update(form_tags(d))
+        if d.kind != "question":
+            continue
+        n_question += 1
+        record = dict(d.labels, body=text, file=file)
+        check_record(record, d)
+        (heldout if n_question % HELDOUT_EVERY == 0 else labelled).append({k: record[k] for k in LABEL_KEYS})
+        counts["theme"][record["theme"]] += 1
+        counts["organisation"][record["organisation"]] += 1
+        counts["asker"][record["asking_organisation"]] += 1
+        counts["province"][ref.province_of[record["place"]] if record["place"] else "(no place)"] += 1
+    for name, records in (("labelled.jsonl", labelled), ("heldout.jsonl", heldout)):
+        with open(out / name, "w", encoding="utf-8", newline="\n") as f:
+            for r in records:
+                f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    with open(out / "contacts.csv", "w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=CONTACT_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(contact_rows())
+    counts["split"] = Counter({"labelled": len(labelled), "heldout": len(heldout)})
+    return counts
+
+
+PLACE_WORDS = re.compile(r"\b(" + "|".join(sorted({re.escape(p.text) for p in PLACES}, key=len, reverse=True)) + r")\b")
+
+
+def check_record(record: dict, d: Draft) -> None:
+    """The labels must agree with the text: the place is named, or no place is named at all."""
+    body = record["body"]
+    if d.place is not None:
+        named = d.place.text in body or ("court" in d.place.tags and "rechtbank" in body)
+        if not named:
+            raise AssertionError(f"{record['file']}: place {d.place.text!r} not in the text")
+    else:
+        found = PLACE_WORDS.search(body)
+        if found:
+            raise AssertionError(f"{record['file']}: labelled without place but names {found.group(0)!r}")
+
+
+def form_tags(d: Draft) -> list[str]:
+    tags = [t for t in d.tags if t in ("english", "reply", "forward", "wrong-mailbox", "typos", "no-place")]
+    tags += [f"format:{d.body_format}"] if d.kind != "bounce" else []
+    tags += [f"client:{d.client}"] if d.kind != "bounce" else []
+    tags += ["attachments"] if d.attachments else []
+    tags += ["iso-8859-1"] if d.charset == "iso-8859-1" else []
+    tags += ["logo"] if d.logo else []
+    tags += [t for t in d.tags if t.startswith(("reply:", "forward:"))]
+    return tags
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot.sample.generate", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=HERE, help="folder to write into (default: %(default)s)")
+    args = parser.parse_args(argv)
+    counts = write_sample(args.out)
+    print(f"wrote {sum(counts['mailbox'].values())} messages below {args.out}")
+    for key, counter in counts.items():
+        print(f"{key}: " + ", ".join(f"{k} {v}" for k, v in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -18,6 +18,7 @@ import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
@@ -25,6 +26,9 @@ from sqlalchemy.engine import Engine
 from storage import repo
 from storage.db import unit_of_work
 from storage.models import AuditEntry, ContactPerson, Question
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 RULES = Path(__file__).resolve().parents[2] / "rules" / "data"
 ORGANISATIONS = {"IND": 0.35, "DT&V": 0.25, "RvdK": 0.40}
@@ -117,7 +121,7 @@ def fill_history(engine: Engine, *, questions: int, weeks: int, end: datetime, s
         elif rng.random() < 0.02:
             status, answered_at, closed_at = "closed", None, answered
         qid = first_id + n
-        rows.append(Question(
+        rows.append(_row(
             id=qid, triage_id=f"BVHK-{seed}-{qid:06d}", mailbox=MAILBOX[organisation], source_id=f"s{seed}-{qid}",
             message_id=f"<q{qid}.{seed}@example>", received_at=received, created_at=received, subject=subject,
             sender_domain="example.org", asking_organisation=rng.choice([a for a in ASKERS if a != organisation]),
@@ -125,7 +129,7 @@ def fill_history(engine: Engine, *, questions: int, weeks: int, end: datetime, s
             region=region, region_confidence=0.8, assignee=assignee, rule="generated",
             status=status, due_on=(received + timedelta(days=14)).date(),
             routed_at=received + timedelta(minutes=5), answered_at=answered_at, closed_at=closed_at,
-        ).model_dump())
+        ))
         if review:
             audit.append(dict(at=received + timedelta(minutes=5), actor="bvhk-triage", action="triage:review",
                               question_id=qid, detail={}))
@@ -138,6 +142,16 @@ def fill_history(engine: Engine, *, questions: int, weeks: int, end: datetime, s
         if audit:
             session.execute(insert(AuditEntry), audit)
     return History(start, end, questions)
+
+
+_DEFAULTS: dict = {}
+
+
+def _row(**fields) -> dict:
+    """A question as a row to insert: the model's defaults, then `fields` (fast for many rows)."""
+    if not _DEFAULTS:
+        _DEFAULTS.update(Question(triage_id="", mailbox="", source_id="", message_id="").model_dump())
+    return {**_DEFAULTS, **fields}
 
 
 def _max_id():
@@ -183,14 +197,14 @@ def plant_personal_data(engine: Engine, *, received: datetime, organisation: str
     rows = []
     for n in range(copies * len(SUBJECTS)):
         qid = first_id + n
-        rows.append(Question(
+        rows.append(_row(
             id=qid, triage_id=f"BVHK-PLANT-{qid:06d}", mailbox=MAILBOX[organisation], source_id=f"plant-{qid}",
             message_id=f"<plant{qid}@example>", received_at=received + timedelta(minutes=n), created_at=received,
             subject=SUBJECTS[n % len(SUBJECTS)], body=BODY, asking_organisation="Nidos", theme="chavez",
             theme_confidence=0.9, organisation=organisation, region=region, assignee=people[0] if people else None,
             status="routed", due_on=(received + timedelta(days=14)).date(), routed_at=received + timedelta(minutes=n),
             explanation=["ahmed", "yilmaz", "chavez"],
-        ).model_dump())
+        ))
     with unit_of_work(engine) as session:
         session.execute(insert(Question), rows)
 
@@ -199,5 +213,37 @@ def utc(*args) -> datetime:
     return datetime(*args, tzinfo=timezone.utc)
 
 
-def today_of(moment: datetime) -> date:
-    return moment.date()
+# --- a database and configuration to test against ---------------------------------------------
+TODAY = date(2025, 4, 9)  # a Wednesday: the last complete week is 2025-W14
+END = datetime(2025, 4, 9, 6, 30, tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class Filled:
+    config: Path
+    settings: Settings
+    engine: Engine
+    today: date = TODAY
+
+
+def filled_database(folder: Path, *, questions: int = 3000, weeks: int = 10, plant: bool = True,
+                    recipients: tuple[str, ...] = ("skiv-secretariaat@example.org",)) -> Filled:
+    """A config.toml in `folder` (SQLite, local outbox, SKIV recipients) and a database filled
+    with a generated history ending on the morning of TODAY, plus planted personal data."""
+    from bot.settings import load_settings
+    from storage.db import open_database
+
+    folder.mkdir(parents=True, exist_ok=True)
+    config = folder / "config.toml"
+    config.write_text(
+        '[storage]\nurl = "sqlite:///history.sqlite3"\n\n'
+        '[delivery]\nkind = "outbox"\nfrom = "bvhk-triage@bvhk.example"\npath = "outbox"\n\n'
+        f"[reports]\nskiv_recipients = {list(recipients)!r}\n".replace("'", '"'),
+        encoding="utf-8",
+    )
+    settings = load_settings(config)
+    engine = open_database(settings.storage.url)
+    fill_history(engine, questions=questions, weeks=weeks, end=END)
+    if plant:
+        plant_personal_data(engine, received=END - timedelta(days=6))
+    return Filled(config, settings, engine)

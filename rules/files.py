@@ -1,14 +1,17 @@
-"""A TOML file read with tomllib, plus where each table and key stands in it.
+"""Reading the admin's files, and wording what is wrong with them.
 
-tomllib gives values, not positions. The admin needs a line number in every error, so
-the source is scanned once for its table headers (`[name]`, `[[name]]`); a key is then
+`TomlFile` is a TOML file read with tomllib plus where each table and key stands in it:
+tomllib gives values, not positions, and the admin needs a line number in every error.
+The source is scanned once for its table headers (`[name]`, `[[name]]`); a key is then
 found as the first `key =` line inside its table.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,25 @@ def shown(path: Path) -> str:
         return str(path)
 
 
+def read_text(path: Path) -> str:
+    """The file's text (UTF-8, with or without a byte order mark)."""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise RulesError(f"{shown(path)}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RulesError(f"{shown(path)}: cannot read: {exc}") from None
+
+
+def listed(names: Iterable[str]) -> str:
+    return ", ".join(names)
+
+
+def did_you_mean(value: str, options: Iterable[str]) -> str:
+    close = difflib.get_close_matches(value, list(options), n=1, cutoff=0.75)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
 @dataclass(frozen=True)
 class _Section:
     name: str
@@ -43,12 +65,7 @@ class TomlFile:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.name = shown(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise RulesError(f"{self.name}: file not found") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise RulesError(f"{self.name}: cannot read: {exc}") from None
+        text = read_text(path)
         try:
             self.data: dict[str, Any] = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
@@ -127,4 +144,4 @@ def _sections(lines: list[str]) -> list[_Section]:
         else:
             headers.append((name, None, number))
     ends = [first - 1 for _, _, first in headers[1:]] + [len(lines)]
-    return [_Section(name, index, first, last) for (name, index, first), last in zip(headers, ends)]
+    return [_Section(name, index, first, last) for (name, index, first), last in zip(headers, ends, strict=True)]

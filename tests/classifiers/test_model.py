@@ -1,0 +1,205 @@
+"""The triage model: training, prediction, explanation, cold start and learning from corrections."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+
+from classifiers import Example, LabelError, Prediction, abstains, read_examples, train
+from classifiers.model import SEED_MASS, fingerprint, seed_documents, training_weights
+
+# Questions written for these tests, not in the labelled set.
+UNSEEN = [
+    ("De kinderrechter heeft een OTS uitgesproken. Mag het gezin nog worden uitgezet?", "kinderbeschermingsmaatregelen"),
+    ("De vader ziet zijn zoon om het weekend volgens de omgangsregeling, maar heeft geen verblijfsrecht.",
+     "gezag-en-omgang"),
+    ("Een jongen van 16 is veroordeeld en zit in jeugddetentie. Wat gebeurt er met zijn vergunning?", "strafrecht"),
+    ("Wie wordt voogd van een alleenstaande minderjarige die zonder ouders is aangekomen?", "voogdij"),
+    ("Mogen wij zonder toestemming van de ouders gegevens uit het dossier met DT&V delen?", "gegevensdeling"),
+    ("Kan iemand een presentatie geven tijdens onze bijeenkomst voor nieuwe collega's?", "voorlichting"),
+]
+
+
+def test_fixture_is_a_usable_labelled_set(small, theme_keys):
+    assert len(small) >= 60
+    themes = Counter(example.labels["theme"] for example in small)
+    assert set(themes) <= set(theme_keys)
+    assert len(themes) >= 6
+    assert {example.labels["organisation"] for example in small} == {"IND", "DT&V", "RvdK"}
+
+
+def test_trains_one_pipeline_per_target(small_model, theme_keys):
+    assert small_model.targets == ("theme", "organisation", "asking_organisation")
+    assert small_model.label_sets["theme"] == tuple(theme_keys)
+    assert small_model.label_sets["organisation"] == ("DT&V", "IND", "RvdK")
+    assert small_model.n_examples == 66
+    for pipeline in small_model.pipelines.values():
+        assert [name for name, _ in pipeline.steps] == ["features", "classifier"]
+
+
+@pytest.mark.parametrize("text, theme", UNSEEN)
+def test_predicts_the_theme_of_unseen_questions(small_model, text, theme):
+    prediction = small_model.predict(text)["theme"]
+    assert prediction.label == theme
+    assert 0.0 < prediction.confidence <= 1.0
+
+
+def test_predicts_every_target(small_model):
+    predictions = small_model.predict("Kan de Raad adviseren over de omgang? Groet, Henk (IND)")
+    assert set(predictions) == {"theme", "organisation", "asking_organisation"}
+    assert predictions["organisation"].label in {"IND", "DT&V", "RvdK"}
+
+
+def test_predict_many_equals_predict(small_model):
+    texts = [text for text, _ in UNSEEN]
+    assert small_model.predict_many(texts) == [small_model.predict(text) for text in texts]
+    assert small_model.predict_many([]) == []
+
+
+def test_explanation_terms_appear_in_the_input(small_model):
+    for text, _ in UNSEEN:
+        for target, prediction in small_model.predict(text).items():
+            assert len(prediction.explanation) <= 5
+            for term in prediction.explanation:
+                assert term in text.lower(), (target, term)
+        assert small_model.predict(text)["theme"].explanation, text
+
+
+def test_explanation_names_the_telling_terms(small_model):
+    explanation = small_model.predict(UNSEEN[3][0])["theme"].explanation
+    assert {"voogd", "alleenstaande", "minderjarige"} & set(explanation)
+    assert not {"wie", "een", "die"} & set(explanation)  # function words never explain
+
+
+def test_explanation_never_shows_personal_data(small_model):
+    text = "Beste Anna,\nDe voogdij over Ahmed, BSN 111222333, ligt bij Nidos.\nGroet,\nJoost de Vries"
+    explanation = small_model.predict(text)["theme"].explanation
+    assert explanation
+    assert not {"anna", "joost", "vries", "111222333", "bsn", "naam"} & set(explanation)
+
+
+def test_abstains_below_the_threshold():
+    assert abstains(Prediction("voogdij", 0.4), 0.5)
+    assert not abstains(Prediction("voogdij", 0.5), 0.5)
+    assert abstains(None, 0.0)
+
+
+def test_unknown_label_names_the_example_index(small, theme_keys):
+    examples = [*small[:3], Example("Vraag over iets", {"theme": "onbekend-thema"}), *small[3:]]
+    with pytest.raises(LabelError) as caught:
+        train(examples, labels={"theme": theme_keys})
+    assert caught.value.index == 3
+    assert "example 3" in str(caught.value) and "onbekend-thema" in str(caught.value)
+
+
+def test_unknown_label_passes_without_a_label_set(small):
+    examples = [*small, Example("Iets heel anders", {"theme": "nieuw-thema"})]
+    model = train(examples)
+    assert "nieuw-thema" in model.label_sets["theme"]
+
+
+def test_target_with_one_class_is_skipped(small):
+    examples = [Example(e.text, {**e.labels, "organisation": "IND"}) for e in small]
+    model = train(examples)
+    assert "organisation" not in model.targets
+    assert "theme" in model.targets
+
+
+def test_no_data_no_seeds_gives_an_empty_model():
+    model = train([])
+    assert model.targets == ()
+    assert model.predict("Vraag") == {}
+
+
+def test_cold_start_from_seed_terms_only(seed_terms, theme_keys):
+    model = train([], labels={"theme": theme_keys}, seed_terms=seed_terms)
+    assert model.targets == ("theme",)
+    assert model.label_sets["theme"] == tuple(theme_keys)
+    prediction = model.predict("Het gaat om een ondertoezichtstelling en een machtiging uithuisplaatsing")["theme"]
+    assert prediction.label == "kinderbeschermingsmaatregelen"
+    assert prediction.confidence > 0.5
+    assert {"ondertoezichtstelling", "uithuisplaatsing"} <= set(prediction.explanation)
+    hits = sum(model.predict(text)["theme"].label == theme for text, theme in UNSEEN)
+    assert hits >= 5, hits
+
+
+def test_seed_terms_for_an_unknown_theme_are_refused(seed_terms):
+    with pytest.raises(ValueError, match="seed terms for unknown theme"):
+        train([], labels={"theme": ["voogdij"]}, seed_terms=seed_terms)
+
+
+def test_seed_documents(seed_terms):
+    texts, labels = seed_documents(seed_terms)
+    assert set(labels) == set(seed_terms)
+    assert "machtiging uithuisplaatsing" in texts
+    assert seed_documents(seed_terms) == (texts, labels)
+
+
+def test_training_weights_balance_labels_and_cap_the_seeds():
+    weights = training_weights(["a", "a", "a", "b"], ["a", "a", "c", "c", "c", "c"])
+    real, seeds = weights[:4], weights[4:]
+    assert real.tolist() == pytest.approx([2 / 3, 2 / 3, 2 / 3, 2.0])  # each label weighs 4/2 = 2
+    assert seeds.tolist() == pytest.approx([SEED_MASS / 2] * 2 + [SEED_MASS / 4] * 4)
+    assert training_weights([], ["a"]).tolist() == [SEED_MASS]
+
+
+def test_seed_terms_weigh_less_as_real_questions_accumulate(seed_terms):
+    # 'overdracht' is a seed term of dublin-en-nareis; in this (made-up) office it is the
+    # hand-over of a child-protection case, a kinderbeschermingsmaatregelen question.
+    contexts = ["van het kind naar de jeugdzorg", "van het dossier aan de gezinsvoogd", "van de zorg aan de gemeente",
+                "aan een nieuwe jeugdbeschermer", "van de casus na de verhuizing", "van de begeleiding aan een GI"]
+
+    def theme_after(n: int) -> str:
+        examples = [Example(f"Vraag {i}: de overdracht {contexts[i % 6]}", {"theme": "kinderbeschermingsmaatregelen"})
+                    for i in range(n)]
+        return train(examples, seed_terms=seed_terms).predict("Wanneer is de overdracht?")["theme"].label
+
+    assert theme_after(1) == "dublin-en-nareis"
+    assert theme_after(30) == "kinderbeschermingsmaatregelen"
+
+
+def test_a_correction_changes_the_next_prediction(small, seed_terms, theme_keys):
+    labels = {"theme": theme_keys}
+    question = "Wanneer komt de uitslag van de leeftijdsschouw? Wij wachten al lang op bericht."
+    control = "De tante wil voogd worden van de alleenstaande minderjarige."
+    before = train(small, labels=labels, seed_terms=seed_terms)
+    assert before.predict(question)["theme"].label == "voogdij"
+
+    corrections = [
+        Example("Wat is de stand van zaken van de leeftijdsschouw? De uitslag laat lang op zich wachten.",
+                {"theme": "overig"}),
+        Example("Hoe lang duurt de uitslag van een leeftijdsschouw? Wij wachten al weken.", {"theme": "overig"}),
+        Example("Is er al bericht over de uitslag van de leeftijdsschouw? Graag een update over de termijn.",
+                {"theme": "overig"}),
+        Example("Wij wachten op de uitslag van de leeftijdsschouw; wanneer komt er bericht?", {"theme": "overig"}),
+    ]
+    after = train([*small, *corrections], labels=labels, seed_terms=seed_terms)
+    assert after.predict(question)["theme"].label == "overig"
+    assert after.predict(control)["theme"].label == "voogdij"
+
+
+def test_training_is_deterministic(small):
+    first, second = train(small[:40]), train(small[:40])
+    text = UNSEEN[0][0]
+    assert first.predict(text) == second.predict(text)
+    assert first.data_fingerprint == second.data_fingerprint
+
+
+def test_fingerprint_ignores_order_but_not_labels(small):
+    assert fingerprint(small) == fingerprint(list(reversed(small)))
+    changed = [Example(small[0].text, {**small[0].labels, "theme": "overig"}), *small[1:]]
+    assert fingerprint(changed) != fingerprint(small)
+    assert fingerprint(small, {"voogdij": ["voogd"]}) != fingerprint(small)
+
+
+def test_read_examples(tmp_path, labelled_small_path):
+    examples = read_examples(labelled_small_path)
+    record = json.loads(labelled_small_path.read_text("utf-8").splitlines()[0])
+    assert examples[0].text.startswith(record["subject"]) and record["body"] in examples[0].text
+    assert examples[0].labels == {t: record[t] for t in ("theme", "organisation", "asking_organisation")}
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"subject": "a", "body": "b", "theme": "voogdij"}\n\nnot json\n', "utf-8")
+    with pytest.raises(ValueError, match=r"bad.jsonl:3"):
+        read_examples(bad)

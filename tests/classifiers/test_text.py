@@ -1,0 +1,227 @@
+"""Redaction of personal data in Dutch mail, and the text the models see."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from classifiers.text import PLACEHOLDERS, is_bsn, normalise, prepare, redact
+
+VALID_BSN = "111222333"  # 9*1+8*1+7*1+6*2+5*2+4*2+3*3+2*3-1*3 = 66 = 6*11
+INVALID_BSN = "123456789"  # eleven-test sum 156, not a multiple of 11
+
+
+def test_eleven_test():
+    assert is_bsn(VALID_BSN)
+    assert is_bsn("123456782")
+    assert is_bsn("1234.56.782")
+    assert not is_bsn(INVALID_BSN)
+    assert not is_bsn("000000000")
+    assert not is_bsn("12345")
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (f"Het BSN van het kind is {VALID_BSN}.", "Het BSN van het kind is [BSN]."),
+        ("kind met bsn 1234.56.782 woont in Breda", "kind met bsn [BSN] woont in Breda"),
+        ("nummer 123 456 782 klopt", "nummer [BSN] klopt"),
+        ("burgerservicenummer: 123456782", "burgerservicenummer: [BSN]"),
+        (f"het kind ({VALID_BSN}) en de moeder", "het kind ([BSN]) en de moeder"),
+    ],
+)
+def test_valid_bsn_is_redacted(text, expected):
+    assert redact(text) == expected
+
+
+def test_invalid_bsn_stays():
+    # Nine digits failing the eleven-test are no BSN: a case number, an amount.
+    text = f"Zaaknummer {INVALID_BSN} is bij ons bekend."
+    assert redact(text) == text
+
+
+def test_mistyped_bsn_after_its_keyword_is_still_redacted():
+    assert redact(f"BSN: {INVALID_BSN}") == "BSN: [BSN]"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("V-nummer 2612345678 is bekend", "V-nummer [VNUMMER] is bekend"),
+        ("v-nr: 26 1234 5678.", "v-nr: [VNUMMER]."),
+        ("vnr.2612345678", "vnr.[VNUMMER]"),
+        ("vreemdelingennummer 3012345678", "vreemdelingennummer [VNUMMER]"),
+        ("zijn nummer is 2612345678.", "zijn nummer is [VNUMMER]."),
+    ],
+)
+def test_v_number(text, expected):
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "NL91 ABNA 0417 1643 00",
+        "NL91ABNA0417164300",
+        "nl91abna0417164300",
+        "DE89 3704 0044 0532 0130 00",
+        "BE68539007547034",
+    ],
+)
+def test_iban(text):
+    assert redact(f"Rekening {text} graag.") == "Rekening [IBAN] graag."
+
+
+def test_foreign_code_failing_the_iban_check_stays():
+    assert redact("code DE89370400440532013001") == "code DE89370400440532013001"
+
+
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "06-12345678",
+        "0612345678",
+        "06 12 34 56 78",
+        "06-123 456 78",
+        "070-1234567",
+        "020 123 4567",
+        "(070) 123 45 67",
+        "(0546) 123456",
+        "+31 6 12345678",
+        "+31 (0)70 123 45 67",
+        "+31612345678",
+        "0031 20 1234567",
+    ],
+)
+def test_phone(phone):
+    assert redact(f"Bel mij op {phone}, dank.") == "Bel mij op [TELEFOON], dank."
+
+
+@pytest.mark.parametrize("address", ["j.deboer@rvdk.nl", "info+bvhk@ind.example", "A.B.El-Amrani@dtv.minjus.nl"])
+def test_email(address):
+    assert redact(f"Mail naar {address}.") == "Mail naar [EMAIL]."
+
+
+@pytest.mark.parametrize(
+    "date",
+    ["12-03-2015", "1-3-2015", "12/03/2015", "12.03.2015", "12-03-15", "2015-03-12",
+     "3 maart 2015", "3 mrt. 2015", "1 januari 2010", "21 SEPTEMBER 2009", "3e april 2012"],
+)
+def test_dates(date):
+    assert redact(f"Geboren op {date} in Eritrea.") == "Geboren op [DATUM] in Eritrea."
+
+
+def test_numbers_that_are_no_dates_stay():
+    text = "Zie paragraaf 1.2.10 en 3.4, in mei 2022, artikel 8 EVRM, B13 Vc, 28 dagen."
+    assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Beste Anna,\nIk heb een vraag.", "Beste [NAAM],\nIk heb een vraag."),
+        ("Geachte heer De Vries,\n", "Geachte heer [NAAM],\n"),
+        ("Geachte mevrouw van der Berg-Jansen,", "Geachte mevrouw [NAAM],"),
+        ("Hoi Piet\nweet jij dit?", "Hoi [NAAM]\nweet jij dit?"),
+        ("Goedemorgen Fatima El Amrani,", "Goedemorgen [NAAM],"),
+        ("Beste Anna en Piet,", "Beste [NAAM],"),
+        ("> Beste Joost,", "> Beste [NAAM],"),
+        ("Ik sprak mevrouw Jansen gisteren.", "Ik sprak mevrouw [NAAM] gisteren."),
+        ("Volgens dhr. Yılmaz en mw. Özdemir-de Wit klopt het.", "Volgens dhr. [NAAM] en mw. [NAAM] klopt het."),
+        ("de advocaat, mr. J.P. de Boer, vraagt", "de advocaat, mr. [NAAM], vraagt"),
+        ("Mijn naam is Sanne Bakker en ik werk bij de IND.", "Mijn naam is [NAAM] en ik werk bij de IND."),
+    ],
+)
+def test_names_after_greetings_and_titles(text, expected):
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Met vriendelijke groet,\nJan de Boer\nRaadsonderzoeker", "Met vriendelijke groet,\n[NAAM]\nRaadsonderzoeker"),
+        ("Met vriendelijke groet,\n\nJ.P. van der Berg | Contactpersoon BvhK", "Met vriendelijke groet,\n\n[NAAM] | Contactpersoon BvhK"),
+        ("Groet,\nAnouk", "Groet,\n[NAAM]"),
+        ("Groet, Kees", "Groet, [NAAM]"),
+        ("Mvg,\nHenk Jansen - hoor- en beslismedewerker", "Mvg,\n[NAAM] - hoor- en beslismedewerker"),
+        ("Hoogachtend,\nmr. B. Hendriks", "Hoogachtend,\nmr. [NAAM]"),
+        ("> Van: Jan de Boer <jan@ind.nl>", "> Van: [NAAM] <[EMAIL]>"),
+        ("Op 3 maart 2025 schreef Fatima El Amrani <f@dtv.nl>:", "Op [DATUM] schreef [NAAM] <[EMAIL]>:"),
+    ],
+)
+def test_names_in_signatures_and_headers(text, expected):
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Beste collega's,\nIk heb een vraag.",
+        "Geachte heer/mevrouw,\nDe vraag gaat over de OTS.",
+        "Hoi allemaal,",
+        "Met vriendelijke groet,\nRaad voor de Kinderbescherming",
+        "Met vriendelijke groet,\nIND Zwolle",
+        "Aan: Functionele mailbox BvhK",
+        "De heer en mevrouw zijn beiden aanwezig.",
+        "Groeten uit Breda en een fijne dag.",
+    ],
+)
+def test_no_names_no_change(text):
+    assert redact(text) == text
+
+
+def test_whole_mail():
+    mail = (
+        "Beste Marieke,\n\n"
+        "Het gaat om Ahmed (geb. 03-04-2014, BSN 1234.56.782, V-nummer 2612345678). De moeder,\n"
+        "mevrouw Haddou, is bereikbaar op 06-12345678 of haddou@example.com; IBAN NL91ABNA0417164300.\n\n"
+        "Met vriendelijke groet,\nJoost Smit\nGezinsvoogd, Jeugdbescherming Brabant\n"
+    )
+    redacted = redact(mail)
+    for secret in ("Marieke", "03-04-2014", "1234.56.782", "2612345678", "Haddou", "06-12345678",
+                   "haddou@example.com", "NL91", "Joost", "Smit"):
+        assert secret not in redacted
+    assert "Jeugdbescherming Brabant" in redacted  # the office stays: it tells who asks
+    # No cue names Ahmed: a known limit, kept visible here.
+    assert "Ahmed" in redacted
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("abcdeABCDE 0123456789.-,:@+\n")), max_size=80))
+def test_redact_is_idempotent(text):
+    once = redact(text)
+    assert redact(once) == once
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 9), min_size=8, max_size=8), st.sampled_from(["", ".", " "]))
+def test_every_valid_bsn_is_redacted_in_running_text(first_eight, separator):
+    check = sum(d * w for d, w in zip(first_eight, (9, 8, 7, 6, 5, 4, 3, 2))) % 11
+    if check == 10 or not any(first_eight):
+        return  # no ninth digit makes these valid
+    digits = "".join(map(str, first_eight)) + str(check)
+    assert is_bsn(digits)
+    written = separator.join([digits[:4], digits[4:6], digits[6:]]) if separator else digits
+    redacted = redact(f"het kind met nummer {written} woont in Breda")
+    assert redacted == "het kind met nummer [BSN] woont in Breda"
+
+
+def test_random_prose_without_personal_data_is_left_alone():
+    words = "de het een kind vader moeder voogdij ots uithuisplaatsing vraag aan raad ind is niet".split()
+    rng = random.Random(1)
+    for _ in range(200):
+        text = " ".join(rng.choice(words) for _ in range(12))
+        assert redact(text) == text
+
+
+def test_prepare_lowercases_after_redaction():
+    prepared = prepare("Vraag over OTS", "Beste Anna,\n\n\n\nHet  gaat om een OTS. BSN 111222333.")
+    assert prepared == "vraag over ots\n\nbeste [naam],\n\nhet gaat om een ots. bsn [bsn]."
+    assert normalise(prepared) == prepared
+
+
+def test_placeholders_are_the_documented_ones():
+    assert set(PLACEHOLDERS) == {"[BSN]", "[VNUMMER]", "[IBAN]", "[TELEFOON]", "[EMAIL]", "[DATUM]", "[NAAM]"}
