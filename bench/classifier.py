@@ -38,6 +38,7 @@ import re
 import resource
 import statistics
 import sys
+import tempfile
 import time
 import tomllib
 from pathlib import Path
@@ -50,19 +51,19 @@ from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 
-from classifiers import Example, cross_validate, evaluate, train  # noqa: E402
+from classifiers import Example, ModelStore, cross_validate, evaluate, train  # noqa: E402
 
 SEED_TEXT = ROOT.parent / "shared" / "seed" / "000_ec40d76808588f1d.txt"
 THEMES = ROOT / "rules" / "data" / "themes.toml"
 
 # --- generated questions -------------------------------------------------------------------
 
-FIRST = "Anna Piet Sanne Mohamed Fatima Joost Eva Daan Noor Yusuf Lotte Bram Sevda Koen Iris Omar Lisa Ruben Mila Ahmed".split()
+FIRST = "Anna Piet Sanne Mohamed Fatima Joost Eva Daan Noor Yusuf Lotte Bram Sevda Koen Iris Omar Lisa Ruben".split()
 LAST = ["de Vries", "Jansen", "Bakker", "El Amrani", "Yilmaz", "van Dijk", "Visser", "Smit", "de Boer", "Mulder",
         "Bos", "Peters", "Hendriks", "van den Berg", "Dekker", "Kaya", "Meijer", "de Groot", "Vos", "Mertens"]
 CITIES = ["Breda", "Zwolle", "Den Haag", "Den Bosch", "Rotterdam", "Utrecht", "Groningen", "Amsterdam", "Arnhem",
           "Eindhoven", "Ter Apel", "Leeuwarden", "Maastricht", "Almere", "Tilburg", "Enschede"]
-COUNTRIES = ["Eritrea", "Syrië", "Marokko", "Turkije", "Nigeria", "Afghanistan", "Irak", "Somalië", "Georgië", "Armenië"]
+COUNTRIES = ["Eritrea", "Syrië", "Marokko", "Turkije", "Nigeria", "Afghanistan", "Irak", "Somalië", "Georgië"]
 ASKERS = {
     "RvdK": ["Ik ben raadsonderzoeker bij de Raad voor de Kinderbescherming in {city}.",
              "Als medewerker van de Raad, regio {city}, heb ik een vraag."],
@@ -207,9 +208,17 @@ def _train_and_time(examples: list[Example], heldout: list[Example], measure_thr
         "train_seconds": round(seconds, 2),
         "peak_memory_mb": round((peak_kb - start_kb) / 1024, 1),
         "heldout_macro_f1": evaluate(model, heldout, threshold=0.5)["macro_f1"],
-        "n_features": len(model.pipelines["theme"].named_steps["features"].transformer_list[0][1].vocabulary_)
-        + len(model.pipelines["theme"].named_steps["features"].transformer_list[1][1].vocabulary_),
+        "n_features": sum(len(v.vocabulary_) for _, v in model.pipelines["theme"][0].transformer_list),
     }
+    with tempfile.TemporaryDirectory() as folder:
+        store = ModelStore(Path(folder))
+        started = time.perf_counter()
+        version = store.save(model)
+        result["save_seconds"] = round(time.perf_counter() - started, 2)
+        result["model_file_mb"] = round((Path(folder) / version / "model.skops").stat().st_size / 2**20, 1)
+        started = time.perf_counter()
+        store.load(version)
+        result["load_seconds"] = round(time.perf_counter() - started, 2)
     if measure_throughput:
         texts = [e.text for e in heldout]
         batch, single = [], []
@@ -331,19 +340,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
         return 0
-    print(f"{'questions':>10} {'train s':>8} {'peak MB':>8} {'features':>9} {'held-out F1':>12}")
+    print(f"{'questions':>10} {'train s':>8} {'peak MB':>8} {'features':>9} {'held-out F1':>12}"
+          f" {'file MB':>8} {'save s':>7} {'load s':>7}")
     for row in report["speed"]:
         print(f"{row['n']:>10} {row['train_seconds']:>8} {row['peak_memory_mb']:>8} {row['n_features']:>9}"
-              f" {row['heldout_macro_f1']:>12}")
+              f" {row['heldout_macro_f1']:>12} {row['model_file_mb']:>8} {row['save_seconds']:>7}"
+              f" {row['load_seconds']:>7}")
     first = report["speed"][0]
     print(f"\nthroughput (model of {first['n']}; median of 5): {first['throughput_batch_per_s']} questions/s"
           f" in batches, {first['throughput_single_per_s']} questions/s one at a time")
     learning = report["learning"]
     print(f"\n{learning['k']}-fold cross-validation on {learning['corpus']}")
-    print(f"{'pipeline':<34} {'macro-F1':>9} {'accuracy':>9} {'fold sd':>8}")
+    print(f"{'pipeline':<38} {'macro-F1':>9} {'accuracy':>9} {'fold sd':>8}")
     for name, key in (("ours (words+chars, LR C=10)", "ours"), ("TfidfVectorizer()+LogisticRegression()", "baseline")):
         row = learning[key]
-        print(f"{name:<34} {row['macro_f1']:>9} {row['accuracy']:>9} {row['fold_sd']:>8}")
+        print(f"{name:<38} {row['macro_f1']:>9} {row['accuracy']:>9} {row['fold_sd']:>8}")
     print(f"\n({report['bench_seconds']} s in all)")
     return 0
 

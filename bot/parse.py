@@ -137,6 +137,7 @@ class ParseLimits:
     max_bytes: int = 25 * 1024 * 1024  # larger messages are quarantined
     max_depth: int = 20  # deeper MIME nesting is quarantined
     max_parts: int = 1000  # more MIME parts are quarantined
+    max_header_bytes: int = 1024 * 1024  # a larger header block (of any part) is quarantined
     max_header_chars: int = 16_384  # a longer header value is cut before decoding
     max_text_chars: int = 1_000_000  # the extracted text is cut here
     max_html_chars: int = 2_000_000  # HTML beyond this is not converted to text
@@ -224,16 +225,6 @@ def _parse(raw: bytes, *, mailbox: str, source_id: str, limits: ParseLimits) -> 
 # --- structure -------------------------------------------------------------------------
 
 
-def _tolerate_obsolete(raw: bytes) -> bytes:
-    """Drop a byte-order mark and the space before the colon in header names (old syntax),
-    which would otherwise end the header block early."""
-    if raw.startswith(_BOM):
-        raw = raw[len(_BOM):]
-    end = _HEADER_END.search(raw)
-    split = end.start() if end else len(raw)
-    return _OBSOLETE_COLON.sub(rb"\1:", raw[:split]) + raw[split:]
-
-
 def _too_deep(raw: bytes, max_depth: int) -> bool:
     """Whether multipart nesting may exceed `max_depth`, judged from the raw bytes before
     the parser runs (an over-estimate).
@@ -261,8 +252,7 @@ def parse_mime(raw: bytes, *, limits: ParseLimits = ParseLimits()) -> MimePart:
     clients do it) is decoded and parsed as a message in the tree.
     """
     if len(raw) > limits.max_bytes:
-        megabytes = f"{round(limits.max_bytes / 2**20, 1):g}".replace(".", ",")
-        raise ParseError(f"bericht groter dan {megabytes} MB")
+        raise ParseError(f"bericht groter dan {_megabytes(limits.max_bytes)} MB")
     root = _mime(raw, limits)
     count = 0
     todo = [(root, 0)]
@@ -273,6 +263,8 @@ def parse_mime(raw: bytes, *, limits: ParseLimits = ParseLimits()) -> MimePart:
             raise ParseError(f"meer dan {limits.max_parts} MIME-delen")
         if depth > limits.max_depth:
             raise ParseError(f"MIME-structuur dieper genest dan {limits.max_depth} niveaus")
+        if sum(len(name) + len(value) for name, value in part.raw_items()) > limits.max_header_bytes:
+            raise ParseError(f"kopregels van een MIME-deel groter dan {_megabytes(limits.max_header_bytes)} MB")
         if _is_encoded_message(part):
             part.set_payload([_mime(_decoded_message_bytes(part), limits)])
         if not _is_leaf(part):
@@ -280,10 +272,22 @@ def parse_mime(raw: bytes, *, limits: ParseLimits = ParseLimits()) -> MimePart:
     return root
 
 
+def _megabytes(size: int) -> str:
+    return f"{round(size / 2**20, 1):g}".replace(".", ",")
+
+
 def _mime(raw: bytes, limits: ParseLimits) -> MimePart:
+    if raw.startswith(_BOM):
+        raw = raw[len(_BOM):]
+    end = _HEADER_END.search(raw)
+    split = end.start() if end else len(raw)
+    if split > limits.max_header_bytes:  # refused before the parser spends time on it
+        raise ParseError(f"kopregels van een MIME-deel groter dan {_megabytes(limits.max_header_bytes)} MB")
     if _too_deep(raw, limits.max_depth):
         raise ParseError(f"MIME-structuur dieper genest dan {limits.max_depth} niveaus")
-    return BytesParser(policy=_POLICY).parsebytes(_tolerate_obsolete(raw))
+    # the old syntax "Subject :" would end the header block early
+    head = _OBSOLETE_COLON.sub(rb"\1:", raw[:split])
+    return BytesParser(policy=_POLICY).parsebytes(head + raw[split:])
 
 
 class _UnfoldingCompat32(policy.Compat32):
@@ -388,7 +392,7 @@ def _body(root: MimePart, limits: ParseLimits, defects: list[str]) -> tuple[str,
     texts = [part_text(part, limits) for part in parts]
     tnef = None
     for part in _walk(root, into_messages=False):
-        if part.get_content_type() == "application/ms-tnef" or _filename(part, limits).lower() == "winmail.dat":
+        if _is_tnef(part, _filename(part, limits)):
             try:
                 tnef = read_tnef(part.get_payload(decode=True) or b"", limits=limits)
             except ParseError as error:
@@ -502,7 +506,13 @@ def normalise_text(text: str) -> str:
 # --- attachments and TNEF --------------------------------------------------------------
 
 
-def _attachments(root: MimePart, body_parts: list[MimePart], tnef: Tnef | None, limits: ParseLimits) -> tuple[Attachment, ...]:
+def _is_tnef(part: MimePart, name: str) -> bool:
+    return part.get_content_type() == "application/ms-tnef" or name.lower() == "winmail.dat"
+
+
+def _attachments(
+    root: MimePart, body_parts: list[MimePart], tnef: Tnef | None, limits: ParseLimits
+) -> tuple[Attachment, ...]:
     found: list[Attachment] = []
     skip = {id(part) for part in body_parts}
     skip.update(  # the unchosen alternatives, such as the HTML twin of a plain body
@@ -521,7 +531,7 @@ def _attachments(root: MimePart, body_parts: list[MimePart], tnef: Tnef | None, 
         name = _filename(part, limits)
         if ctype in ("text/plain", "text/html") and not name and not _is_attachment(part):
             continue
-        if tnef is not None and (ctype == "application/ms-tnef" or name.lower() == "winmail.dat"):
+        if tnef is not None and _is_tnef(part, name):
             found.extend(tnef.attachments)
             continue
         found.append(Attachment(name=name, content_type=ctype, size=_size(part)))
@@ -577,8 +587,7 @@ def read_tnef(data: bytes, *, limits: ParseLimits = ParseLimits()) -> Tnef:
         raise ParseError("TNEF-bijlage onleesbaar") from None
     text = body if body.strip() else html_to_text(html, limits) if html.strip() else ""
     attachments = tuple(
-        Attachment(name=name, content_type=mimetypes.guess_type(name)[0] or "application/octet-stream", size=size)
-        for name, size in listed
+        Attachment(name, mimetypes.guess_type(name)[0] or "application/octet-stream", size) for name, size in listed
     )
     return Tnef(text=normalise_text(text)[: limits.max_text_chars], attachments=attachments)
 
@@ -590,7 +599,8 @@ def _raw_header(part: MimePart, name: str, limits: ParseLimits) -> str:
     """The first value of a header as it stands (8-bit bytes recovered), unfolded and cut."""
     for key, value in part.raw_items():
         if key.lower() == name:
-            return _unescape(_FOLD.sub("", str(value))).replace("\r", "").replace("\n", " ")[: limits.max_header_chars]
+            unfolded = _FOLD.sub("", str(value)).replace("\r", "").replace("\n", " ")
+            return _unescape(unfolded)[: limits.max_header_chars]
     return ""
 
 
@@ -661,11 +671,11 @@ def _date(value: str) -> datetime | None:
 
 
 def _screening_headers(root: MimePart, limits: ParseLimits) -> dict[str, str]:
-    headers = {}
-    for name in SCREENING_HEADERS:
-        if name in {key.lower() for key in root.keys()}:
-            headers[name] = " ".join(_raw_header(root, name, limits).split())
-    headers[RECEIVED_COUNT] = str(sum(1 for key in root.keys() if key.lower() == "received"))
+    present = [key.lower() for key in root.keys()]
+    headers = {
+        name: " ".join(_raw_header(root, name, limits).split()) for name in SCREENING_HEADERS if name in present
+    }
+    headers[RECEIVED_COUNT] = str(present.count("received"))
     original = _report_original_id(root, limits)
     if original:
         headers[ORIGINAL_MESSAGE_ID] = original
@@ -673,7 +683,8 @@ def _screening_headers(root: MimePart, limits: ParseLimits) -> dict[str, str]:
 
 
 def _report_original_id(root: MimePart, limits: ParseLimits) -> str:
-    """The Message-ID of the message a bounce or receipt is about, from its attached parts."""
+    """The Message-ID of the message a bounce or receipt is about: a receipt's
+    Original-Message-ID, else the Message-ID of attached headers or an attached message."""
     for part in _walk(root):
         ctype = part.get_content_type()
         if ctype in ("message/disposition-notification", "message/global-disposition-notification"):

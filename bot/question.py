@@ -20,7 +20,9 @@ from dataclasses import dataclass
 MAX_LINES = 5000  # lines beyond this are not read: a question is never that long
 _SCAN = 1000  # characters of a line the patterns look at
 
-_HEADER = re.compile(r"^\s*\*?(?P<name>[A-Za-z][A-Za-z-]{0,15}(?: [A-Za-z]{1,10})?)\*?\s*:\*?[ \t]*(?P<value>.*)$")
+_HEADER = re.compile(  # "Van: ...", "Beantwoorden aan: ...", "*From:* ..." (Gmail writes bold so)
+    r"^\s*\*?(?P<name>[A-Za-z][A-Za-z-]{0,15}(?: [A-Za-z]{1,10})?)\*?\s*:\*?[ \t]*(?P<value>.*)$"
+)
 _HEADER_KINDS = {
     "van": "from", "from": "from", "afzender": "from",
     "verzonden": "date", "verstuurd": "date", "datum": "date", "sent": "date", "date": "date",
@@ -61,7 +63,8 @@ _DISCLAIMER = re.compile(
     r"dit\s+(?:e-?mail)?bericht\s+kan\s+informatie\s+bevatten\s+die\s+niet\s+voor\s+u\s+(?:is\s+)?bestemd"
     r"|this\s+(?:e-?mail\s+)?message\s+may\s+contain\s+information\s+that\s+is\s+not\s+intended\s+for\s+you"
     r"|dit\s+(?:e-?mail)?bericht\s+is\s+(?:uitsluitend|alleen)\s+bestemd\s+voor"
-    r"|de\s+informatie\s+(?:verzonden\s+)?(?:in|met)\s+dit\s+e-?mail(?:bericht)?\s+is\s+(?:uitsluitend|vertrouwelijk)"
+    r"|de\s+informatie\s+(?:verzonden\s+)?(?:in|met)\s+dit\s+e-?mail(?:bericht)?\s+is\s+"
+    r"(?:uitsluitend|vertrouwelijk)"
     r"|aan\s+dit\s+(?:e-?mail)?bericht\s+kunnen\s+geen\s+rechten\s+worden\s+ontleend",
     re.I,
 )

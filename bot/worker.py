@@ -21,7 +21,8 @@ from sqlalchemy.engine import Engine
 
 import rules
 from bot.delivery import DeliveryError, Sender, compose_forward, open_sender, outgoing_message_id
-from bot.mailboxes import MailboxError, open_mailbox
+from bot import replies
+from bot.mailboxes import MailboxError, mark_question, open_mailbox
 from bot.message import Triage
 from bot.parse import ParseError, ParseLimits
 from bot.pipeline import Context, Directory, triage_message
@@ -158,11 +159,18 @@ def _poll_mailbox(runtime: Runtime, config, report: PollReport, progress) -> Non
                 progress(config.name)
             with unit_of_work(runtime.engine) as session:
                 if not repo.is_known(session, mailbox=config.name, source_id=item.source_id):
+                    replies.note_inbox_reply(session, raw=item.raw, shared_address=config.address)
                     done = _handle(session, runtime, ctx, item, report)
                     blocked = blocked or not done
                 if not blocked:
                     repo.set_cursor(session, mailbox=config.name, value=item.cursor)
             seen_ids.add(item.source_id)
+            if getattr(mailbox, "can_mark", False):  # marks after the commit, never before the decision
+                with unit_of_work(runtime.engine) as session:
+                    question = repo.question_for_item(session, mailbox=config.name, source_id=item.source_id)
+                mark_question(mailbox, config, question, ruleset=runtime.ruleset, contacts=runtime.contacts)
+        if not runtime.stopping.is_set():  # reply detection: once per mailbox per poll
+            replies.detect_replies(runtime.engine, mailbox, name=config.name)
     finally:
         mailbox.close()
 

@@ -15,6 +15,7 @@ import json
 import os
 import platform
 import tempfile
+import zipfile
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,7 +49,7 @@ class ModelStore:
         created = datetime.now(UTC)
         version = self._free_version(f"{created:%Y-%m-%dT%H%M}-{model.data_fingerprint[:8] or 'nodata'}")
         staging = Path(tempfile.mkdtemp(prefix=f".{version}.", dir=self.root))
-        skops.io.dump(model.pipelines, staging / MODEL_FILE)
+        skops.io.dump(model.pipelines, staging / MODEL_FILE, compression=zipfile.ZIP_DEFLATED)
         metadata = {
             "version": version,
             "created": created.isoformat(timespec="seconds"),
@@ -89,7 +90,9 @@ class ModelStore:
         """All stored versions, oldest first."""
         if not self.root.is_dir():
             return []
-        return sorted(p.name for p in self.root.iterdir() if not p.name.startswith(".") and (p / METADATA_FILE).is_file())
+        return sorted(
+            p.name for p in self.root.iterdir() if not p.name.startswith(".") and (p / METADATA_FILE).is_file()
+        )
 
     def active_version(self) -> str | None:
         history = self._history()
@@ -156,8 +159,8 @@ class ModelStore:
             raise ModelError(f"{path}: the model has no {target} classifier, expected labels {sorted(expected)}")
         missing, extra = sorted(expected - set(stored)), sorted(set(stored) - expected)
         if missing or extra:
-            parts = [f"missing {', '.join(missing)}" if missing else "", f"unexpected {', '.join(extra)}" if extra else ""]
-            raise ModelError(f"{path}: {target} label set differs: {'; '.join(p for p in parts if p)}; train again")
+            parts = [f"missing {', '.join(missing)}"] * bool(missing) + [f"unexpected {', '.join(extra)}"] * bool(extra)
+            raise ModelError(f"{path}: {target} label set differs: {'; '.join(parts)}; train again")
 
     def _free_version(self, base: str) -> str:
         version, n = base, 1

@@ -2,17 +2,19 @@
 
 `redact` replaces personal data by placeholders. It is meant for everything the product
 keeps or shows beyond the mailbox itself: stored text, logs, training data and features.
-It errs on the side of removing too much (a 9-digit number that passes the eleven-test is
-taken for a BSN even when it is a case number), except where the brief asks otherwise.
+It errs on the side of removing too much: a 9-digit number that passes the eleven-test is
+taken for a BSN even when it is a case number (one that fails it stays, unless the word BSN
+precedes it), and a capitalised word after a role word is taken for a name.
 
 What it finds, in this order (earlier kinds protect their digits from later ones):
-e-mail addresses, IBANs, dates, V-numbers after their keyword, telephone numbers, BSNs,
-bare 10-digit numbers (V-numbers), then names after a title ("mevrouw Jansen"), after a
-greeting at the start of a line ("Beste Anna,"), on the line after a closing ("Met
+e-mail addresses, IBANs, dates, V-numbers after their keyword, telephone numbers (Dutch,
+and international ones written with +), BSNs, bare 10-digit numbers (V-numbers), then names
+after a title ("mevrouw Jansen"), after a greeting at the start of a line ("Beste Anna,"),
+after a role ("de moeder Fatima"), after "mijn naam is", on the line after a closing ("Met
 vriendelijke groet,\\nJan de Boer") and in quoted header lines ("Van: Jan de Boer").
 
-What it cannot find: names in running text without such a cue ("de minderjarige Ahmed"),
-addresses and postcodes, numbers in words, dates without a year.
+What it cannot find: names without such a cue ("het gaat om Ahmed") or written in lower
+case, addresses and postcodes, numbers written in words, dates without a year.
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ _PHONE = re.compile(
     rf"|0[1-9](?:{_SEP}\d){{8}}"  # 06-12345678, 070 123 45 67
     rf"|\(0\d{{2}}\)[ \t]?\d(?:{_SEP}\d){{6}}"  # (070) 1234567
     rf"|\(0\d{{3}}\)[ \t]?\d(?:{_SEP}\d){{5}}"  # (0546) 123456
+    rf"|\+(?!31)[1-9]\d{{0,2}}{_SEP}(?:\(0\){_SEP})?\d(?:{_SEP}\d){{5,11}}"  # +32 470 12 34 56
     rf")(?!\d)"
 )
 
@@ -116,7 +119,8 @@ _NOT_NAMES = frozenset(
     contactpersoon contactpersonen lezer medewerker medewerkers raad dienst afdeling directie
     gemeente ministerie namens ik wij we u jij je graag dank bedankt hierbij vraag in op met
     voor is er zoals kunnen kun kunt wilt wil kan mag heeft hebben hoe wat wie waar wanneer
-    welke naar over per sinds na bij om als dit dat deze die een het""".split()
+    welke naar over per sinds na bij om als dit dat deze die een het nederlands nederlandse nederlander
+    engels frans duits arabisch turks tigrinya""".split()
 )
 _TITLE = r"(?:heer|mevrouw|meneer|juffrouw|(?:mevr|mw|mvr|dhr|hr|mr|dr|drs|ir|ing|prof)\.?)"
 _GREETING = (
@@ -132,6 +136,14 @@ _AFTER_GREETING = re.compile(
     rf"^[ \t>]*{_GREETING}\b(?:[ \t]+(?:de[ \t]+)?{_TITLE}(?=[ \t,]|$))?", re.IGNORECASE | re.MULTILINE
 )
 _AFTER_INTRODUCTION = re.compile(r"\b(?:mijn naam is|ik heet|schreef)(?=[ \t])", re.IGNORECASE)
+# In Dutch a noun is not capitalised: a capitalised word after a role ('de moeder Fatima',
+# 'mijn collega Petra de Wit', 'het kind Ahmed') names that person.
+_AFTER_ROLE = re.compile(
+    r"\b(?:collega|cliënt|cliënte|client|pupil|zoon|dochter|moeder|vader|broer|zus|zuster|oom|tante|neef|nicht"
+    r"|opa|oma|kind|minderjarige|jongere|jongen|meisje|baby|betrokkene|aanvrager|aanvraagster|referent|partner"
+    r"|echtgenoot|echtgenote|ouder|pleegmoeder|pleegvader|voogd|gezinsvoogd)(?=[ \t])",
+    re.IGNORECASE,
+)
 _AFTER_HEADER = re.compile(r"^[ \t>]*(?:van|aan|cc|bcc|from|to|afzender)[ \t]*:", re.IGNORECASE | re.MULTILINE)
 _CLOSING_LINE = re.compile(
     rf"^[ \t>]*{_CLOSING}(?![\w])[ \t]*[,.!]?[ \t]*(?:\n[ \t>]*){{1,3}}", re.IGNORECASE | re.MULTILINE
@@ -160,10 +172,8 @@ def _name_end(text: str, start: int, *, allow_and: bool = False) -> int:
     while m := _TOKEN.match(text, position):
         word = m.group(1)
         stripped = word.rstrip(".")
-        if _INITIALS.fullmatch(word) and not pending:
-            position = m.end()
-            pending = True
-        elif word.lower() in _PARTICLES or (allow_and and word == "en" and end > start):
+        initials = _INITIALS.fullmatch(word) and not pending
+        if initials or word.lower() in _PARTICLES or (allow_and and word == "en" and end > start):
             position = m.end()
             pending = True
         elif _is_name_word(stripped):
@@ -201,6 +211,7 @@ def _redact_names(text: str) -> str:
     text = _replace_names(text, _AFTER_TITLE)
     text = _replace_names(text, _AFTER_GREETING, allow_and=True)
     text = _replace_names(text, _AFTER_INTRODUCTION)
+    text = _replace_names(text, _AFTER_ROLE)
     text = _replace_names(text, _AFTER_HEADER, allow_and=True, then=_ENDS_HEADER_NAME)
     text = _replace_names(text, _CLOSING_SAME_LINE, then=_ENDS_NAME_LINE)
     return _replace_names(text, _CLOSING_LINE, then=_ENDS_NAME_LINE)

@@ -195,18 +195,19 @@ def is_contact_person(session: Session, *, email: str) -> bool:
 
 
 def record_answer(session: Session, *, question: Question, at: datetime, via: str) -> bool:
-    """Keep the time of the first answer; an open question becomes `answered`. True if changed."""
-    changed = False
-    if question.answered_at is None or _aware(at) < _aware(question.answered_at):
+    """Keep the time of the first answer; an open question becomes `answered`.
+    True when the question had no answer before."""
+    first = question.answered_at is None
+    changed = question.status in OPEN_STATES
+    if first or _aware(at) < _aware(question.answered_at):
         question.answered_at = at
         changed = True
     if question.status in OPEN_STATES:
         question.status = "answered"
-        changed = True
     if changed:
         session.add(question)
         audit(session, action="answered", question_id=question.id, via=via)
-    return changed
+    return first
 
 
 def _aware(when: datetime) -> datetime:

@@ -188,6 +188,7 @@ default_internal_user = {internal_user}
 first_valid_uid = 1
 mail_location = maildir:{root}/mail/%u
 mail_max_userip_connections = 200
+mail_fsync = never
 passdb {{
   driver = static
   args = password={password}

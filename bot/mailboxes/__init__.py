@@ -33,15 +33,18 @@ def open_mailbox(config) -> Mailbox:
     raise MailboxError(f"mailbox '{config.name}': kind '{config.kind}' bestaat niet")
 
 
-def mark_question(mailbox: Mailbox, config, question, *, theme_name=None, assignee_name=None) -> None:
+def mark_question(mailbox: Mailbox, config, question, *, ruleset=None, contacts=()) -> None:
     """Give the mailbox item of a routed (or review) question its marks; a failure is logged,
     never fatal: the decision is stored and delivered whether or not Outlook shows it."""
     if not getattr(mailbox, "can_mark", False) or question is None:
         return
     if question.status not in ("routed", "review") or question.mailbox != config.name:
         return
-    labels = mark_labels(config, theme=question.theme, theme_name=theme_name, assignee=question.assignee,
-                         assignee_name=assignee_name, review=question.status == "review")
+    names = {c.email.lower(): c.name for c in contacts}
+    labels = mark_labels(
+        config, theme=question.theme, theme_name=ruleset.theme_name(question.theme) if ruleset else None,
+        assignee=question.assignee, assignee_name=names.get((question.assignee or "").lower()),
+        review=question.status == "review")
     if not labels and not getattr(config, "move_to", ""):
         return
     try:

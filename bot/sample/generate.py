@@ -37,7 +37,7 @@ import sys
 import textwrap
 import tomllib
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from email import policy
 from email.message import EmailMessage, Message
@@ -70,8 +70,8 @@ QUESTIONS = {"IND": 186, "DT&V": 116, "RvdK": 162}
 AUTO_REPLIES = 26
 BOUNCES = 16
 
-SHARE_WRONG_MAILBOX = 0.09  # sent straight to another organisation's mailbox
-SHARE_NO_PLACE = 0.11
+SHARE_WRONG_MAILBOX = 0.11  # sent straight to another organisation's mailbox
+SHARE_NO_PLACE = 0.12
 SHARE_ENGLISH = 0.03
 SHARE_REPLY = 0.18
 SHARE_FORWARD = 0.11
@@ -563,7 +563,8 @@ def formal(text: str) -> str:
                   else f"{m.group(1)} jullie {_verb_u(m.group(2))}", text)
     text = re.sub(r"\bjullie (mij|me|ons|hier|daar|dit|dat) (\w+)\b",
                   lambda m: f"jullie {m.group(1)} {_verb_u(m.group(2))}", text)
-    text = re.sub(rf"\b([Jj])ullie ({_U_NOUNS})\b", lambda m: ("U" if m.group(1) == "J" else "u") + "w " + m.group(2), text)
+    text = re.sub(rf"\b([Jj])ullie ({_U_NOUNS})\b",
+                  lambda m: ("U" if m.group(1) == "J" else "u") + "w " + m.group(2), text)
     text = re.sub(r"\bJullie\b", "U", text)
     text = re.sub(r"\bjullie\b", "u", text)
     text = re.sub(r"\b([Jj])ouw\b", lambda m: ("U" if m.group(1) == "J" else "u") + "w", text)
@@ -871,7 +872,8 @@ def make_asker(dice: Dice, kind: str, place: Place | None, ref: Reference) -> As
         a.update(org_name=firm, firm_slug=firm_slug, sig_style="advocaat", formal=dice.chance(0.85),
                  disclaimer=dice.pick(["advocaat", "advocaat", ""]),
                  client=dice.pick(["outlook", "outlook", "outlook", "apple", "gmail", "thunderbird"]))
-        a["office_city"] = place.text if place and dice.chance(0.6) else dice.pick(["Amsterdam", "Utrecht", "Rotterdam", "Den Haag", "Breda", "Arnhem"])
+        big_cities = ["Amsterdam", "Utrecht", "Rotterdam", "Den Haag", "Breda", "Arnhem"]
+        a["office_city"] = place.text if place and dice.chance(0.6) else dice.pick(big_cities)
         email = f"{first[0].lower()}.{compact}@{firm_slug}.advocaten.example"
         display = f"mr. {first[0]}. {last}" if dice.chance(0.4) else f"{first} {last}"
     else:  # overig
@@ -879,7 +881,8 @@ def make_asker(dice: Dice, kind: str, place: Place | None, ref: Reference) -> As
         a.update(role=role, org_name=org, formal=dice.chance(0.7),
                  client=dice.pick(["gmail", "gmail", "apple", "outlook", "thunderbird", "thunderbird"]))
         if domain is None:
-            email = f"{slug(first)}{dice.pick(['.', '_', ''])}{compact}{dice.pick(['', '', str(dice.randint(70, 99))])}@{dice.pick(PRIVATE_DOMAINS)}"
+            joint, year = dice.pick([".", "_", ""]), dice.pick(["", "", str(dice.randint(70, 99))])
+            email = f"{slug(first)}{joint}{compact}{year}@{dice.pick(PRIVATE_DOMAINS)}"
             a["sig_style"] = "short"
         else:
             email = f"{first[0].lower()}.{compact}@{domain}"
@@ -1928,7 +1931,7 @@ def disclaimer_blocks(dice: Dice, asker: Asker) -> list[Block]:
 
 def compose_question(dice: Dice, case: Case, *, with_place: bool = True, with_facts: bool = True,
                      lead: str | None = None, attachments: list[str] = (), wrong_box: bool = False,
-                     typos: bool = False) -> list[Block]:
+                     typos: bool = False, hello: str | None = None) -> list[Block]:
     """The body of one question: greeting, story, questions, closing, signature, disclaimer."""
     ctx, asker = case.ctx, case.asker
     place_line = place_sentence(dice, case) if with_place and case.place else None
@@ -1952,9 +1955,9 @@ def compose_question(dice: Dice, case: Case, *, with_place: bool = True, with_fa
                 pool = OPENINGS["*"] + fitting(OPENINGS.get(asker.kind, []), asker.kind, case.theme) * 2
             story.insert(0, expand(dice.pick(pool), ctx, dice))
         facts = sentences(dice, THEME_TEXT[case.theme]["facts"], ctx, 1, 4)
-        if dice.chance(0.25):
+        if case.theme != "voorlichting" and dice.chance(0.25):
             facts.append(expand(dice.pick(IDENTIFIERS), ctx, dice))
-        if dice.chance(0.15):
+        if case.theme not in ("voorlichting", "gegevensdeling", "overig") and dice.chance(0.15):
             other = dice.pick([t for t in CHILD_AGE if t != case.theme])
             aside = expand(dice.pick(SECONDARY) + " " + dice.pick(THEME_TEXT[other]["facts"]), ctx, dice)
             facts.append(aside)
@@ -1981,7 +1984,7 @@ def compose_question(dice: Dice, case: Case, *, with_place: bool = True, with_fa
         for i, j in dice.some(spots, 1, 3):
             paragraphs[i][j] = typo_line(dice, paragraphs[i][j], keep)
     blocks = []
-    hello = greeting(dice, case)
+    hello = hello or greeting(dice, case)
     if hello:
         blocks.append(Block("text", [hello]))
     blocks += [Block("text", p) for p in paragraphs]
@@ -2122,7 +2125,8 @@ def quote(dice: Dice, client: str, *, who: tuple[str, str], when: datetime, to: 
         intro = f"Op {when.day} {mon} {when.year}, om {when:%H:%M} heeft {name} <{email}> het volgende geschreven:"
         return Block("quote", intro=intro, style="gt", children=children)
     if forward:  # thunderbird
-        header = [("Onderwerp", subject), ("Datum", format_datetime(when)), ("Van", f"{name} <{email}>"), ("Aan", to_text)]
+        header = [("Onderwerp", subject), ("Datum", format_datetime(when)), ("Van", f"{name} <{email}>"),
+                  ("Aan", to_text)]
         return Block("quote", header=header, intro="-------- Doorgestuurd bericht --------", style="header",
                      children=children)
     return Block("quote", intro=f"Op {when:%d-%m-%Y} om {when:%H:%M} schreef {name}:", style="gt", children=children)
@@ -2178,7 +2182,8 @@ def reply_thread(dice: Dice, case: Case, subject: str, client: str, typos: bool)
     kind = dice.weighted({"follow-up": 50, "reminder": 35, "clarify": 15 if case.place else 0})
     if kind == "reminder":
         original = compose_question(dice, case, typos=typos)
-        top = [Block("text", [expand(dice.pick(REMINDERS), ctx, dice)]), sign_block(dice, asker, case.formal, case.place is not None)]
+        top = [Block("text", [expand(dice.pick(REMINDERS), ctx, dice)]),
+               sign_block(dice, asker, case.formal, case.place is not None)]
         prefix = dice.pick([reply_prefix(dice, client), forward_prefix(dice, client), "Herinnering: "])
         history = quote(dice, client, who=(asker.display, asker.email), when=first_moment,
                         to=(MAILBOXES[case.mailbox][2], box_address), subject=subject, children=original,
@@ -2197,8 +2202,8 @@ def reply_thread(dice: Dice, case: Case, subject: str, client: str, typos: bool)
     else:
         original = compose_question(dice, case, typos=typos)
         extra = question_pool(case.theme, case.organisation, asker.kind)
-        fact = dice.pick(THEME_TEXT[case.theme]["facts"])
-        fact = re.sub(r"^(De|Het|Er|Een|Sinds|Bij) ", lambda m: m.group(1).lower() + " ", fact)
+        fact = expand(dice.pick(THEME_TEXT[case.theme]["facts"]), ctx, dice)
+        fact = re.sub(r"^(De|Het|Er|Een|Sinds|Bij|Moeder|Vader|Mevrouw) ", lambda m: m.group(1).lower() + " ", fact)
         lead = expand(dice.pick(FOLLOW_UPS), dict(ctx, fact=fact), dice)
         text = lead + " " + expand(dice.pick(extra), ctx, dice)
         answer = answer_text(dice, case.theme, box_org)
@@ -2210,8 +2215,8 @@ def reply_thread(dice: Dice, case: Case, subject: str, client: str, typos: bool)
     answered = answer_blocks(dice, case, contact, box_org, answer) + [first]
     contact_display = outlook_display(*contact.split(" ", 1)) if dice.chance(0.5) else MAILBOXES[case.mailbox][2]
     contact_from = contact_address if contact_display != MAILBOXES[case.mailbox][2] else box_address
-    history = quote(dice, client, who=(contact_display, contact_from), when=answer_moment, to=(asker.display, asker.email),
-                    subject="RE: " + subject, children=answered, forward=False)
+    history = quote(dice, client, who=(contact_display, contact_from), when=answer_moment,
+                    to=(asker.display, asker.email), subject="RE: " + subject, children=answered, forward=False)
     return reply_prefix(dice, client) + subject, top + [history], 2, kind
 
 
@@ -2235,7 +2240,7 @@ def third_party(dice: Dice, case: Case, kind: str) -> tuple[tuple[str, str], lis
     elif kind == "ouder":
         who = (f"{case.ctx['achternaam']} {dice.pick(['', 'familie'])}".strip(),
                f"{slug(case.ctx['achternaam'])}{dice.randint(70, 99)}@{dice.pick(PRIVATE_DOMAINS)}")
-        facts = [f.lower() if dice.chance(0.3) else f for f in facts]
+        facts = [f[:1].lower() + f[1:] if dice.chance(0.3) else f for f in facts]
         sig = [sign_off]
     else:
         who = (f"{first} {last}", f"{first[0].lower()}.{slug(last)}@{case.asker.email.split('@')[1]}")
@@ -2253,7 +2258,8 @@ def forward_thread(dice: Dice, case: Case, subject: str, client: str,
     Returns subject, body, sender, how, and the sender's mail client."""
     asker = case.asker
     when = earlier(case.moment, dice, 0, 6)
-    kind = dice.weighted({"redirect": 45, "colleague": 25, "own": 30})
+    about_a_case = case.theme in CHILD_AGE  # a mail received about a child: not for voorlichting and the like
+    kind = dice.weighted({"redirect": 45, "colleague": 25, "own": 30 if about_a_case else 0})
     if kind == "own":
         source = dice.pick(list(THIRD_PARTIES))
         who, received = third_party(dice, case, source)
@@ -2264,9 +2270,15 @@ def forward_thread(dice: Dice, case: Case, subject: str, client: str,
         history = quote(dice, client, who=who, when=when, to=(asker.display, asker.email), subject=subject,
                         children=received, forward=True)
         return forward_prefix(dice, client) + subject, top + [history], (asker.display, asker.email), kind, client
-    original = compose_question(dice, case, typos=typos, wrong_box=kind == "redirect")
-    ctx = dict(case.ctx, asker_first=asker.first, asker_org=ASKER_ORG_NAMED.get(asker.kind) or asker.org_name or "een particulier",
-               asker_role=asker.role,
+    colleague = None
+    if kind == "colleague":
+        colleague = make_asker(dice, asker.kind, case.place, case.ref)
+        colleague = replace(colleague, org_name=asker.org_name, unit=asker.unit, office_city=asker.office_city,
+                            email=colleague.email.split("@")[0] + "@" + asker.email.split("@")[1])
+    hello = f"{dice.pick(['Hoi', 'Hallo', 'Beste'])} {colleague.first}," if colleague else None
+    original = compose_question(dice, case, typos=typos, wrong_box=kind == "redirect", hello=hello)
+    ctx = dict(case.ctx, asker_first=asker.first, asker_role=asker.role,
+               asker_org=ASKER_ORG_NAMED.get(asker.kind) or asker.org_name or "een particulier",
                asker_pronoun="zij" if asker.female else "hij", asker_pronoun_obj="haar" if asker.female else "hem",
                target=ORG_SHORT.get(case.organisation, case.organisation))
     if kind == "redirect":
@@ -2276,18 +2288,19 @@ def forward_thread(dice: Dice, case: Case, subject: str, client: str,
         if dice.chance(0.5):
             name, email = contact_person(dice, wrong_org)
             sender = (outlook_display(*name.split(" ", 1)), email)
-            sig = [dice.pick(["Groet,", "Met vriendelijke groet,"]), name, f"Contactpersoon Belang van het Kind | {wrong_org}"]
+            sig = [dice.pick(["Groet,", "Met vriendelijke groet,"]), name,
+                   f"Contactpersoon Belang van het Kind | {wrong_org}"]
         else:
             sender = (MAILBOXES[wrong_box][2], MAILBOXES[wrong_box][1])
             sig = ["Met vriendelijke groet,", f"Contactpersonen Belang van het Kind {wrong_org}"]
         history = quote(dice, "outlook", who=(asker.display, asker.email), when=when,
-                        to=(MAILBOXES[wrong_box][2], MAILBOXES[wrong_box][1]), subject=subject, children=original, forward=True)
+                        to=(MAILBOXES[wrong_box][2], MAILBOXES[wrong_box][1]), subject=subject, children=original,
+                        forward=True)
         blocks = [Block("text", ["Beste collega's,"]), Block("text", [note]), Block("sig", sig), history]
         return forward_prefix(dice, "outlook") + subject, blocks, sender, kind, "outlook"
-    colleague = make_asker(dice, asker.kind, case.place, case.ref)
     note = expand(dice.pick(COLLEAGUE_NOTES), ctx, dice)
-    history = quote(dice, colleague.client, who=(asker.display, asker.email), when=when, to=(colleague.display, colleague.email),
-                    subject=subject, children=original, forward=True)
+    history = quote(dice, colleague.client, who=(asker.display, asker.email), when=when,
+                    to=(colleague.display, colleague.email), subject=subject, children=original, forward=True)
     blocks = [Block("text", [dice.pick(["Beste collega's,", "Hoi,", "Goedemiddag,"])]), Block("text", [note]),
               sign_block(dice, colleague, False, case.place is not None), history]
     return (forward_prefix(dice, colleague.client) + subject, blocks, (colleague.display, colleague.email), kind,
@@ -2484,7 +2497,8 @@ def make_auto_reply(dice: Dice, question: Draft, order: int) -> Draft:
     return Draft(kind="auto_reply", mailbox=question.mailbox, moment=moment, subject=subject,
                  from_name=asker.display, from_email=asker.email, to=[(box_name, box_address)], blocks=lines,
                  client=client, body_format="alternative" if client == "outlook" and dice.chance(0.7) else "plain",
-                 headers=headers, about=question, depth=1, order=order, tags={"auto_reply", style} | ({"english"} if english else set()))
+                 headers=headers, about=question, depth=1, order=order,
+                 tags={"auto_reply", style} | ({"english"} if english else set()))
 
 
 def make_bounce(dice: Dice, question: Draft, order: int) -> Draft:
@@ -2691,7 +2705,8 @@ def simple_body(blocks: list[Block]) -> str:
                            f'rgb(204,204,204);padding-left:1ex">{simple_body(b.children)}</blockquote></div>')
             else:
                 fields = "<br>".join(f"{esc(k)}: {esc(v)}" for k, v in b.header)
-                out.append(f'<div class="gmail_quote">{esc(b.intro)}<br>{fields}<br><br>{simple_body(b.children)}</div>')
+                inner = simple_body(b.children)
+                out.append(f'<div class="gmail_quote">{esc(b.intro)}<br>{fields}<br><br>{inner}</div>')
         else:
             cls = ' class="gmail_signature"' if b.kind == "sig" else ""
             out.append(f"<div{cls}>" + "<br>".join(esc(line) for line in b.lines) + "</div><div><br></div>")
@@ -3005,6 +3020,29 @@ def write_sample(out: Path, ref: Reference | None = None) -> dict[str, Counter]:
     ref = ref or load_reference()
     validate(ref)
     drafts = generate(ref)
+    counts: dict[str, Counter] = {k: Counter() for k in ("mailbox", "kind", "theme", "organisation", "asker",
+                                                         "province", "form")}
+    files: dict[str, bytes] = {}
+    labelled, heldout = [], []
+    for d in drafts:  # render and check everything before writing anything
+        raw, text = render(d)
+        file = f"{d.mailbox}/cur/{int(d.moment.timestamp())}.{d.seq:04d}{GENERATED_SUFFIX}"
+        files[file] = raw
+        counts["mailbox"][d.mailbox] += 1
+        counts["kind"][f"{d.mailbox} {d.kind}"] += 1
+        counts["form"].update(form_tags(d))
+        if d.kind != "question":
+            continue
+        record = dict(d.labels, body=text, file=file)
+        check_record(record, d)
+        n_question = len(labelled) + len(heldout) + 1
+        (heldout if n_question % HELDOUT_EVERY == 0 else labelled).append({k: record[k] for k in LABEL_KEYS})
+        counts["theme"][record["theme"]] += 1
+        counts["organisation"][record["organisation"]] += 1
+        counts["asker"][record["asking_organisation"]] += 1
+        counts["province"][ref.province_of[record["place"]] if record["place"] else "(no place)"] += 1
+    counts["split"] = Counter({"labelled": len(labelled), "heldout": len(heldout)})
+
     for name in MAILBOXES:
         for sub in ("cur", "new", "tmp"):
             folder = out / "mailbox" / name / sub
@@ -3014,27 +3052,8 @@ def write_sample(out: Path, ref: Reference | None = None) -> dict[str, Counter]:
                     old.unlink()
             else:
                 (folder / ".gitkeep").write_bytes(b"")
-    labelled, heldout = [], []
-    counts: dict[str, Counter] = {k: Counter() for k in ("mailbox", "kind", "theme", "organisation", "asker",
-                                                         "province", "form")}
-    n_question = 0
-    for d in drafts:
-        raw, text = render(d)
-        file = f"{d.mailbox}/cur/{int(d.moment.timestamp())}.{d.seq:04d}{GENERATED_SUFFIX}"
+    for file, raw in files.items():
         (out / "mailbox" / file).write_bytes(raw)
-        counts["mailbox"][d.mailbox] += 1
-        counts["kind"][f"{d.mailbox} {d.kind}"] += 1
-        counts["form"].update(form_tags(d))
-        if d.kind != "question":
-            continue
-        n_question += 1
-        record = dict(d.labels, body=text, file=file)
-        check_record(record, d)
-        (heldout if n_question % HELDOUT_EVERY == 0 else labelled).append({k: record[k] for k in LABEL_KEYS})
-        counts["theme"][record["theme"]] += 1
-        counts["organisation"][record["organisation"]] += 1
-        counts["asker"][record["asking_organisation"]] += 1
-        counts["province"][ref.province_of[record["place"]] if record["place"] else "(no place)"] += 1
     for name, records in (("labelled.jsonl", labelled), ("heldout.jsonl", heldout)):
         with open(out / name, "w", encoding="utf-8", newline="\n") as f:
             for r in records:
@@ -3043,7 +3062,6 @@ def write_sample(out: Path, ref: Reference | None = None) -> dict[str, Counter]:
         writer = csv.DictWriter(f, fieldnames=CONTACT_COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(contact_rows())
-    counts["split"] = Counter({"labelled": len(labelled), "heldout": len(heldout)})
     return counts
 
 

@@ -36,7 +36,7 @@ from bot.parse import (
     subparts,
 )
 
-CORPUS = Path(os.environ.get("BVHK_MAIL_CORPUS", Path(__file__).resolve().parents[3] / "shared" / "corpora" / "mail"))
+CORPUS = Path(os.environ.get("BVHK_MAIL_CORPUS", Path(__file__).resolve().parents[3] / "shared/corpora/mail"))
 HANG_GUARD_SECONDS = 60  # per file; a hang guard, not a timing test
 
 KINDS: tuple[tuple[str, str], ...] = (  # (kind, pattern on the path inside the corpus)
@@ -75,7 +75,8 @@ def kind_of(relative: str) -> str | None:
 
 def corpus_files(kind: str) -> list[Path]:
     root = corpus_root()
-    return [p for p in sorted(root.rglob("*")) if p.is_file() and kind_of(p.relative_to(root).as_posix()) == kind]
+    files = sorted(p for p in root.rglob("*") if p.is_file())
+    return [p for p in files if kind_of(p.relative_to(root).as_posix()) == kind]
 
 
 def mbox_messages(path: Path, tmp_path: Path) -> list[bytes]:
@@ -180,13 +181,16 @@ def test_mbox_files_split_into_their_messages(tmp_path):
 TNEF_LIST_DIFFERS = {"christmas", "long-filename", "missing-filenames"}
 
 
-@pytest.mark.parametrize("path", corpus_files("tnef") if CORPUS.is_dir() else [None], ids=lambda p: getattr(p, "name", "missing"))
+@pytest.mark.parametrize(
+    "path", corpus_files("tnef") if CORPUS.is_dir() else [None], ids=lambda p: getattr(p, "name", "missing")
+)
 def test_tnef_blobs_list_their_attachments(path):
     assert path is not None, f"mail corpus not found at {CORPUS}"
     tnef = read_tnef(path.read_bytes())
     names = sorted(a.name for a in tnef.attachments)
     listing = path.with_suffix(".list")
-    expected = sorted(line for line in listing.read_text().splitlines() if line and not line.startswith("body."))
+    listed = listing.read_text().splitlines()
+    expected = sorted(line for line in listed if line and not line.startswith("body."))  # body.rtf: the body
     if path.stem in TNEF_LIST_DIFFERS:
         assert names and all(name.strip() for name in names)
     else:
@@ -264,7 +268,8 @@ def test_james_mime4j_decoded_text():
         compared += 1
         if normalise_text(expected) != got:
             mismatches.append(expected_file.name)
-        if path == "1" and part.get_content_type() == "text/plain" and part.get_content_disposition() != "attachment":
+        whole = path == "1" and part.get_content_disposition() != "attachment"  # the message is this part
+        if whole and part.get_content_type() == "text/plain":
             assert parse_message(raw, mailbox="mime4j", source_id=stem).text == got
     assert mismatches == []
     assert compared >= 100
@@ -310,7 +315,8 @@ def _mutate(raw: bytes, how: str, rnd: random.Random) -> bytes:
     return bytes(data)
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=250, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(
     index=st.integers(min_value=0, max_value=max(len(_SAMPLE) - 1, 0)),
     how=st.sampled_from(["flip", "truncate", "duplicate-headers", "delete", "insert"]),

@@ -28,7 +28,7 @@ from bot.parse import (
 )
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "mail"
-CORPUS = Path(os.environ.get("BVHK_MAIL_CORPUS", Path(__file__).resolve().parents[3] / "shared" / "corpora" / "mail"))
+CORPUS = Path(os.environ.get("BVHK_MAIL_CORPUS", Path(__file__).resolve().parents[3] / "shared/corpora/mail"))
 TNEF_DIR = CORPUS / "mimekit" / "UnitTests" / "TestData" / "tnef"
 
 
@@ -40,7 +40,7 @@ def fixture(name: str):
     return parse((FIXTURES / name).read_bytes())
 
 
-def mail(body: str | bytes, *, headers: str = "", ctype: str = "text/plain; charset=utf-8", cte: str = "8bit") -> bytes:
+def mail(body: str | bytes, *, headers: str = "", ctype: str = "text/plain; charset=utf-8", cte: str = "8bit"):
     head = (
         "From: Eva Smit <e.smit@rvdk.example>\nTo: bvhk@ind.example\nSubject: Vraag\n"
         "Date: Tue, 14 Mar 2023 10:00:00 +0100\nMessage-ID: <t-1@rvdk.example>\n"
@@ -344,6 +344,13 @@ def test_not_a_tnef_blob():
 def test_over_the_size_cap():
     with pytest.raises(ParseError, match="groter dan 1 MB"):
         parse(mail("x" * (1024 * 1024)), max_bytes=1024 * 1024)
+
+
+def test_header_block_over_the_cap():
+    raw = b"From: a@rvdk.example\nSubject: x\n" + b"X-Filler: abc\n" * 100_000 + b"\ntekst\n"
+    with pytest.raises(ParseError, match="kopregels van een MIME-deel groter dan 1 MB"):
+        parse(raw)
+    assert parse(raw, max_header_bytes=4 * 1024 * 1024).text == "tekst"
 
 
 def _nested_multipart(depth: int) -> bytes:

@@ -37,6 +37,7 @@ RIJKS_DISCLAIMER = (
         "________________________________\nVan: Piet <piet@rvdk.example>\nVerzonden: maandag\n"
         "Aan: BvhK\nOnderwerp: vraag\n\nOude tekst.",
         "> Oude tekst\n> nog meer oude tekst",
+        "---------- Forwarded message ---------\n*From:* Piet <piet@rvdk.example>\n*Date:* Mon, Apr 3\n\nOld.",
     ],
 )
 def test_quoted_history_is_not_part_of_the_question(history):

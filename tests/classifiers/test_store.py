@@ -13,6 +13,7 @@ import skops.io
 from sklearn.preprocessing import FunctionTransformer
 
 from classifiers import ModelError, ModelStore, train
+from classifiers.model import trusted_types
 from classifiers.store import _sha256
 
 QUESTION = "De tante wil voogd worden van een alleenstaande minderjarige."
@@ -66,7 +67,9 @@ def test_model_file_is_skops_not_pickle(store, small_model):
     path = store.root / version / "model.skops"
     assert zipfile.is_zipfile(path)
     assert "schema.json" in zipfile.ZipFile(path).namelist()
-    assert skops.io.get_untrusted_types(file=path) == []  # nothing beyond what skops trusts already
+    # Beyond what skops trusts itself, the file holds only our vectorizer, which we trust.
+    assert skops.io.get_untrusted_types(file=path) == ["classifiers.model.TermVectorizer"]
+    assert "classifiers.model.TermVectorizer" in trusted_types()
 
 
 def test_saving_twice_gives_two_versions(store, small_model):
@@ -153,7 +156,7 @@ def test_refuses_types_the_pipeline_never_uses(store, small_model):
     path = store.root / version / "model.skops"
     skops.io.dump({"theme": FunctionTransformer(eval)}, path)
     _edit_metadata(store, version, model_sha256=_sha256(path))
-    with pytest.raises(ModelError, match="cannot load.*builtins.eval"):
+    with pytest.raises(ModelError, match=r"cannot load.*builtins\.eval"):
         store.load()
 
 

@@ -94,6 +94,8 @@ def test_foreign_code_failing_the_iban_check_stays():
         "+31 (0)70 123 45 67",
         "+31612345678",
         "0031 20 1234567",
+        "+32 470 12 34 56",
+        "+49 30 1234567",
     ],
 )
 def test_phone(phone):
@@ -133,6 +135,9 @@ def test_numbers_that_are_no_dates_stay():
         ("Volgens dhr. Yılmaz en mw. Özdemir-de Wit klopt het.", "Volgens dhr. [NAAM] en mw. [NAAM] klopt het."),
         ("de advocaat, mr. J.P. de Boer, vraagt", "de advocaat, mr. [NAAM], vraagt"),
         ("Mijn naam is Sanne Bakker en ik werk bij de IND.", "Mijn naam is [NAAM] en ik werk bij de IND."),
+        ("De moeder Fatima Yilmaz en haar zoon Ahmed wonen in Breda.", "De moeder [NAAM] en haar zoon [NAAM] wonen in Breda."),
+        ("Mijn collega Petra de Wit weet meer.", "Mijn collega [NAAM] weet meer."),
+        ("Het kind Ahmed is 7.", "Het kind [NAAM] is 7."),
     ],
 )
 def test_names_after_greetings_and_titles(text, expected):
@@ -143,7 +148,8 @@ def test_names_after_greetings_and_titles(text, expected):
     "text, expected",
     [
         ("Met vriendelijke groet,\nJan de Boer\nRaadsonderzoeker", "Met vriendelijke groet,\n[NAAM]\nRaadsonderzoeker"),
-        ("Met vriendelijke groet,\n\nJ.P. van der Berg | Contactpersoon BvhK", "Met vriendelijke groet,\n\n[NAAM] | Contactpersoon BvhK"),
+        ("Met vriendelijke groet,\n\nJ.P. van der Berg | Contactpersoon BvhK",
+         "Met vriendelijke groet,\n\n[NAAM] | Contactpersoon BvhK"),
         ("Groet,\nAnouk", "Groet,\n[NAAM]"),
         ("Groet, Kees", "Groet, [NAAM]"),
         ("Mvg,\nHenk Jansen - hoor- en beslismedewerker", "Mvg,\n[NAAM] - hoor- en beslismedewerker"),
@@ -167,6 +173,8 @@ def test_names_in_signatures_and_headers(text, expected):
         "Aan: Functionele mailbox BvhK",
         "De heer en mevrouw zijn beiden aanwezig.",
         "Groeten uit Breda en een fijne dag.",
+        "De moeder spreekt Nederlands en de vader Arabisch.",
+        "Het kind. Daarna komt de vader IND-locatie Zwolle binnen.",
     ],
 )
 def test_no_names_no_change(text):
