@@ -75,6 +75,28 @@ def median_ms(step, runs: int) -> float:
     return round(statistics.median(times), 1)
 
 
+def count_commands(step) -> int:
+    """How many IMAP commands `step` sends (imaplib's debug log has one '>' line per command)."""
+    import logging
+
+    class Count(logging.Handler):
+        sent = 0
+
+        def emit(self, record: logging.LogRecord) -> None:
+            Count.sent += record.getMessage().startswith("> ")
+
+    logger = logging.getLogger("imapclient.imaplib")
+    handler, level = Count(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        step()
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    return Count.sent
+
+
 def config_for(folder: Path, server: Dovecot, user: str) -> Path:
     path = folder / "config.toml"
     path.write_text(f"""
@@ -116,6 +138,8 @@ def measure(server: Dovecot, size: int, runs: int, work: Path) -> dict:
         finally:
             box.close()
 
+    commands = count_commands(mailbox_poll)
+
     folder = work / f"size-{size}"
     folder.mkdir()
     os.environ["BVHK_BENCH_IMAP"] = server.password
@@ -134,7 +158,8 @@ def measure(server: Dovecot, size: int, runs: int, work: Path) -> dict:
     client.search("ALL")
     search_all_ms = round((time.perf_counter() - started) * 1000, 1)
     client.logout()
-    result = {"messages": size, "fill_s": round(filled_s, 1), "mailbox_ms": median_ms(mailbox_poll, runs),
+    result = {"messages": size, "fill_s": round(filled_s, 1), "imap_commands": commands,
+              "mailbox_ms": median_ms(mailbox_poll, runs),
               "poll_ms": median_ms(worker_poll, runs), "uid_search_all_ms": search_all_ms}
     runtime.engine.dispose()
     return result
@@ -160,9 +185,10 @@ def main() -> None:
         print(json.dumps(results, indent=2))
         return
     print(f"poll with no new mail, median of {args.runs} (Dovecot {server.host}:{server.port}, private)")
-    print(f"{'messages':>9} {'mailbox ms':>11} {'poll ms':>8} {'(SEARCH ALL ms)':>16} {'fill s':>7}")
+    print(f"{'messages':>9} {'commands':>9} {'mailbox ms':>11} {'poll ms':>8} {'(SEARCH ALL ms)':>16} {'fill s':>7}")
     for r in results:
-        print(f"{r['messages']:>9} {r['mailbox_ms']:>11} {r['poll_ms']:>8} {r['uid_search_all_ms']:>16} {r['fill_s']:>7}")
+        print(f"{r['messages']:>9} {r['imap_commands']:>9} {r['mailbox_ms']:>11} {r['poll_ms']:>8} "
+              f"{r['uid_search_all_ms']:>16} {r['fill_s']:>7}")
 
 
 if __name__ == "__main__":

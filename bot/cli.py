@@ -281,6 +281,56 @@ def purge(ctx, dry_run: bool, as_json: bool):
                    f"{result.payloads} verzonden berichtinhouden")
 
 
+# -- rules --------------------------------------------------------------------------------
+@main.group("rules")
+def rules_group():
+    """De routeringsregels: controleren en uitproberen op de geschiedenis."""
+
+
+@rules_group.command("check")
+@click.option("--rules", "rules_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="Een andere regelmap dan die uit de configuratie.")
+@click.pass_context
+@handle_errors
+def rules_check(ctx, rules_dir: Path | None):
+    """Laad en controleer de regels en contactpersonen; fouten noemen bestand, regel en sleutel."""
+    settings = settings_from(ctx)
+    ruleset = rules.load_ruleset(rules_dir or settings.routing.rules)
+    contacts = rules.load_contacts(settings.routing.contacts, ruleset)
+    click.echo(f"ok: {ruleset.describe()}; {len(contacts)} contactpersonen")
+    for warning in ruleset.coverage_warnings(contacts):
+        click.echo(f"let op: {warning}")
+
+
+@rules_group.command("replay")
+@click.option("--since", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Vanaf deze datum (JJJJ-MM-DD).")
+@click.option("--rules", "rules_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="Map met kandidaat-regels (standaard: de huidige).")
+@click.option("--contacts", "contacts_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Kandidaat-contactpersonen (CSV; standaard: de huidige).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@handle_errors
+def rules_replay(ctx, since: datetime, rules_dir: Path | None, contacts_file: Path | None, as_json: bool):
+    """Routeer opgeslagen vragen opnieuw met kandidaat-regels en toon wat zou veranderen.
+
+    Er wordt niets opgeslagen of verstuurd. Voorbeeld:
+
+    \b
+      bvhk-triage rules replay --since 2026-09-01 --rules ./rules-nieuw
+    """
+    from bot.console import print_replay
+    from bot.replay import load_candidate, replay
+    from storage.db import open_database
+
+    settings = settings_from(ctx)
+    current = load_candidate(None, None, settings=settings)
+    candidate = load_candidate(rules_dir, contacts_file, settings=settings)
+    result = replay(open_database(settings.storage.url), since=since.date(), current=current,
+                    candidate=candidate, min_confidence=settings.classifier.min_confidence)
+    emit_json(result) if as_json else print_replay(result)
+
+
 # -- contacts -----------------------------------------------------------------------------
 @main.group()
 def contacts():

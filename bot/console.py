@@ -274,3 +274,22 @@ def record_absence(settings: Settings, email: str, start: date, end: date) -> st
         repo.add_absence(session, email=email.lower(), start=start, end=end)
         repo.audit(session, action="contacts:absent", email=email.lower(), start=str(start), end=str(end))
     return f"{email} afwezig van {start} tot en met {end}"
+
+
+# -- rules replay -------------------------------------------------------------------------
+def print_replay(result: dict) -> None:
+    out.print(f"{result['questions']} vragen sinds {result['since']} opnieuw gerouteerd: "
+              f"{result['changed']} anders ({result['to_review']} naar beoordeling, "
+              f"{result['from_review']} uit beoordeling)")
+    if not result["changed"]:
+        return
+    moves = Table("van", "naar", "vragen", title="Verschuivingen", title_justify="left")
+    for move in result["moves"]:
+        moves.add_row(move["from"], move["to"], str(move["count"]))
+    out.print(moves)
+    table = Table("id", "ontvangen", "thema", "nu", "met de kandidaat", "regel")
+    for change in result["changes"]:
+        before, after = change["before"], change["after"]
+        table.add_row(str(change["id"]), (change["received_at"] or "")[:10], change["theme"] or "—",
+                      before["assignee"] or "beoordeling", after["assignee"] or "beoordeling", after["rule"])
+    out.print(table)

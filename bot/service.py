@@ -25,6 +25,7 @@ def run_worker(settings: Settings) -> None:
     scheduler = BlockingScheduler(timezone="Europe/Amsterdam")
 
     def poll_job() -> None:
+        runtime.refresh_rules()
         report = poll(runtime)
         log.warning(
             "poll: fetched=%d routed=%d review=%d quarantined=%d delivered=%d delivery_failed=%d errors=%d",
@@ -34,7 +35,12 @@ def run_worker(settings: Settings) -> None:
         for line in report.errors:
             log.error("%s", line)
 
-    for name, cron, job in scheduled_jobs(settings, runtime.engine, runtime.sender):
+    jobs = scheduled_jobs(settings, runtime.engine, runtime.sender) + [
+        ("followup", settings.schedule.followup_cron, lambda: _followup(runtime)),
+        ("purge", settings.schedule.purge_cron, lambda: _purge(runtime)),
+        ("retrain", settings.schedule.retrain_cron, lambda: _retrain(runtime)),
+    ]
+    for name, cron, job in jobs:
         scheduler.add_job(job, CronTrigger.from_crontab(cron, timezone="Europe/Amsterdam"),
                           id=name, max_instances=1, coalesce=True)
     scheduler.add_job(
@@ -51,6 +57,29 @@ def run_worker(settings: Settings) -> None:
     signal.signal(signal.SIGINT, stop)
     scheduler.start()
     runtime.engine.dispose()
+
+
+def _followup(runtime: Runtime) -> None:
+    from bot.followup import run_followups
+
+    counts = run_followups(runtime, today=_now().date())
+    log.warning("followup: %s", " ".join(f"{k}={v}" for k, v in counts.items()))
+
+
+def _purge(runtime: Runtime) -> None:
+    from bot.retention import purge
+
+    result = purge(runtime.engine, retention_days=runtime.settings.storage.body_retention_days, dry_run=False)
+    log.warning("purge: bodies=%d payloads=%d", result.bodies, result.payloads)
+
+
+def _retrain(runtime: Runtime) -> None:
+    from bot.training import retrain
+
+    outcome = retrain(runtime.settings, ruleset=runtime.ruleset, engine=runtime.engine)
+    log.warning("retrain: %s", outcome["message"])
+    if outcome["active"]:
+        runtime.reload_model()
 
 
 def _now():

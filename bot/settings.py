@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_RULES = PACKAGE_DIR.parent / "rules" / "data"
@@ -102,6 +102,21 @@ class EwsMailbox(_RemoteMailbox):
     verify_certificate: bool = True
     max_wait_seconds: int = Field(300, ge=0)  # longest throttling back-off to sit out
 
+    @model_validator(mode="after")
+    def _credentials_for_auth(self) -> "EwsMailbox":
+        if not (self.server or self.service_endpoint or self.autodiscover):
+            raise ValueError("set server or service_endpoint (or autodiscover = true)")
+        if self.server and self.service_endpoint:
+            raise ValueError("set server or service_endpoint, not both")
+        needed = ("tenant_id", "client_id", "client_secret_env") if self.auth == "oauth2" else (
+            "username", "password_env")
+        missing = [key for key in needed if not getattr(self, key)]
+        if missing:
+            raise ValueError(f"auth = \"{self.auth}\" needs {', '.join(missing)}")
+        if self.auth == "oauth2" and self.access != "impersonation":
+            raise ValueError('auth = "oauth2" (client credentials) needs access = "impersonation"')
+        return self
+
 
 class GraphMailbox(_RemoteMailbox):
     kind: Literal["graph"]
@@ -161,6 +176,8 @@ class ScheduleSettings(_Section):
     digest_cron: str = "0 8 * * mon-fri"
     report_cron: str = "0 7 * * mon"
     purge_cron: str = "30 2 * * *"
+    followup_cron: str = "30 7 * * mon-fri"  # reminders, escalations, reassignment
+    retrain_cron: str = "0 3 * * sun"  # a new model from the week's corrections
 
 
 class ReportSettings(_Section):

@@ -77,6 +77,7 @@ class Runtime:
     model: TriageModel
     sender: Sender
     stopping: threading.Event = field(default_factory=threading.Event)  # set on SIGTERM
+    rules_stamp: tuple = ()
 
     @classmethod
     def start(cls, settings: Settings) -> "Runtime":
@@ -86,7 +87,38 @@ class Runtime:
         with unit_of_work(engine) as session:
             repo.replace_contacts(session, contacts=[_contact_row(c) for c in contacts])
         model = ensure_model(settings, ruleset=ruleset, engine=engine)
-        return cls(settings, engine, ruleset, contacts, model, open_sender(settings.delivery))
+        runtime = cls(settings, engine, ruleset, contacts, model, open_sender(settings.delivery))
+        runtime.rules_stamp = runtime._stamp()
+        return runtime
+
+    def _stamp(self) -> tuple:
+        """When the routing data last changed (file modification times)."""
+        paths = [self.settings.routing.contacts, *sorted(self.settings.routing.rules.glob("*"))]
+        return tuple((str(p), p.stat().st_mtime_ns) for p in paths if p.exists())
+
+    def refresh_rules(self) -> str | None:
+        """Reload rules and contacts when their files changed. An invalid change is refused:
+        the worker keeps the last valid rules and says so (the returned line, also logged)."""
+        stamp = self._stamp()
+        if stamp == self.rules_stamp:
+            return None
+        self.rules_stamp = stamp
+        try:
+            ruleset = rules.load_ruleset(self.settings.routing.rules)
+            contacts = rules.load_contacts(self.settings.routing.contacts, ruleset)
+        except rules.RulesError as exc:
+            line = f"regels niet geladen, de worker houdt de vorige geldige regels: {exc}"
+            log.error("%s", line)
+            return line
+        self.ruleset, self.contacts = ruleset, contacts
+        with unit_of_work(self.engine) as session:
+            repo.replace_contacts(session, contacts=[_contact_row(c) for c in contacts])
+            repo.audit(session, action="rules:reload", rules=str(self.settings.routing.rules))
+        log.warning("rules and contacts reloaded")
+        return "regels en contactpersonen opnieuw geladen"
+
+    def reload_model(self) -> None:
+        self.model = ensure_model(self.settings, ruleset=self.ruleset, engine=self.engine)
 
 
 def _contact_row(c: rules.Contact) -> ContactPerson:
@@ -220,6 +252,7 @@ def _store(session, runtime: Runtime, ctx: Context, triage: Triage, raw: bytes) 
         fingerprint=msg.fingerprint,
         received_at=msg.date or now,
         subject=redact(msg.subject),
+        sender=msg.sender.lower(),
         sender_domain=msg.sender.rpartition("@")[2].lower(),
         size=msg.size,
         attachments=len(msg.attachments),

@@ -134,7 +134,8 @@ def learning_curve(
     shows what the seed terms alone achieve.
     """
     kept, y = _rows_with(examples, target)
-    pool, test, _, test_y = train_test_split(kept, y, test_size=test_size, stratify=y, random_state=random_state)
+    stratify = y if min(Counter(y).values(), default=0) >= 2 else None  # a label seen once cannot be split
+    pool, test, _, test_y = train_test_split(kept, y, test_size=test_size, stratify=stratify, random_state=random_state)
     curve = []
     for n in sorted(set(sizes)):
         if n > len(pool):

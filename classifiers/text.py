@@ -120,7 +120,7 @@ _NOT_NAMES = frozenset(
     gemeente ministerie namens ik wij we u jij je graag dank bedankt hierbij vraag in op met
     voor is er zoals kunnen kun kunt wilt wil kan mag heeft hebben hoe wat wie waar wanneer
     welke naar over per sinds na bij om als dit dat deze die een het nederlands nederlandse nederlander
-    engels frans duits arabisch turks tigrinya""".split()
+    engels frans duits arabisch turks tigrinya nidos jeugdbescherming leger veilig""".split()
 )
 _TITLE = r"(?:heer|mevrouw|meneer|juffrouw|(?:mevr|mw|mvr|dhr|hr|mr|dr|drs|ir|ing|prof)\.?)"
 _GREETING = (
@@ -141,7 +141,7 @@ _AFTER_INTRODUCTION = re.compile(r"\b(?:mijn naam is|ik heet|schreef)(?=[ \t])",
 _AFTER_ROLE = re.compile(
     r"\b(?:collega|cliënt|cliënte|client|pupil|zoon|dochter|moeder|vader|broer|zus|zuster|oom|tante|neef|nicht"
     r"|opa|oma|kind|minderjarige|jongere|jongen|meisje|baby|betrokkene|aanvrager|aanvraagster|referent|partner"
-    r"|echtgenoot|echtgenote|ouder|pleegmoeder|pleegvader|voogd|gezinsvoogd)(?=[ \t])",
+    r"|echtgenoot|echtgenote|ouder|pleegmoeder|pleegvader)(?=[ \t])",
     re.IGNORECASE,
 )
 _AFTER_HEADER = re.compile(r"^[ \t>]*(?:van|aan|cc|bcc|from|to|afzender)[ \t]*:", re.IGNORECASE | re.MULTILINE)

@@ -10,7 +10,7 @@ Works on plain records; imports nothing from bot/, classifiers/ or storage/.
 """
 
 from rules.assignment import ContactState
-from rules.calendar import due_date
+from rules.calendar import due_date, is_working_day
 from rules.contacts import load_contacts
 from rules.data import DEFAULT_FOLDER, load_ruleset
 from rules.engine import Decision, Facts, decide
@@ -31,6 +31,7 @@ __all__ = [
     "Theme",
     "decide",
     "due_date",
+    "is_working_day",
     "known_sender",
     "load_contacts",
     "load_ruleset",

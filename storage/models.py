@@ -46,7 +46,8 @@ class Question(SQLModel, table=True):
     received_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     subject: str = ""  # redacted
-    sender_domain: str = ""  # the asker's domain; the address itself is not needed later
+    sender: str = ""  # the asker's work address: rules may route on it, replay needs it
+    sender_domain: str = ""
     asking_organisation: str | None = None
     size: int = 0
     attachments: int = 0

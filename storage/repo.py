@@ -123,6 +123,13 @@ def pending_deliveries(session: Session, *, limit: int = 500) -> Sequence[Delive
     ).all()
 
 
+def delivery_exists(session: Session, *, question_id: int, recipient: str, purpose: str) -> bool:
+    return session.exec(
+        select(Delivery.id).where(Delivery.question_id == question_id, Delivery.recipient == recipient,
+                                  Delivery.purpose == purpose)
+    ).first() is not None
+
+
 def delivery_by_message_id(session: Session, *, message_id: str) -> Delivery | None:
     return session.exec(select(Delivery).where(Delivery.message_id == message_id)).first()
 

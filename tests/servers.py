@@ -450,6 +450,45 @@ def ews_fixture(fixture: str, **values) -> str:
     return Template((FIXTURES / "ews" / f"{fixture}.xml").read_text()).substitute(values)
 
 
+def ntlm_challenge_for(header: str) -> str | None:
+    """For an NTLM NEGOTIATE message, a CHALLENGE message (base64) as a Windows server sends."""
+    import base64
+    import struct
+
+    message = base64.b64decode(header[5:])
+    if message[:8] != b"NTLMSSP\x00" or struct.unpack("<I", message[8:12])[0] != 1:
+        return None
+    target = "EWS".encode("utf-16-le")
+
+    def pair(kind: int, value: bytes) -> bytes:
+        return struct.pack("<HH", kind, len(value)) + value
+
+    stamp = struct.pack("<Q", int((time.time() + 11644473600) * 10_000_000))
+    info = (pair(2, target) + pair(1, "FAKEEWS".encode("utf-16-le")) + pair(4, "ews.example".encode("utf-16-le"))
+            + pair(7, stamp) + pair(0, b""))
+    flags = 0x1 | 0x4 | 0x200 | 0x8000 | 0x10000 | 0x80000 | 0x800000 | 0x2000000 | 0x20000000 | 0x80000000
+    head = 56
+    challenge = (b"NTLMSSP\x00" + struct.pack("<I", 2) + struct.pack("<HHI", len(target), len(target), head)
+                 + struct.pack("<I", flags) + os.urandom(8) + b"\x00" * 8
+                 + struct.pack("<HHI", len(info), len(info), head + len(target))
+                 + bytes([10, 0]) + struct.pack("<H", 20348) + b"\x00\x00\x00\x0f" + target + info)
+    return base64.b64encode(challenge).decode()
+
+
+def ntlm_user(header: str) -> str:
+    """DOMAIN\\user of an NTLM AUTHENTICATE message."""
+    import base64
+    import struct
+
+    message = base64.b64decode(header[5:])
+
+    def field(at: int) -> str:
+        length, _, offset = struct.unpack("<HHI", message[at : at + 8])
+        return message[offset : offset + length].decode("utf-16-le")
+
+    return f"{field(28)}\\{field(36)}"
+
+
 @dataclass
 class EwsItem:
     id: str
@@ -488,6 +527,7 @@ class FakeEws(FakeHttps):
         self.scripted: dict[str, list[tuple[int, str]]] = {}  # operation -> (status, body) answered first
         self.blocked = False  # True: every EWS request gets 403, as when EWS is switched off
         self.sent_mime: list[bytes] = []
+        self.ntlm_users: list[str] = []
         self.epoch = 1
         self._ids = itertools.count(1)
 
@@ -525,8 +565,13 @@ class FakeEws(FakeHttps):
             return token
         if request.path != self.path or request.method != "POST":
             return 404, {}, b""
-        if not self._authorised(request.headers.get("authorization", "")):
-            return 401, {"WWW-Authenticate": 'Basic realm="127.0.0.1"'}, b""
+        header = request.headers.get("authorization", "")
+        if header.startswith("NTLM "):
+            challenge = ntlm_challenge_for(header)
+            if challenge is not None:  # the first leg of the handshake: answer with a challenge
+                return 401, {"WWW-Authenticate": f"NTLM {challenge}"}, b""
+        if not self._authorised(header):
+            return 401, {"WWW-Authenticate": "NTLM"}, b""
         if self.blocked:
             return 403, {}, b""
         import xml.etree.ElementTree as ET
@@ -550,6 +595,9 @@ class FakeEws(FakeHttps):
             return (user, password) == (self.username, self.password)
         if header.startswith("Bearer "):
             return header[7:] in self.idp.issued
+        if header.startswith("NTLM "):  # the third leg: who it is (the fake checks no hashes)
+            self.ntlm_users.append(ntlm_user(header))
+            return self.ntlm_users[-1] == self.username
         return False
 
     def _unsupported(self, element) -> str:

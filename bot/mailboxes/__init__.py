@@ -51,6 +51,9 @@ def mark_question(mailbox: Mailbox, config, question, *, ruleset=None, contacts=
         mailbox.mark(question.source_id, labels)
     except MailboxError as exc:
         log.warning("mailbox %s: marking question %s failed: %s", config.name, question.triage_id, exc)
+    except Exception as exc:  # a client library's own error: marks are never worth a failed poll
+        log.warning("mailbox %s: marking question %s failed (%s)", config.name, question.triage_id,
+                    type(exc).__name__)
 
 
 class MailboxSender:

@@ -153,6 +153,14 @@ def test_delegate_access_names_the_shared_mailbox_in_every_folder_id(fake_ews, m
     assert sync.find(f".//{{{TNS}}}ExchangeImpersonation") is None
 
 
+def test_ntlm_handshake_for_on_premises(fake_ews, tls_files):
+    box = EwsMailbox(settings(fake_ews, tls_files, auth="ntlm"), fake_ews.password)
+    fake_ews.add("inbox", question(1))
+    assert len(drain(box.fetch(""))[0]) == 1
+    assert fake_ews.ntlm_users and set(fake_ews.ntlm_users) == {fake_ews.username}  # EWS\svc-bvhk
+    assert all(not c.headers.get("authorization", "").startswith("Basic") for c in fake_ews.calls)
+
+
 def test_oauth2_client_credentials_with_impersonation(fake_ews, tls_files):
     idp = fake_ews.idp
     config = settings(fake_ews, tls_files, auth="oauth2", access="impersonation", username=None,
