@@ -225,6 +225,48 @@ def evaluate(ctx, data: Path, folds: int | None, as_json: bool):
     emit_json(result) if as_json else print_evaluation(result)
 
 
+@main.group()
+def model():
+    """De opgeslagen modelversies: tonen en terugzetten."""
+
+
+@model.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@handle_errors
+def model_list(ctx, as_json: bool):
+    """Toon de modelversies met hun scores; * is de actieve."""
+    from classifiers import ModelStore
+
+    store = ModelStore(settings_from(ctx).classifier.models)
+    active = store.active_version()
+    rows = [{"version": v, "active": v == active, **store.metrics(v)} for v in store.versions()]
+    if as_json:
+        emit_json(rows)
+        return
+    for row in rows:
+        f1 = f"macro-F1 {row['macro_f1']:.3f}" if "macro_f1" in row else "niet gescoord"
+        click.echo(f"{'*' if row['active'] else ' '} {row['version']}  {f1}  ({row.get('n_train', '?')} trainingsvragen)")
+
+
+@model.command("rollback")
+@click.pass_context
+@handle_errors
+def model_rollback(ctx):
+    """Zet het vorige actieve model terug (één stap terug)."""
+    from classifiers import ModelStore
+    from storage import repo
+    from storage.db import open_database, unit_of_work
+
+    settings = settings_from(ctx)
+    store = ModelStore(settings.classifier.models)
+    before = store.active_version()
+    version = store.rollback()
+    with unit_of_work(open_database(settings.storage.url)) as session:
+        repo.audit(session, action="model:rollback", version=version, previous=before)
+    click.echo(f"actief model: {version} (was {before})")
+
+
 @main.command()
 @click.argument("question_id")
 @click.option("--theme", required=True, help="Het juiste thema (sleutel uit themes.toml).")

@@ -20,7 +20,7 @@ import rules
 from bot.parse import ParseError
 from bot.pipeline import Context, Directory, triage_message
 from bot.settings import ConfigError, Settings
-from bot.training import DataError, ensure_model, label_sets, read_labelled, train_model
+from bot.training import DataError, ensure_model, label_sets, read_labelled
 from storage import repo
 from storage.db import open_database, unit_of_work
 from storage.models import Correction
@@ -145,20 +145,10 @@ def _existing_database(settings: Settings):
 
 # -- train, evaluate, feedback ------------------------------------------------------------
 def train_command(settings: Settings, *, data: Path | None) -> dict:
-    from classifiers import ModelStore, evaluate, should_promote
+    from bot.training import retrain
 
     ruleset = rules.load_ruleset(settings.routing.rules)
-    engine = open_database(settings.storage.url)
-    version, metrics = train_model(settings, ruleset=ruleset, engine=engine, data=data)
-    store = ModelStore(settings.classifier.models)
-    active = store.active_version()
-    promoted = active is None or should_promote(store.metrics(version), store.metrics(active))
-    if promoted:
-        store.activate(version)
-        with unit_of_work(engine) as session:
-            repo.audit(session, action="model:promote", version=version, previous=active)
-    message = f"model {version} getraind" + (" en actief" if promoted else f"; {active} blijft actief (scoorde beter)")
-    return {"version": version, "active": promoted, "metrics": metrics, "message": message}
+    return retrain(settings, ruleset=ruleset, engine=open_database(settings.storage.url), data=data)
 
 
 def evaluate_command(ctx: click.Context, *, data: Path, folds: int | None) -> dict:

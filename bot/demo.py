@@ -46,6 +46,7 @@ contacts = "{SAMPLE / "contacts.csv"}"
 [classifier]
 models = "models"
 training_data = "{SAMPLE / "labelled.jsonl"}"
+heldout_data = "{SAMPLE / "heldout.jsonl"}"
 '''
 
 

@@ -151,6 +151,8 @@ class DeliverySettings(_Section):
     mailbox: str | None = None  # kind = mailbox: the name of the ews/graph mailbox to send through
     ca_file: Path | None = None  # smtp: extra CA certificates (PEM) to trust
     timeout_seconds: float = Field(30.0, gt=0)  # smtp: connect and reply timeout
+    retry_seconds: float = Field(60.0, gt=0)  # wait after a failed send; doubles per attempt, at most an hour
+    max_attempts: int = Field(10, ge=1)  # then the delivery is marked failed (shown by check)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -164,6 +166,7 @@ class ClassifierSettings(_Section):
     models: Path = Path("models")
     min_confidence: float = Field(0.35, ge=0.0, le=1.0)
     training_data: Path | None = None  # JSONL the first model is trained on
+    heldout_data: Path | None = None  # JSONL a new model and the active one are scored on
 
 
 class ParsingSettings(_Section):
@@ -173,6 +176,10 @@ class ParsingSettings(_Section):
 
 class ScheduleSettings(_Section):
     poll_minutes: int = Field(5, ge=1)
+    poll_seconds: int | None = Field(None, ge=1)  # overrides poll_minutes (tests, fast set-ups)
+    worker_id: str = ""  # "" = <host>-<pid>; a fixed id per process lets a restart take its leases back at once
+    lease_seconds: int = Field(60, ge=5)  # a mailbox is polled by one worker; its lease lapses after this
+    heartbeat_seconds: int = Field(30, ge=1)  # `run` writes its heartbeat this often
     digest_cron: str = "0 8 * * mon-fri"
     report_cron: str = "0 7 * * mon"
     purge_cron: str = "30 2 * * *"
@@ -268,6 +275,7 @@ def _resolve_paths(settings: Settings, base: Path) -> Settings:
                 update={
                     "models": fix(settings.classifier.models),
                     "training_data": fix(settings.classifier.training_data),
+                    "heldout_data": fix(settings.classifier.heldout_data),
                 }
             ),
         }

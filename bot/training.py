@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 
 import rules
 from bot.settings import ConfigError, Settings
-from classifiers import Example, LabelError, ModelError, ModelStore, TriageModel, evaluate, train
+from classifiers import Example, LabelError, ModelError, ModelStore, TriageModel, evaluate, should_promote, train
 from storage import repo
 from storage.db import unit_of_work
 
@@ -95,13 +95,58 @@ def fit(settings: Settings, *, ruleset: rules.RuleSet, engine: Engine | None, da
         raise DataError(f"{source}: {exc}") from None
 
 
-def train_model(settings: Settings, *, ruleset: rules.RuleSet, engine: Engine | None, data: Path | None) -> tuple[str, dict]:
-    """Train, score on held-out data, store; return the new version and its metrics."""
-    model = fit(settings, ruleset=ruleset, engine=engine, data=data)
+def _held_out(settings: Settings, examples: list[Example], *, ruleset: rules.RuleSet) -> tuple[list[Example], list[Example]]:
+    """Training and held-out examples: the configured held-out file, else every fifth example."""
+    if settings.classifier.heldout_data:
+        return examples, read_labelled(settings.classifier.heldout_data, themes=ruleset.theme_keys())
+    return ([e for i, e in enumerate(examples) if i % 5 != 4], [e for i, e in enumerate(examples) if i % 5 == 4])
+
+
+def retrain(settings: Settings, *, ruleset: rules.RuleSet, engine: Engine | None, data: Path | None = None) -> dict:
+    """Train a candidate on the labelled data and the corrections, score it and the active
+    model on the same held-out data, store it, and make it active only if it scores at least
+    as well. Used by `train` and by the scheduled retraining."""
+    source, examples = _training_examples(settings, ruleset=ruleset, engine=engine, data=data)
+    training, heldout = _held_out(settings, examples, ruleset=ruleset)
+    try:
+        candidate = train(training, labels=label_sets(ruleset), seed_terms=ruleset.seed_terms())
+    except LabelError as exc:
+        raise DataError(f"{source}: {exc}") from None
+    threshold = settings.classifier.min_confidence
     store = ModelStore(settings.classifier.models)
-    metrics = {"n_train": model.n_examples}
-    version = store.save(model, metrics)
-    return version, metrics
+    active = store.active_version()
+    scored = _summary(evaluate(candidate, heldout, threshold=threshold)) if heldout else {}
+    active_scored = None
+    if active and heldout:
+        try:
+            active_model = store.load(active, expected_labels={"theme": ruleset.theme_keys()})
+            active_scored = _summary(evaluate(active_model, heldout, threshold=threshold))
+        except ModelError:
+            active_scored = None  # the active model no longer fits the themes: replace it
+    promote = active is None or (bool(heldout) and should_promote(scored, active_scored))
+    version = store.save(candidate, scored | {"n_train": len(training), "n_heldout": len(heldout)})
+    if promote:
+        store.activate(version)
+    if engine is not None:
+        with unit_of_work(engine) as session:
+            repo.audit(session, action="model:promote" if promote else "model:keep", version=version,
+                       previous=active, macro_f1=scored.get("macro_f1"),
+                       previous_macro_f1=(active_scored or {}).get("macro_f1"))
+    if promote:
+        message = f"model {version} getraind en actief"
+    else:
+        message = f"model {version} getraind; {active} blijft actief (scoorde minstens zo goed)"
+    if scored:
+        message += f" — macro-F1 {scored['macro_f1']:.3f} op {len(heldout)} achtergehouden vragen"
+        if active_scored:
+            message += f" (actief model: {active_scored['macro_f1']:.3f})"
+    return {"version": version, "active": promote, "metrics": scored, "active_metrics": active_scored,
+            "message": message}
+
+
+def _summary(result: dict) -> dict:
+    keys = ("n", "accuracy", "macro_f1", "abstained", "data_fingerprint")
+    return {k: result[k] for k in keys if k in result}
 
 
 def ensure_model(settings: Settings, *, ruleset: rules.RuleSet, engine: Engine | None, persist: bool = True) -> TriageModel:
@@ -112,11 +157,10 @@ def ensure_model(settings: Settings, *, ruleset: rules.RuleSet, engine: Engine |
         if store.active_version() is None:
             if not persist:
                 return fit(settings, ruleset=ruleset, engine=engine, data=None)
-            version, _ = train_model(settings, ruleset=ruleset, engine=engine, data=None)
-            store.activate(version)
+            retrain(settings, ruleset=ruleset, engine=engine)
         return store.load(expected_labels={"theme": ruleset.theme_keys()})
     except ModelError as exc:
         raise ConfigError(str(exc)) from None
 
 
-__all__ = ["DataError", "read_labelled", "train_model", "ensure_model", "evaluate"]
+__all__ = ["DataError", "read_labelled", "retrain", "ensure_model", "evaluate"]

@@ -5,6 +5,20 @@ its deliveries with their composed payload, and the mailbox cursor. Sending happ
 after the commit and reads only stored deliveries; a delivered message is never sent
 again. A message that cannot be parsed is quarantined with its reason; one that makes a
 stage fail unexpectedly is retried on the next polls and quarantined after three tries.
+
+Delivery is at least once, made recognisable: a delivery is marked sent only after the
+server accepted it. When the outcome is unknown (the connection drops after DATA, or the
+worker dies between the server's answer and the commit) the message is sent again with the
+same Message-ID, which the receiving server or mail client can recognise as the same
+message (Exchange, for one, drops a second copy with a Message-ID already in the mailbox).
+A failed send waits `delivery.retry_seconds`, doubling per attempt up to an hour, as an
+MTA's queue does; after `delivery.max_attempts` it is marked failed and `check` shows it.
+
+Several workers (PostgreSQL): see `bot.leases` — one worker per mailbox at a time, and
+deliveries claimed with FOR UPDATE SKIP LOCKED. Should two workers still store the same
+item, or the same Message-ID from two mailboxes, at the same moment, a unique constraint
+makes the later commit fail: that message's savepoint is rolled back and it is triaged
+again as the duplicate it now is. Nothing is forwarded twice.
 """
 
 from __future__ import annotations
@@ -15,13 +29,16 @@ import threading
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
 import rules
 from bot.delivery import DeliveryError, Sender, compose_forward, open_sender, outgoing_message_id
 from bot import replies
+from bot.heartbeat import worker_identity
+from bot.leases import Lease, LeaseLost, mailbox_lease
 from bot.mailboxes import MailboxError, mark_question, open_mailbox
 from bot.message import Triage
 from bot.parse import ParseError, ParseLimits
@@ -35,7 +52,9 @@ from storage.models import ContactPerson, Delivery, Question, utcnow
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 3
+MAX_ATTEMPTS = 3  # tries of a message that makes a stage fail, before quarantine
+MAX_BACKOFF = 3600.0  # seconds: the longest wait between two tries of a delivery
+FAILURES_IN_A_ROW = 2  # failed sends that end a round: the server is probably down
 
 
 @dataclass
@@ -50,6 +69,7 @@ class PollReport:
     delivered: int = 0
     delivery_failed: int = 0
     errors: list[str] = field(default_factory=list)
+    elsewhere: list[str] = field(default_factory=list)  # mailboxes another worker was polling
 
     def as_dict(self) -> dict:
         return {
@@ -63,6 +83,7 @@ class PollReport:
             "delivered": self.delivered,
             "delivery_failed": self.delivery_failed,
             "errors": self.errors,
+            "elsewhere": self.elsewhere,
         }
 
 
@@ -78,6 +99,7 @@ class Runtime:
     sender: Sender
     stopping: threading.Event = field(default_factory=threading.Event)  # set on SIGTERM
     rules_stamp: tuple = ()
+    worker_id: str = ""  # holder of mailbox leases (bot.leases)
 
     @classmethod
     def start(cls, settings: Settings) -> "Runtime":
@@ -89,6 +111,7 @@ class Runtime:
         model = ensure_model(settings, ruleset=ruleset, engine=engine)
         runtime = cls(settings, engine, ruleset, contacts, model, open_sender(settings.delivery))
         runtime.rules_stamp = runtime._stamp()
+        runtime.worker_id = worker_identity(settings.schedule.worker_id)
         return runtime
 
     def _stamp(self) -> tuple:
@@ -135,6 +158,8 @@ def poll(runtime: Runtime, *, mailboxes: list[str] | None = None, progress=None)
     for config in runtime.settings.mailboxes:
         if mailboxes and config.name not in mailboxes:
             continue
+        if runtime.stopping.is_set():
+            break
         try:
             _poll_mailbox(runtime, config, report, progress)
         except MailboxError as exc:
@@ -169,6 +194,22 @@ def _context(runtime: Runtime, config, already_seen) -> Context:
 
 
 def _poll_mailbox(runtime: Runtime, config, report: PollReport, progress) -> None:
+    """Poll one mailbox while holding its lease; a mailbox another worker polls is passed over."""
+    lease = mailbox_lease(runtime.engine, mailbox=config.name, holder=runtime.worker_id,
+                          seconds=runtime.settings.schedule.lease_seconds)
+    if not lease.take():
+        report.elsewhere.append(config.name)
+        return
+    try:
+        _read_mailbox(runtime, config, report, progress, lease)
+    except LeaseLost:
+        log.warning("mailbox %s: lease taken over by another worker; it continues", config.name)
+        report.elsewhere.append(config.name)
+    finally:
+        lease.release()
+
+
+def _read_mailbox(runtime: Runtime, config, report: PollReport, progress, lease: Lease) -> None:
     mailbox = open_mailbox(config)
     try:
         with unit_of_work(runtime.engine) as session:
@@ -190,6 +231,7 @@ def _poll_mailbox(runtime: Runtime, config, report: PollReport, progress) -> Non
             if progress:
                 progress(config.name)
             with unit_of_work(runtime.engine) as session:
+                lease.hold(session)  # fence: if another worker took the mailbox, roll back and stop
                 if not repo.is_known(session, mailbox=config.name, source_id=item.source_id):
                     replies.note_inbox_reply(session, raw=item.raw, shared_address=config.address)
                     done = _handle(session, runtime, ctx, item, report)
@@ -210,9 +252,19 @@ def _poll_mailbox(runtime: Runtime, config, report: PollReport, progress) -> Non
 def _handle(session, runtime: Runtime, ctx: Context, item, report: PollReport) -> bool:
     """Triage one item and store the outcome. False when it must be tried again."""
     try:
-        with session.begin_nested():
-            triage = triage_message(item.raw, source_id=item.source_id, ctx=ctx)
-            question = _store(session, runtime, ctx, triage, item.raw)
+        try:
+            with session.begin_nested():
+                triage = triage_message(item.raw, source_id=item.source_id, ctx=ctx)
+                question = _store(session, runtime, ctx, triage, item.raw)
+        except IntegrityError:
+            # another worker stored this item, or this Message-ID, at the same moment: the
+            # savepoint is rolled back; triaged again it is a duplicate (or already known)
+            if repo.is_known(session, mailbox=ctx.mailbox, source_id=item.source_id):
+                report.skipped["duplicate"] += 1
+                return True
+            with session.begin_nested():
+                triage = triage_message(item.raw, source_id=item.source_id, ctx=ctx)
+                question = _store(session, runtime, ctx, triage, item.raw)
     except ParseError as exc:
         repo.quarantine(session, mailbox=ctx.mailbox, source_id=item.source_id,
                         fingerprint=_fingerprint(item.raw), reason=str(exc))
@@ -329,29 +381,46 @@ def _enqueue(session, runtime: Runtime, triage: Triage, question: Question, raw:
 
 
 def send_pending(runtime: Runtime, report: PollReport) -> None:
-    """Send every stored delivery not yet confirmed; drop the payload once accepted."""
-    with unit_of_work(runtime.engine) as session:
-        pending = [d.id for d in repo.pending_deliveries(session)]
-    for delivery_id in pending:
+    """Send the stored deliveries that are due, one transaction each; drop the payload once accepted.
+
+    Each is claimed with FOR UPDATE SKIP LOCKED (PostgreSQL), so workers sharing the outbox
+    never send one at the same time. A failed send waits (back-off) and counts an attempt;
+    two failures in a row end the round, so an unreachable server does not use up the
+    attempts of every waiting message."""
+    config = runtime.settings.delivery
+    in_a_row = 0
+    while in_a_row < FAILURES_IN_A_ROW and not runtime.stopping.is_set():
         with unit_of_work(runtime.engine) as session:
-            delivery = session.get(Delivery, delivery_id)
-            if delivery is None or delivery.status != "pending":
-                continue
+            delivery = repo.claim_delivery(session, now=utcnow())
+            if delivery is None:
+                return
             delivery.attempts += 1
             try:
                 runtime.sender.send(payload=delivery.payload, recipient=delivery.recipient,
                                     message_id=delivery.message_id)
             except DeliveryError as exc:
+                in_a_row += 1
                 delivery.last_error = str(exc)
-                if delivery.attempts >= MAX_ATTEMPTS:
+                if delivery.attempts >= config.max_attempts:
                     delivery.status = "failed"
+                    log.error("delivery %s not delivered after %d attempts: %s", delivery.id, delivery.attempts, exc)
+                else:
+                    delivery.next_attempt_at = utcnow() + backoff(config.retry_seconds, delivery.attempts)
                 report.delivery_failed += 1
+                if in_a_row == 1:
+                    report.errors.append(f"aflevering: {exc}")
             else:
+                in_a_row = 0
                 delivery.status = "sent"
                 delivery.sent_at = utcnow()
                 delivery.payload = None
                 report.delivered += 1
             session.add(delivery)
+
+
+def backoff(first: float, attempts: int) -> timedelta:
+    """The wait after failed attempt number `attempts`: `first`, doubling, at most MAX_BACKOFF."""
+    return timedelta(seconds=min(first * 2 ** (attempts - 1), MAX_BACKOFF))
 
 
 def _fingerprint(raw: bytes) -> str:

@@ -9,7 +9,9 @@ explain a verdict term by term.
 
 Cold start: the theme's seed terms become short pseudo-questions labelled with their theme.
 Together they weigh as much as SEED_MASS real questions of that theme: everything at a cold
-start, less and less as real questions accumulate.
+start, less and less as real questions accumulate. Once there are real questions, the
+pseudo-questions are set in the words all mail shares (`mail_frame`), so that a few real
+questions of some themes do not push every ordinary mail away from the others.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -42,6 +45,7 @@ __all__ = [
     "abstains",
     "build_pipeline",
     "fingerprint",
+    "mail_frame",
     "read_examples",
     "seed_documents",
     "train",
@@ -50,7 +54,8 @@ __all__ = [
 
 TARGETS = ("theme", "organisation", "asking_organisation")
 TOKEN_PATTERN = r"(?u)\b\w[\w'-]*\w\b|\b\w\b"  # keeps 'pij-maatregel' and the '8' of 'artikel 8'
-SEED_MASS = 10.0  # the seed pseudo-questions of one theme together weigh as much as this many questions
+SEED_MASS = 30.0  # the seed pseudo-questions of one theme together weigh as much as this many questions
+FRAME_SHARE = 0.2  # a word in at least this share of the real questions belongs to the mail frame
 N_EXPLANATION = 5
 MIN_EXPLANATION_SHARE = 0.2  # a term weighing less than this share of the strongest one is left out
 
@@ -62,6 +67,7 @@ _STOP = frozenset(
     zijn zo zou graag vraag vragen beste groet vriendelijke geachte hoi hallo dank alvast""".split()
 ) | {p.strip("[]").lower() for p in PLACEHOLDERS}
 _PUNCTUATION = ".,;:!?()[]{}\"'<>*/\\|“”‘’«»"
+_WORDS = re.compile(TOKEN_PATTERN)
 
 
 class LabelError(ValueError):
@@ -167,11 +173,21 @@ def seed_documents(seed_terms: Mapping[str, Sequence[str]], *, random_state: int
     return texts, labels
 
 
+def mail_frame(texts: Sequence[str]) -> str:
+    """The words that at least FRAME_SHARE of the (prepared) real questions have: greetings,
+    closings, the mailbox's everyday words. Seed pseudo-questions are set in this frame, so
+    that such words do not turn into evidence against themes that have only seeds so far."""
+    if len(texts) < 5:
+        return ""
+    counts = Counter(word for text in texts for word in set(_WORDS.findall(text)))
+    return " ".join(sorted(word for word, count in counts.items() if count >= FRAME_SHARE * len(texts)))
+
+
 def training_weights(real: Sequence[str], seeds: Sequence[str] = ()) -> np.ndarray:
     """Sample weights: the real questions balanced over their labels (each label weighs
     len(real) / number of labels in all), then each label's seed pseudo-questions sharing
-    SEED_MASS. So the seeds of a theme count as much as ten real questions of it: all there
-    is at a cold start, a tenth when that theme has a hundred."""
+    SEED_MASS. So the seeds of a theme count as much as 30 real questions of it: all there
+    is at a cold start, a tenth when that theme has 300."""
     real_counts, seed_counts = Counter(real), Counter(seeds)
     per_label = len(real) / max(len(real_counts), 1)
     return np.array(
@@ -348,12 +364,9 @@ def train(
         # One FeatureUnion, fitted once on all texts, serves every target: the features of
         # a text are made once, not once per target.
         features = build_pipeline(random_state=random_state).named_steps["features"]
-        import os, random as _r
-        real_texts = [normalise(e.text) for e in examples]
-        if os.environ.get("FRAME") and real_texts:
-            rng = _r.Random(0)
-            seed_texts = [f"{rng.choice(real_texts)} {t}" for t in seed_texts]
-        matrix = features.fit_transform(real_texts + seed_texts).tocsr()
+        real_texts = [normalise(example.text) for example in examples]
+        frame = mail_frame(real_texts)
+        matrix = features.fit_transform(real_texts + [f"{frame}\n{text}" for text in seed_texts]).tocsr()
         # One BLAS thread: the dense parts of the solver are small, and spare BLAS threads only
         # spin against the sparse products (five times slower on a busy two-core machine).
         with threadpool_limits(limits=1, user_api="blas"):

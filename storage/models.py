@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -35,7 +35,13 @@ class SyncCursor(SQLModel, table=True):
 
 class Question(SQLModel, table=True):
     __tablename__ = "question"
-    __table_args__ = (UniqueConstraint("mailbox", "source_id"),)
+    __table_args__ = (
+        UniqueConstraint("mailbox", "source_id"),
+        # one question per Message-ID: two workers reading the same mail from two mailboxes at
+        # once cannot both route it (the later commit fails and is stored as a duplicate)
+        Index("uq_question_asked_message_id", "message_id", unique=True,
+              postgresql_where=text("verdict = 'question'"), sqlite_where=text("verdict = 'question'")),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     triage_id: str = Field(index=True, unique=True)  # the id in X-BvhK-Triage
@@ -96,6 +102,7 @@ class Delivery(SQLModel, table=True):
     payload: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
     status: str = Field(default="pending", index=True)  # pending | sent | failed
     attempts: int = 0
+    next_attempt_at: datetime | None = Field(default=None, index=True)  # back-off after a failure
     last_error: str = ""
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
@@ -162,3 +169,40 @@ class AuditEntry(SQLModel, table=True):
     action: str
     question_id: int | None = None
     detail: dict = Field(default_factory=dict, sa_column=Column(JSON))
+
+
+class Lease(SQLModel, table=True):
+    """Who may do one thing now (poll mailbox "mailbox:<name>"), until when: several workers
+    share the mailboxes, each polled by one worker at a time. Taken with one conditional
+    UPDATE (free, expired, or already ours), renewed in every message's transaction."""
+
+    __tablename__ = "lease"
+    name: str = Field(primary_key=True)
+    holder: str = ""  # worker id; "" when released
+    expires_at: datetime
+    acquired_at: datetime = Field(default_factory=utcnow)
+
+
+class JobRun(SQLModel, table=True):
+    """One run of a scheduled job (digest, report, purge, ...): the first worker to insert the
+    row for a job and its scheduled minute runs it; the others skip."""
+
+    __tablename__ = "job_run"
+    job: str = Field(primary_key=True)
+    scheduled_for: datetime = Field(primary_key=True)
+    worker_id: str
+    started_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+    outcome: str = ""  # "ok", or the error class name
+
+
+class Heartbeat(SQLModel, table=True):
+    """A running `run` process: written at start and every few seconds, removed at a clean stop."""
+
+    __tablename__ = "heartbeat"
+    worker_id: str = Field(primary_key=True)
+    host: str
+    pid: int
+    started_at: datetime = Field(default_factory=utcnow)
+    beat_at: datetime = Field(default_factory=utcnow)
+    status: str = ""  # the last poll in one line: counts, or what was unreachable (no personal data)

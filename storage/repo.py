@@ -6,9 +6,10 @@ The caller owns the unit of work (`storage.db.unit_of_work`); nothing here commi
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import func, or_, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from storage.models import (
@@ -17,6 +18,9 @@ from storage.models import (
     ContactPerson,
     Correction,
     Delivery,
+    Heartbeat,
+    JobRun,
+    Lease,
     Quarantine,
     Question,
     SyncCursor,
@@ -221,3 +225,105 @@ def _aware(when: datetime) -> datetime:
     from datetime import timezone
 
     return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+# --- leases and heartbeat ----------------------------------------------------------------
+def acquire_lease(session: Session, *, name: str, holder: str, seconds: float, now: datetime | None = None) -> bool:
+    """Take the lease `name` for `holder` when it is free, expired or already theirs.
+
+    One conditional UPDATE: on PostgreSQL a second worker racing for the same row waits
+    for the first's commit and then finds the lease taken. A missing row is inserted; an
+    insert race ends in an IntegrityError, rolled back to a savepoint: not taken."""
+    now = now or utcnow()
+    until = now + timedelta(seconds=seconds)
+    taken = session.exec(
+        update(Lease).where(Lease.name == name, or_(Lease.holder == holder, Lease.expires_at < now))
+        .values(holder=holder, expires_at=until, acquired_at=now)
+    ).rowcount
+    if taken:
+        return True
+    if session.get(Lease, name) is not None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(Lease(name=name, holder=holder, expires_at=until, acquired_at=now))
+    except IntegrityError:
+        return False
+    return True
+
+
+def renew_lease(session: Session, *, name: str, holder: str, seconds: float) -> bool:
+    """Extend a lease `holder` still has; False when another worker has taken it since."""
+    until = utcnow() + timedelta(seconds=seconds)
+    return bool(session.exec(
+        update(Lease).where(Lease.name == name, Lease.holder == holder).values(expires_at=until)
+    ).rowcount)
+
+
+def release_lease(session: Session, *, name: str, holder: str) -> None:
+    session.exec(update(Lease).where(Lease.name == name, Lease.holder == holder)
+                    .values(holder="", expires_at=utcnow()))
+
+
+def leases(session: Session) -> Sequence[Lease]:
+    return session.exec(select(Lease).order_by(Lease.name)).all()
+
+
+def claim_job_run(session: Session, *, job: str, scheduled_for: datetime, worker_id: str) -> bool:
+    """Record that `worker_id` runs `job` for `scheduled_for`; False when another worker did."""
+    try:
+        with session.begin_nested():
+            session.add(JobRun(job=job, scheduled_for=scheduled_for, worker_id=worker_id))
+    except IntegrityError:
+        return False
+    return True
+
+
+def finish_job_run(session: Session, *, job: str, scheduled_for: datetime, outcome: str) -> None:
+    row = session.get(JobRun, (job, scheduled_for))
+    if row is not None:
+        row.finished_at = utcnow()
+        row.outcome = outcome
+        session.add(row)
+
+
+def beat(session: Session, *, worker_id: str, host: str, pid: int, started_at: datetime, status: str | None = None) -> None:
+    """Write the heartbeat of a running worker (insert or update)."""
+    row = session.get(Heartbeat, worker_id)
+    if row is None or row.pid != pid or row.host != host:
+        row = row or Heartbeat(worker_id=worker_id, host=host, pid=pid)
+        row.host, row.pid, row.started_at, row.status = host, pid, started_at, ""
+    row.beat_at = utcnow()
+    if status is not None:
+        row.status = status
+    session.add(row)
+
+
+def forget_worker(session: Session, *, worker_id: str) -> None:
+    row = session.get(Heartbeat, worker_id)
+    if row is not None:
+        session.delete(row)
+
+
+def heartbeats(session: Session) -> Sequence[Heartbeat]:
+    return session.exec(select(Heartbeat).order_by(Heartbeat.worker_id)).all()
+
+
+def claim_delivery(session: Session, *, now: datetime) -> Delivery | None:
+    """The oldest pending delivery that is due, locked for this transaction.
+
+    On PostgreSQL `FOR UPDATE SKIP LOCKED`: a delivery another worker is sending is passed
+    over, so two workers never send the same one at once. SQLite has no row locks (one
+    worker)."""
+    return session.exec(
+        select(Delivery)
+        .where(Delivery.status == "pending", or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now))
+        .order_by(Delivery.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    ).first()
+
+
+def delivery_counts(session: Session) -> dict[str, int]:
+    rows = session.exec(select(Delivery.status, func.count()).group_by(Delivery.status)).all()
+    return {status: count for status, count in rows}

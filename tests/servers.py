@@ -314,6 +314,9 @@ def start_smtp(tls: TlsFiles, *, implicit_tls: bool, require_server) -> tuple[Sm
         from aiosmtpd.controller import Controller
     except ImportError as exc:
         require_server("aiosmtpd SMTP server", str(exc))
+    import logging
+
+    logging.getLogger("mail.log").setLevel(logging.CRITICAL)  # the test server's own complaints
     server = SmtpServer(port=spare_port(), messages=[])
     options = dict(authenticator=_authenticator(server.username, server.password), auth_require_tls=True)
     if implicit_tls:  # aiosmtpd counts only STARTTLS as TLS for auth_require_tls

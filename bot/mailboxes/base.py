@@ -15,7 +15,7 @@ deletes anything.
 from __future__ import annotations
 
 import functools
-import hashlib
+import os
 import re
 import socket
 import ssl
@@ -127,13 +127,17 @@ def requests_verify(*, verify: bool, ca_file: Path | None) -> bool | str:
 
 @functools.cache
 def _bundle(ca_file: Path, _mtime: int) -> str:
+    """requests takes one bundle file: the public CAs and `ca_file`, removed at exit."""
+    import atexit
+
     import certifi
 
     extra = ca_file.read_bytes()
-    name = hashlib.sha256(str(ca_file).encode() + extra).hexdigest()[:16]
-    target = Path(tempfile.gettempdir()) / f"bvhk-triage-ca-{name}.pem"
-    target.write_bytes(Path(certifi.where()).read_bytes() + b"\n" + extra)
-    return str(target)
+    handle, name = tempfile.mkstemp(prefix="bvhk-triage-ca-", suffix=".pem")
+    with os.fdopen(handle, "wb") as out:
+        out.write(Path(certifi.where()).read_bytes() + b"\n" + extra)
+    atexit.register(lambda: Path(name).unlink(missing_ok=True))
+    return name
 
 
 def network_error(exc: BaseException, where: str) -> str:

@@ -43,7 +43,6 @@ from exchangelib import (
     OAuth2Credentials,
 )
 from exchangelib import errors as ews_errors
-from exchangelib.folders import Folder
 from exchangelib.properties import ConversationId, ItemId
 from exchangelib.protocol import BaseProtocol
 from exchangelib.services import SyncFolderItems

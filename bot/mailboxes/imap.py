@@ -229,7 +229,7 @@ class ImapMailbox:
         if self._client is not None:
             return self._client
         try:
-            context = tls_context(verify=self._verify, ca_file=self._ca_file)
+            context = tls_context(verify=self._verify, ca_file=self._ca_file) if self._tls != "none" else None
         except ValueError as exc:
             raise MailboxError(str(exc)) from None
         try:
@@ -254,9 +254,12 @@ class ImapMailbox:
         return client
 
     def _select(self, folder: str, *, readonly: bool) -> None:
-        if self._selected != (folder, readonly):
-            self._connection().select_folder(folder, readonly=readonly)
-            self._selected = (folder, readonly)
+        """EXAMINE to read; SELECT only to mark. Once selected for marking, reading goes on in
+        it: BODY.PEEK leaves \\Seen alone either way, and it saves a round trip per message."""
+        if self._selected in ((folder, readonly), (folder, False)):
+            return
+        self._connection().select_folder(folder, readonly=readonly)
+        self._selected = (folder, readonly)
 
     @contextmanager
     def _errors(self, folder: str) -> Iterator[None]:

@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 
 from classifiers import Example, LabelError, Prediction, abstains, read_examples, train
-from classifiers.model import SEED_MASS, fingerprint, seed_documents, training_weights
+from classifiers.model import SEED_MASS, fingerprint, mail_frame, seed_documents, training_weights
 
 # Questions written for these tests, not in the labelled set.
 UNSEEN = [
@@ -160,6 +160,26 @@ def test_seed_terms_weigh_less_as_real_questions_accumulate(seed_terms):
 
     assert theme_after(1) == "dublin-en-nareis"
     assert theme_after(30) == "kinderbeschermingsmaatregelen"
+
+
+def test_mail_frame_is_the_words_most_mails_share():
+    texts = [f"beste collega, een vraag over {topic}. met vriendelijke groet" for topic in
+             ("de ots", "voogdij", "een pij-maatregel", "de avg", "een presentatie", "gezag")]
+    frame = mail_frame(texts).split()
+    assert {"beste", "collega", "vraag", "met", "vriendelijke", "groet"} <= set(frame)
+    assert not {"ots", "voogdij", "pij-maatregel", "avg", "presentatie", "gezag"} & set(frame)
+    assert mail_frame(texts[:4]) == ""  # too few questions to tell
+
+
+def test_a_few_real_questions_do_not_push_mail_away_from_the_seed_themes(small, seed_terms):
+    # Ten real questions of two themes; whole mails of the six other themes must still find
+    # their theme through the seed terms, greetings and signatures notwithstanding.
+    few = [e for e in small if e.labels["theme"] in ("voogdij", "strafrecht")][:10]
+    others = [e for e in small if e.labels["theme"] not in ("voogdij", "strafrecht")]
+    model = train(few, seed_terms=seed_terms)
+    predictions = model.predict_many([e.text for e in others])
+    hits = sum(p["theme"].label == e.labels["theme"] for p, e in zip(predictions, others))
+    assert hits >= 42, f"{hits} of {len(others)}"
 
 
 def test_a_correction_changes_the_next_prediction(small, seed_terms, theme_keys):

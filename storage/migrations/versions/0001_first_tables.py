@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 02:20:38.074020
+Create Date: 2026-11-29 02:28:00.416582
 """
 from alembic import op
 import sqlalchemy as sa
@@ -50,6 +50,31 @@ def upgrade() -> None:
     sa.Column('role', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('deputy', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.PrimaryKeyConstraint('email')
+    )
+    op.create_table('heartbeat',
+    sa.Column('worker_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('host', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('pid', sa.Integer(), nullable=False),
+    sa.Column('started_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('beat_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.PrimaryKeyConstraint('worker_id')
+    )
+    op.create_table('job_run',
+    sa.Column('job', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('scheduled_for', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('worker_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('started_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('finished_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('outcome', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.PrimaryKeyConstraint('job', 'scheduled_for')
+    )
+    op.create_table('lease',
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('holder', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('expires_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('acquired_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('name')
     )
     op.create_table('quarantine',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -111,6 +136,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_question_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_question_theme'), ['theme'], unique=False)
         batch_op.create_index(batch_op.f('ix_question_triage_id'), ['triage_id'], unique=True)
+        batch_op.create_index('uq_question_asked_message_id', ['message_id'], unique=True, postgresql_where=sa.text("verdict = 'question'"), sqlite_where=sa.text("verdict = 'question'"))
 
     op.create_table('sync_cursor',
     sa.Column('mailbox', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -142,6 +168,7 @@ def upgrade() -> None:
     sa.Column('payload', sa.LargeBinary(), nullable=True),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('sent_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
@@ -151,6 +178,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('question_id', 'recipient', 'purpose')
     )
     with op.batch_alter_table('delivery', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_delivery_next_attempt_at'), ['next_attempt_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_delivery_question_id'), ['question_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_delivery_status'), ['status'], unique=False)
 
@@ -160,6 +188,7 @@ def downgrade() -> None:
     with op.batch_alter_table('delivery', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_delivery_status'))
         batch_op.drop_index(batch_op.f('ix_delivery_question_id'))
+        batch_op.drop_index(batch_op.f('ix_delivery_next_attempt_at'))
 
     op.drop_table('delivery')
     with op.batch_alter_table('correction', schema=None) as batch_op:
@@ -168,6 +197,7 @@ def downgrade() -> None:
     op.drop_table('correction')
     op.drop_table('sync_cursor')
     with op.batch_alter_table('question', schema=None) as batch_op:
+        batch_op.drop_index('uq_question_asked_message_id', postgresql_where=sa.text("verdict = 'question'"), sqlite_where=sa.text("verdict = 'question'"))
         batch_op.drop_index(batch_op.f('ix_question_triage_id'))
         batch_op.drop_index(batch_op.f('ix_question_theme'))
         batch_op.drop_index(batch_op.f('ix_question_status'))
@@ -176,6 +206,9 @@ def downgrade() -> None:
 
     op.drop_table('question')
     op.drop_table('quarantine')
+    op.drop_table('lease')
+    op.drop_table('job_run')
+    op.drop_table('heartbeat')
     op.drop_table('contact_person')
     with op.batch_alter_table('audit', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_at'))

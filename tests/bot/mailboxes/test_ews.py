@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -18,7 +17,7 @@ from bot.mailboxes import ews
 from bot.mailboxes.base import MailboxError
 from bot.mailboxes.ews import EwsCursor, EwsMailbox
 from bot.settings import EwsMailbox as EwsSettings
-from tests.servers import MNS, SOAP, TNS, ews_fixture, spare_port
+from tests.servers import MNS, TNS, ews_fixture, spare_port
 
 ADDRESS = "bvhk@ind.example"
 
@@ -313,3 +312,16 @@ def test_cursor_round_trip_and_garbage():
     assert json.loads(cursor.encode())["state"] == "H4sI"
     with pytest.raises(MailboxError, match="onleesbaar"):
         EwsCursor.decode("1:2:3:")
+
+
+def test_delivery_kind_mailbox_sends_through_ews(fake_ews, tls_files, monkeypatch):
+    from bot.delivery import open_sender
+    from bot.settings import DeliverySettings
+
+    monkeypatch.setenv("BVHK_TEST_EWS", fake_ews.password)
+    delivery = DeliverySettings.model_validate({"kind": "mailbox", "mailbox": "rvdk", "from": ADDRESS})
+    sender = open_sender(delivery, mailboxes=[settings(fake_ews, tls_files)])
+    assert sender.check().startswith("verzenden via mailbox rvdk: EWS")
+    payload = b"From: bvhk@ind.example\r\nTo: a@rvdk.example\r\nMessage-ID: <t5.forward.c@bvhk-triage>\r\n\r\nDoor.\r\n"
+    sender.send(payload=payload, recipient="a@rvdk.example", message_id="<t5.forward.c@bvhk-triage>")
+    assert fake_ews.sent_mime == [payload]

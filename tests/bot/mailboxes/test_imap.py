@@ -175,7 +175,7 @@ def test_mark_in_a_new_session_finds_the_item_by_message_id(dovecot, imap_user):
             box.mark("<weg@rvdk.example>", ["x"])
     finally:
         box.close()
-    assert flags(dovecot, imap_user)[2] == (b"BvhK_strafrecht",) or b"BvhK_strafrecht" in flags(dovecot, imap_user)[2]
+    assert flags(dovecot, imap_user) == {1: (), 2: (b"BvhK_strafrecht",)}
 
 
 def test_move_only_when_configured(dovecot, imap_user):
@@ -197,7 +197,7 @@ def test_move_only_when_configured(dovecot, imap_user):
 def test_keyword_is_a_valid_imap_atom():
     assert keyword('BvhK "Kinderbescherming" (OTS)') == "BvhK__Kinderbescherming___OTS"
     assert keyword("Voogdij & amv's") == "Voogdij_&_amv's"
-    assert keyword("één") == "_n".strip("_") or keyword("één")  # non-ASCII replaced
+    assert keyword("één") == "n"  # non-ASCII replaced, then trimmed
     assert keyword("   ") == "BvhK"
 
 
