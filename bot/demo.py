@@ -1,8 +1,10 @@
 """`demo`: the whole pipeline on the bundled sample mailbox, in a working folder.
 
-Writes a config there (SQLite, a local outbox, the sample contacts and rules), polls the
-three sample mailboxes, then writes the digest and the weekly report. Safe to repeat: the
-database remembers what was routed, so a second run routes nothing new.
+Writes a config there (SQLite, a local outbox, the sample contacts and rules) and plays
+the sample mailboxes back day by day: each day's mail (questions, and the answers sent
+from the shared mailbox) is delivered into working Maildirs under `mail/`, then one poll
+runs, as the worker would see it over the autumn. Then it writes the digests and the
+weekly report. Safe to repeat: a second run finds nothing new and routes nothing twice.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ MAILBOXES = (("ind", "IND"), ("dtv", "DT&V"), ("rvdk", "RvdK"))
 def demo_config(out: Path) -> str:
     boxes = "\n".join(
         f'[[mailboxes]]\nname = "{name}"\norganisation = "{org}"\nkind = "maildir"\n'
-        f'address = "bvhk@{name}.example"\npath = "{SAMPLE / "mailbox" / name}"\n'
+        f'address = "bvhk@{name}.example"\npath = "{out / "mail" / name}"\n'
         for name, org in MAILBOXES
     )
     return f'''# Written by `bvhk-triage demo`: the sample mailbox, SQLite and a local outbox.
@@ -51,7 +53,6 @@ heldout_data = "{SAMPLE / "heldout.jsonl"}"
 
 
 def run_demo(out: Path, *, progress: bool) -> dict:
-    from bot.console import poll_with_progress
     from bot.worker import Runtime
 
     console = Console(stderr=True, quiet=not progress)
@@ -62,13 +63,56 @@ def run_demo(out: Path, *, progress: bool) -> dict:
     started = time.perf_counter()
     with console.status("model en regels laden (de eerste keer: model trainen)…"):
         runtime = Runtime.start(settings)
-    report = poll_with_progress(runtime, mailboxes=None, show=progress)
+    report = play_back(runtime, out / "mail", show=progress)
     seconds = time.perf_counter() - started
     written = write_outputs(runtime, out)
     summary = summarise(runtime, report, seconds) | {"written": [str(p) for p in written]}
     if progress:
         print_summary(summary)
     return summary
+
+
+def play_back(runtime, work: Path, *, show: bool):
+    """Deliver the sample mail into the working Maildirs day by day, polling after each day."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from bot.worker import PollReport, poll
+
+    days: dict[str, list[tuple[Path, Path]]] = {}
+    for name, _org in MAILBOXES:
+        source = SAMPLE / "mailbox" / name
+        for sub in ("", ".Sent"):
+            for leaf in ("cur", "new", "tmp"):
+                (work / name / sub / leaf).mkdir(parents=True, exist_ok=True)
+            for path in sorted((source / sub / "cur").glob("*")):
+                target = work / name / sub / "cur" / path.name
+                if path.name.startswith(".") or target.exists():
+                    continue
+                day = time.strftime("%Y-%m-%d", time.gmtime(int(path.name.split(".")[0])))
+                days.setdefault(day, []).append((path, target))
+    total = PollReport()
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  console=Console(stderr=True), transient=True, disable=not show) as bar:
+        task = bar.add_task("voorbeeldmail dag voor dag afspelen", total=len(days) or 1)
+        for day in sorted(days):
+            for source, target in days[day]:
+                target.write_bytes(source.read_bytes())
+            _add(total, poll(runtime))
+            bar.advance(task)
+        if not days:
+            _add(total, poll(runtime))
+    return total
+
+
+def _add(total, report) -> None:
+    for key, value in vars(report).items():
+        current = getattr(total, key)
+        if isinstance(value, Counter):
+            current.update(value)  # keeps the zero counts the JSON names
+        elif isinstance(value, int):
+            setattr(total, key, current + value)
+        elif isinstance(value, list):
+            current.extend(value)
 
 
 def write_outputs(runtime, out: Path) -> list[Path]:

@@ -2,6 +2,11 @@
 
 On SIGTERM or SIGINT the scheduler stops taking new jobs and waits for the running poll,
 which finishes the message it is handling (each message is one transaction).
+
+Several `run` processes may share one PostgreSQL database (`bot.leases`): each polls, a
+mailbox is read by one of them at a time, and each scheduled job (digest, report,
+followup, purge, retrain) runs once per schedule, on whichever worker claims it first.
+Each writes a heartbeat (`bot.heartbeat`) that `check` reports.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.heartbeat import Pulse
+from bot.leases import once_per_schedule
 from bot.mailing import scheduled_jobs
 from bot.settings import Settings
 from bot.worker import Runtime, poll
@@ -23,17 +30,26 @@ log = logging.getLogger(__name__)
 def run_worker(settings: Settings) -> None:
     runtime = Runtime.start(settings)
     scheduler = BlockingScheduler(timezone="Europe/Amsterdam")
+    pulse = Pulse(runtime.engine, runtime.worker_id)
+    pulse.start()
+    log.warning("worker %s started", runtime.worker_id)
+    troubled = False  # the last poll reported an unreachable server
 
     def poll_job() -> None:
+        nonlocal troubled
         runtime.refresh_rules()
         report = poll(runtime)
-        log.warning(
-            "poll: fetched=%d routed=%d review=%d quarantined=%d delivered=%d delivery_failed=%d errors=%d",
-            report.fetched, report.routed, report.needs_review, report.quarantined,
-            report.delivered, report.delivery_failed, len(report.errors),
-        )
+        counts = (f"fetched={report.fetched} routed={report.routed} review={report.needs_review} "
+                  f"quarantined={report.quarantined} delivered={report.delivered} "
+                  f"delivery_failed={report.delivery_failed} errors={len(report.errors)}")
+        if report.fetched or report.delivered or report.delivery_failed or report.errors:
+            log.warning("poll: %s", counts)
         for line in report.errors:
             log.error("%s", line)
+        if troubled and not report.errors:
+            log.warning("poll: every mailbox and the delivery server reachable again")
+        troubled = bool(report.errors)
+        pulse.beat(status=f"fout: {report.errors[0]}" if report.errors else f"ok: {counts}")
 
     jobs = scheduled_jobs(settings, runtime.engine, runtime.sender) + [
         ("followup", settings.schedule.followup_cron, lambda: _followup(runtime)),
@@ -41,12 +57,16 @@ def run_worker(settings: Settings) -> None:
         ("retrain", settings.schedule.retrain_cron, lambda: _retrain(runtime)),
     ]
     for name, cron, job in jobs:
-        scheduler.add_job(job, CronTrigger.from_crontab(cron, timezone="Europe/Amsterdam"),
+        scheduler.add_job(_once(runtime, name, job), CronTrigger.from_crontab(cron, timezone="Europe/Amsterdam"),
                           id=name, max_instances=1, coalesce=True)
+    every = ({"seconds": settings.schedule.poll_seconds} if settings.schedule.poll_seconds
+             else {"minutes": settings.schedule.poll_minutes})
     scheduler.add_job(
-        poll_job, IntervalTrigger(minutes=settings.schedule.poll_minutes), id="poll",
+        poll_job, IntervalTrigger(**every), id="poll",
         max_instances=1, coalesce=True, next_run_time=_now(),
     )
+    scheduler.add_job(pulse.beat, IntervalTrigger(seconds=settings.schedule.heartbeat_seconds), id="heartbeat",
+                      max_instances=1, coalesce=True)
 
     def stop(signum, _frame) -> None:
         log.warning("signal %s: stopping after the current message", signum)
@@ -56,7 +76,18 @@ def run_worker(settings: Settings) -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     scheduler.start()
+    pulse.stop()
+    log.warning("worker %s stopped", runtime.worker_id)
     runtime.engine.dispose()
+
+
+def _once(runtime: Runtime, name: str, job):
+    """The job, run by one worker per scheduled minute (bot.leases.once_per_schedule)."""
+
+    def run() -> None:
+        once_per_schedule(runtime.engine, job=name, worker_id=runtime.worker_id, run=job)
+
+    return run
 
 
 def _followup(runtime: Runtime) -> None:

@@ -59,10 +59,15 @@ def check_all(settings: Settings, *, offline: bool) -> tuple[list[str], bool]:
         lines.append(f"--    aflevering {settings.delivery.kind}: niet verbonden (--offline)")
         return lines, ok
     try:
+        from bot.heartbeat import check_lines
         from storage.db import open_database
 
-        open_database(settings.storage.url).dispose()
+        engine = open_database(settings.storage.url)
         lines.append("ok    database bereikbaar en bijgewerkt")
+        try:
+            lines += check_lines(engine, heartbeat_seconds=settings.schedule.heartbeat_seconds)
+        finally:
+            engine.dispose()
     except Exception as exc:  # the driver's own error class differs per database
         lines.append(f"FOUT  database: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
         ok = False
