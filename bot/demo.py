@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 from rich.console import Console
@@ -19,7 +20,7 @@ from rich.table import Table
 from bot.settings import DEFAULT_RULES, PACKAGE_DIR, load_settings
 from storage.db import unit_of_work
 from storage.models import Question
-from sqlmodel import select
+from sqlmodel import func, select
 
 SAMPLE = PACKAGE_DIR / "sample"
 MAILBOXES = (("ind", "IND"), ("dtv", "DT&V"), ("rvdk", "RvdK"))
@@ -121,8 +122,19 @@ def write_outputs(runtime, out: Path) -> list[Path]:
 
     written = write_digests(runtime.settings, runtime.engine, out / "digest")
     # the sample mail is dated in the autumn of 2026: report on the week of the newest question
-    written += write_report(runtime.settings, runtime.engine, out / "rapport", week=latest_week(runtime.engine))
+    week = latest_week(runtime.engine)
+    if week is not None and _newest_day(runtime) < week.end:  # that week has not ended: the one before
+        week = type(week)(week.start - timedelta(days=7))
+    written += write_report(runtime.settings, runtime.engine, out / "rapport", week=week)
     return written
+
+
+def _newest_day(runtime):
+    from bot.report import LOCAL
+
+    with unit_of_work(runtime.engine) as session:
+        newest = session.exec(select(func.max(Question.received_at)).where(Question.verdict == "question")).one()
+    return newest.astimezone(LOCAL).date()
 
 
 def summarise(runtime, report, seconds: float) -> dict:

@@ -152,9 +152,14 @@ STAGES: tuple[Callable[[Triage, Context], Triage], ...] = (
 )
 
 
-def triage_message(raw: bytes, *, source_id: str, ctx: Context) -> Triage:
-    """Run every stage on one raw mail. Raises `bot.parse.ParseError` for what cannot be read."""
+def triage_message(raw: bytes, *, source_id: str, ctx: Context, screening: Screening | None = None) -> Triage:
+    """Run every stage on one raw mail. Raises `bot.parse.ParseError` for what cannot be read.
+
+    A `screening` decided beforehand (a contact person's answer, recognised by reply
+    detection) replaces the stages: the mail is recorded, not routed."""
     triage = Triage(message=parse_message(raw, mailbox=ctx.mailbox, source_id=source_id, limits=ctx.limits))
+    if screening is not None:
+        return triage.with_(screening=screening)
     for stage in STAGES:
         triage = stage(triage, ctx)
         if not triage.screening.is_question:

@@ -22,7 +22,7 @@ from bot.heartbeat import Pulse
 from bot.leases import once_per_schedule
 from bot.mailing import scheduled_jobs
 from bot.settings import Settings
-from bot.worker import Runtime, poll
+from bot.worker import PollReport, Runtime, poll, send_pending
 
 log = logging.getLogger(__name__)
 
@@ -33,23 +33,31 @@ def run_worker(settings: Settings) -> None:
     pulse = Pulse(runtime.engine, runtime.worker_id)
     pulse.start()
     log.warning("worker %s started", runtime.worker_id)
-    troubled = False  # the last poll reported an unreachable server
+    problems: dict[str, str] = {}  # job -> the first error of its last round ("" when none)
 
-    def poll_job() -> None:
-        nonlocal troubled
-        runtime.refresh_rules()
-        report = poll(runtime)
+    def record(job: str, report: PollReport) -> None:
+        """Log a round (ids and counts only) and say in the heartbeat whether all was reachable."""
         counts = (f"fetched={report.fetched} routed={report.routed} review={report.needs_review} "
                   f"quarantined={report.quarantined} delivered={report.delivered} "
                   f"delivery_failed={report.delivery_failed} errors={len(report.errors)}")
         if report.fetched or report.delivered or report.delivery_failed or report.errors:
-            log.warning("poll: %s", counts)
+            log.warning("%s: %s", job, counts)
         for line in report.errors:
             log.error("%s", line)
-        if troubled and not report.errors:
-            log.warning("poll: every mailbox and the delivery server reachable again")
-        troubled = bool(report.errors)
-        pulse.beat(status=f"fout: {report.errors[0]}" if report.errors else f"ok: {counts}")
+        if problems.get(job) and not report.errors:
+            log.warning("%s: reachable again", job)
+        problems[job] = report.errors[0] if report.errors else ""
+        trouble = next((line for line in problems.values() if line), "")
+        pulse.beat(status=f"fout: {trouble}" if trouble else f"ok: {counts}")
+
+    def poll_job() -> None:
+        runtime.refresh_rules()
+        record("poll", poll(runtime))
+
+    def deliver_job() -> None:  # sends while a long poll is still triaging
+        report = PollReport()
+        send_pending(runtime, report)
+        record("deliver", report)
 
     jobs = scheduled_jobs(settings, runtime.engine, runtime.sender) + [
         ("followup", settings.schedule.followup_cron, lambda: _followup(runtime)),
@@ -65,6 +73,8 @@ def run_worker(settings: Settings) -> None:
         poll_job, IntervalTrigger(**every), id="poll",
         max_instances=1, coalesce=True, next_run_time=_now(),
     )
+    scheduler.add_job(deliver_job, IntervalTrigger(seconds=min(settings.schedule.poll_seconds or 30, 30)),
+                      id="deliver", max_instances=1, coalesce=True)
     scheduler.add_job(pulse.beat, IntervalTrigger(seconds=settings.schedule.heartbeat_seconds), id="heartbeat",
                       max_instances=1, coalesce=True)
 

@@ -264,10 +264,13 @@ def _resolve_paths(settings: Settings, base: Path) -> Settings:
         update={
             "storage": settings.storage.model_copy(update={"url": url}),
             "mailboxes": [
-                m.model_copy(update={"path": fix(m.path)}) if m.kind == "maildir" else m
+                m.model_copy(update={"path": fix(m.path)}) if m.kind == "maildir"
+                else m.model_copy(update={"ca_file": fix(getattr(m, "ca_file", None))})
                 for m in settings.mailboxes
             ],
-            "delivery": settings.delivery.model_copy(update={"path": fix(settings.delivery.path)}),
+            "delivery": settings.delivery.model_copy(
+                update={"path": fix(settings.delivery.path), "ca_file": fix(settings.delivery.ca_file)}
+            ),
             "routing": settings.routing.model_copy(
                 update={"rules": fix(settings.routing.rules), "contacts": fix(settings.routing.contacts)}
             ),

@@ -82,7 +82,7 @@ def check_all(settings: Settings, *, offline: bool) -> tuple[list[str], bool]:
             lines.append(f"FOUT  mailbox {m.name}: {exc}")
             ok = False
     try:
-        lines.append(f"ok    aflevering: {open_sender(settings.delivery).check()}")
+        lines.append(f"ok    aflevering: {open_sender(settings.delivery, mailboxes=settings.mailboxes).check()}")
     except DeliveryError as exc:
         lines.append(f"FOUT  aflevering: {exc}")
         ok = False

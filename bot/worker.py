@@ -40,7 +40,7 @@ from bot import replies
 from bot.heartbeat import worker_identity
 from bot.leases import Lease, LeaseLost, mailbox_lease
 from bot.mailboxes import MailboxError, mark_question, open_mailbox
-from bot.message import Triage
+from bot.message import Screening, Triage
 from bot.parse import ParseError, ParseLimits
 from bot.pipeline import Context, Directory, triage_message
 from bot.settings import Settings
@@ -68,6 +68,7 @@ class PollReport:
     failed: int = 0  # unexpected errors, retried next poll
     delivered: int = 0
     delivery_failed: int = 0
+    answered: int = 0  # questions found answered by reply detection
     errors: list[str] = field(default_factory=list)
     elsewhere: list[str] = field(default_factory=list)  # mailboxes another worker was polling
 
@@ -81,6 +82,7 @@ class PollReport:
             "quarantined": self.quarantined,
             "failed": self.failed,
             "delivered": self.delivered,
+            "answered": self.answered,
             "delivery_failed": self.delivery_failed,
             "errors": self.errors,
             "elsewhere": self.elsewhere,
@@ -100,6 +102,7 @@ class Runtime:
     stopping: threading.Event = field(default_factory=threading.Event)  # set on SIGTERM
     rules_stamp: tuple = ()
     worker_id: str = ""  # holder of mailbox leases (bot.leases)
+    sending: threading.Lock = field(default_factory=threading.Lock)  # one sending round at a time
 
     @classmethod
     def start(cls, settings: Settings) -> "Runtime":
@@ -109,7 +112,7 @@ class Runtime:
         with unit_of_work(engine) as session:
             repo.replace_contacts(session, contacts=[_contact_row(c) for c in contacts])
         model = ensure_model(settings, ruleset=ruleset, engine=engine)
-        runtime = cls(settings, engine, ruleset, contacts, model, open_sender(settings.delivery))
+        runtime = cls(settings, engine, ruleset, contacts, model, open_sender(settings.delivery, mailboxes=settings.mailboxes))
         runtime.rules_stamp = runtime._stamp()
         runtime.worker_id = worker_identity(settings.schedule.worker_id)
         return runtime
@@ -231,30 +234,34 @@ def _read_mailbox(runtime: Runtime, config, report: PollReport, progress, lease:
             if progress:
                 progress(config.name)
             with unit_of_work(runtime.engine) as session:
-                lease.hold(session)  # fence: if another worker took the mailbox, roll back and stop
                 if not repo.is_known(session, mailbox=config.name, source_id=item.source_id):
-                    replies.note_inbox_reply(session, raw=item.raw, shared_address=config.address)
-                    done = _handle(session, runtime, ctx, item, report)
+                    answer = replies.note_inbox_reply(session, raw=item.raw, shared_address=config.address)
+                    done = _handle(session, runtime, ctx, item, report, answer=answer)
                     blocked = blocked or not done
                 if not blocked:
                     repo.set_cursor(session, mailbox=config.name, value=item.cursor)
+                lease.hold(session)  # fence: if another worker took the mailbox, roll back and stop
             seen_ids.add(item.source_id)
             if getattr(mailbox, "can_mark", False):  # marks after the commit, never before the decision
                 with unit_of_work(runtime.engine) as session:
                     question = repo.question_for_item(session, mailbox=config.name, source_id=item.source_id)
                 mark_question(mailbox, config, question, ruleset=runtime.ruleset, contacts=runtime.contacts)
         if not runtime.stopping.is_set():  # reply detection: once per mailbox per poll
-            replies.detect_replies(runtime.engine, mailbox, name=config.name)
+            report.answered += replies.detect_replies(runtime.engine, mailbox, name=config.name)
     finally:
         mailbox.close()
 
 
-def _handle(session, runtime: Runtime, ctx: Context, item, report: PollReport) -> bool:
+ANSWER = Screening("answer", "antwoord van een contactpersoon met de functionele mailbox in kopie")
+
+
+def _handle(session, runtime: Runtime, ctx: Context, item, report: PollReport, *, answer: bool = False) -> bool:
     """Triage one item and store the outcome. False when it must be tried again."""
+    verdict = ANSWER if answer else None
     try:
         try:
             with session.begin_nested():
-                triage = triage_message(item.raw, source_id=item.source_id, ctx=ctx)
+                triage = triage_message(item.raw, source_id=item.source_id, ctx=ctx, screening=verdict)
                 question = _store(session, runtime, ctx, triage, item.raw)
         except IntegrityError:
             # another worker stored this item, or this Message-ID, at the same moment: the
@@ -263,7 +270,7 @@ def _handle(session, runtime: Runtime, ctx: Context, item, report: PollReport) -
                 report.skipped["duplicate"] += 1
                 return True
             with session.begin_nested():
-                triage = triage_message(item.raw, source_id=item.source_id, ctx=ctx)
+                triage = triage_message(item.raw, source_id=item.source_id, ctx=ctx, screening=verdict)
                 question = _store(session, runtime, ctx, triage, item.raw)
     except ParseError as exc:
         repo.quarantine(session, mailbox=ctx.mailbox, source_id=item.source_id,
@@ -271,7 +278,8 @@ def _handle(session, runtime: Runtime, ctx: Context, item, report: PollReport) -
         report.quarantined += 1
         return True
     except Exception as exc:  # a bug or an outage in a stage: retry, then quarantine
-        log.exception("triage failed for item %s of mailbox %s", item.source_id, ctx.mailbox)
+        # the type only: an exception's text may quote the mail
+        log.error("triage failed for item %s of mailbox %s: %s", item.source_id, ctx.mailbox, type(exc).__name__)
         reason = f"verwerking mislukt: {type(exc).__name__}"
         entry = repo.quarantine(session, mailbox=ctx.mailbox, source_id=item.source_id,
                                 fingerprint=_fingerprint(item.raw), reason=reason, final_after=MAX_ATTEMPTS)
@@ -387,6 +395,15 @@ def send_pending(runtime: Runtime, report: PollReport) -> None:
     never send one at the same time. A failed send waits (back-off) and counts an attempt;
     two failures in a row end the round, so an unreachable server does not use up the
     attempts of every waiting message."""
+    if not runtime.sending.acquire(blocking=False):
+        return  # another thread of this worker is sending (`run` sends while a poll triages)
+    try:
+        _send_due(runtime, report)
+    finally:
+        runtime.sending.release()
+
+
+def _send_due(runtime: Runtime, report: PollReport) -> None:
     config = runtime.settings.delivery
     in_a_row = 0
     while in_a_row < FAILURES_IN_A_ROW and not runtime.stopping.is_set():
