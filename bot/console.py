@@ -152,18 +152,29 @@ def train_command(settings: Settings, *, data: Path | None) -> dict:
 
 
 def evaluate_command(ctx: click.Context, *, data: Path, folds: int | None) -> dict:
+    """Score the active model on DATA (or K folds of DATA), with a learning curve of DATA."""
     from bot.cli import settings_from
     from classifiers import cross_validate, evaluate, learning_curve
 
     if folds:
         examples = read_labelled(data, themes=None)
         result = cross_validate(examples, folds)
-        return result
-    settings = settings_from(ctx)
-    ruleset = rules.load_ruleset(settings.routing.rules)
-    examples = read_labelled(data, themes=ruleset.theme_keys())
-    model = ensure_model(settings, ruleset=ruleset, engine=None, persist=False)
-    return evaluate(model, examples, threshold=settings.classifier.min_confidence)
+        seeds = None
+    else:
+        settings = settings_from(ctx)
+        ruleset = rules.load_ruleset(settings.routing.rules)
+        examples = read_labelled(data, themes=ruleset.theme_keys())
+        model = ensure_model(settings, ruleset=ruleset, engine=None, persist=False)
+        result = evaluate(model, examples, threshold=settings.classifier.min_confidence)
+        seeds = ruleset.seed_terms()
+    return result | {"learning_curve": learning_curve(examples, curve_sizes(len(examples)), seed_terms=seeds)}
+
+
+def curve_sizes(n: int) -> list[int]:
+    """Training sizes for the learning curve: roughly doubling, up to three quarters of the data."""
+    top = int(n * 0.75)
+    sizes = [s for s in (10, 20, 50, 100, 200, 500, 1000, 2000, 5000) if s < top]
+    return sizes + [top] if top >= 10 else sizes
 
 
 def print_evaluation(result: dict) -> None:
