@@ -18,6 +18,7 @@ from email.utils import formatdate
 import rules
 from bot.delivery import outgoing_message_id
 from bot.render import render
+from bot.replay import stored_facts
 from storage import repo
 from storage.db import unit_of_work
 from storage.models import Delivery, Question, utcnow
@@ -51,12 +52,9 @@ def plan(questions: list[Question], *, contacts: list[rules.Contact], absent: se
         if q.assignee in absent:
             states = [rules.ContactState(contact=c, open_questions=load.get(c.email, 0),
                                          absent=c.email in absent) for c in contacts]
-            facts = rules.Facts(mailbox=q.mailbox, mailbox_organisation=q.organisation or "",
-                                sender=q.sender, theme=q.theme, theme_confidence=q.theme_confidence,
-                                organisation=q.organisation, organisation_confidence=q.organisation_confidence,
-                                asking_organisation=q.asking_organisation, region=q.region,
-                                region_confidence=q.region_confidence, text=q.subject, min_confidence=0.0)
-            decision = rules.decide(facts, ruleset=ruleset, contacts=states, today=today)
+            # min_confidence 0: the question was routed once already; only the person changes
+            decision = rules.decide(stored_facts(q, min_confidence=0.0), ruleset=ruleset,
+                                    contacts=states, today=today)
             if decision.assignee and decision.assignee != q.assignee:
                 steps.append(Step(q.id, "reassign", decision.assignee,
                                   f"{q.assignee} is afwezig; {decision.reason}"))

@@ -97,19 +97,24 @@ def _route_all(questions, ruleset: rules.RuleSet, contacts: list[rules.Contact],
                                absent=c.email in away, last_assigned=last.get(c.email))
             for c in contacts
         ]
-        facts = rules.Facts(
-            mailbox=q.mailbox, mailbox_organisation=q.organisation or "", sender=q.sender,
-            theme=q.theme, theme_confidence=q.theme_confidence, organisation=q.organisation,
-            organisation_confidence=q.organisation_confidence, asking_organisation=q.asking_organisation,
-            region=q.region, region_confidence=q.region_confidence,
-            text=f"{q.subject}\n{q.body or ''}", min_confidence=min_confidence,
-        )
-        decision = rules.decide(facts, ruleset=ruleset, contacts=states, today=day)
+        decision = rules.decide(stored_facts(q, min_confidence=min_confidence),
+                                ruleset=ruleset, contacts=states, today=day)
         if decision.assignee and not decision.review:
             open_until.setdefault(decision.assignee, []).append(q.answered_at)
             last[decision.assignee] = now
         decisions.append(decision)
     return decisions
+
+
+def stored_facts(q: Question, *, min_confidence: float) -> rules.Facts:
+    """The facts routing saw, rebuilt from a stored question (its text only while kept)."""
+    return rules.Facts(
+        mailbox=q.mailbox, mailbox_organisation=q.organisation or "", sender=q.sender,
+        theme=q.theme, theme_confidence=q.theme_confidence, organisation=q.organisation,
+        organisation_confidence=q.organisation_confidence, asking_organisation=q.asking_organisation,
+        region=q.region, region_confidence=q.region_confidence,
+        text=f"{q.subject}\n{q.body or ''}", min_confidence=min_confidence,
+    )
 
 
 def _start_of(day: date) -> datetime:

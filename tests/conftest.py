@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -45,3 +46,32 @@ def postgres_url():
     yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def trained_models(tmp_path_factory) -> Path:
+    """A model trained once per test session on the sample's labelled questions."""
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    models = tmp_path_factory.mktemp("models")
+    workdir = tmp_path_factory.mktemp("train")
+    config = workdir / "config.toml"
+    config.write_text(
+        f'[classifier]\nmodels = "{models}"\ntraining_data = "{SAMPLE / "labelled.jsonl"}"\n'
+        f'[routing]\ncontacts = "{SAMPLE / "contacts.csv"}"\n'
+        f'[storage]\nurl = "sqlite:///{workdir / "db.sqlite3"}"\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["--config", str(config), "train", "--json"])
+    assert result.exit_code == 0, result.output
+    return models
+
+
+@pytest.fixture
+def models(tmp_path, trained_models) -> Path:
+    """This test's own copy of the trained model, at tmp_path/models."""
+    target = tmp_path / "models"
+    shutil.copytree(trained_models, target)
+    return target

@@ -4,6 +4,7 @@
 
 Writes, below DIR (default: the folder of this file):
   mailbox/{ind,dtv,rvdk}/{cur,new,tmp}/   three Maildir folders with the sample mail
+  mailbox/{ind,dtv,rvdk}/.Sent/{cur,new,tmp}/   their sent items: the answers (Maildir++)
   labelled.jsonl, heldout.jsonl           labels of every question (80/20 split)
   contacts.csv                            the illustrative contact-person directory
 
@@ -16,7 +17,9 @@ kind and role, theme, answering organisation, place, case facts drawn from combi
 pieces, question wordings, greeting, closing, signature, register, typos), then wrapped
 (reply chain, forward, English), then rendered the way a mail client would (Outlook HTML,
 plain text, multipart/alternative, attachments, charsets). Automatic replies and bounces
-are made afterwards, in answer to questions in the same mailbox.
+are made afterwards, in answer to questions in the same mailbox. Last come the answers of
+the contact persons, each after a response time that depends on the organisation and
+region, from random streams of their own (so the questions stay the same when they change).
 
 Phrase templates use a tiny syntax: `[a|b|c]` picks one alternative (nesting allowed, an
 empty alternative drops the piece) and `{slot}` fills a case fact; `{Slot}` fills it with
@@ -31,6 +34,7 @@ import csv
 import hashlib
 import html
 import json
+import math
 import random
 import re
 import sys
@@ -2988,6 +2992,550 @@ def render(d: Draft) -> tuple[bytes, str]:
 
 
 # =====================================================================================
+# Answers: the shared mailbox's sent items, and contact persons' replies with it in Cc
+# =====================================================================================
+# A real functional mailbox holds its answers too: most questions get one, late or soon,
+# some never. Answers draw from their own random streams (one per question, seeded from
+# REPLY_SEED and the question's number), so nothing here changes a question, an automatic
+# reply or a bounce: those stay byte-identical whatever is tuned below.
+
+REPLY_SEED = 20261201
+SENT_SUFFIX = ".sample:2,S"  # Maildir flag S: the sent items have been seen
+SHARE_CC_REPLY = 0.10  # a contact person answers from their own address, the shared mailbox in Cc
+SHARE_WRONG_UNANSWERED = 0.5  # in another organisation's mailbox: passed on there, no answer from here
+SHARE_ANTW = 0.15  # older Dutch Outlook writes "Antw:" instead of "RE:"
+ZWOLLE_HANDED_OVER = 0.45  # IND Zwolle lacks capacity: part of its questions go to Den Haag and Den Bosch
+NEVER_ANSWERED = {"IND": 0.03, "DT&V": 0.07, "RvdK": 0.03}  # lost in the mailbox altogether
+# Working days from the day a question arrives to its answer: a lognormal draw around a
+# median, rounded down and clipped: (median, sigma, fewest, most). `None`: the rest of
+# the organisation's regions.
+DELAYS = {
+    ("IND", "Den Haag"): (3.2, 0.6, 0, 10),
+    ("IND", "Den Bosch"): (3.4, 0.6, 0, 10),
+    ("IND", "Zwolle"): (7.5, 0.45, 2, 16),
+    ("DT&V", None): (6.5, 0.5, 3, 20),
+    ("RvdK", None): (3.3, 0.55, 0, 8),
+    ("RvdK", "Breda"): (5.5, 0.5, 1, 12),
+}
+DTV_BACKLOG = 5.0  # DT&V's backlog builds up: its median grows by this many working days over the period
+PERIOD_END = datetime(LAST_DAY.year, LAST_DAY.month, LAST_DAY.day, 23, 59, 59)  # local wall clock
+
+ORG_EN = {"IND": "Immigration and Naturalisation Service (IND)", "DT&V": "Repatriation and Departure Service (DT&V)",
+          "RvdK": "Child Care and Protection Board (Raad voor de Kinderbescherming)"}
+ORG_TARGET = {"IND": "de IND", "DT&V": "DT&V", "RvdK": "de Raad voor de Kinderbescherming"}
+WHO_HANDLES = {"IND": "de behandelend medewerker", "DT&V": "de regievoerder", "RvdK": "de raadsonderzoeker"}
+
+# What contact persons answer. `{je}`, `{jouw}`, `{kun_je}`, `{wil_je}`: informal or formal ("u").
+REPLY_TEXT: dict[str, dict[str, list[str]]] = {
+    "kinderbeschermingsmaatregelen": {
+        "IND": [
+            "Een verblijfsvergunning op grond van B13 Vc is mogelijk als de kinderrechter de maatregel voor ten minste een jaar heeft opgelegd. De aanvraag kan door de GI namens het kind worden ingediend; stuur de beschikking van de kinderrechter mee.",
+            "De ondertoezichtstelling wordt meegewogen, maar leidt niet vanzelf tot verblijf. [Voor verblijf op grond van B13 is een aparte aanvraag nodig.|Bij een maatregel van minder dan een jaar kijken we naar de omstandigheden van het geval.]",
+            "De aanvraag is in behandeling bij [de unit Gezin|onze collega's van Regulier]. Ik heb de behandelaar gevraagd de beschikking bij het dossier te voegen; {je} hoort binnen twee weken meer.",
+        ],
+        "DT&V": [
+            "Zolang de OTS loopt, wordt er niet gedwongen vertrokken zonder overleg met de GI. De regievoerder neemt contact op met de jeugdbeschermer.",
+            "Over de overdraagbaarheid van de maatregel stemmen wij af met de GI en, via het Internationaal Jeugdrecht, met de autoriteiten in het land van herkomst. Ik heb {jouw} vraag doorgezet naar de regievoerder.",
+            "Er is nog geen vertrekdatum gepland. Voordat er een vertrekgesprek met de ouders plaatsvindt, neemt de regievoerder contact op met de jeugdbeschermer.",
+        ],
+        "RvdK": [
+            "Er loopt bij ons geen raadsonderzoek naar dit gezin. Wel is er eerder een melding van Veilig Thuis geweest; ik heb {jouw} vraag doorgezet naar de teamleider.",
+            "Er loopt inmiddels een beschermingsonderzoek. De raadsonderzoeker neemt [deze week|binnenkort] contact met {je} op.",
+            "De Raad zegt in het rapport niets over verblijfsrecht, wel over wat het kind nodig heeft. Een spoedverzoek is mogelijk als de veiligheid van het kind in het geding is; overleg dat met de teamleider van de vestiging.",
+        ],
+    },
+    "gezag-en-omgang": {
+        "IND": [
+            "De aanvraag op grond van artikel 8 EVRM is nog in behandeling. Een raadsrapport over de omgang wordt bij de belangenafweging betrokken; stuur het rapport gerust mee zodra het er is.",
+            "Of de vader verblijf kan krijgen, hangt af van de belangenafweging onder artikel 8 EVRM. Daarbij kijken we onder meer naar de feitelijke omgang en de band met het kind.",
+        ],
+        "DT&V": [
+            "Er is nog geen vertrekgesprek gepland. Wij houden rekening met de lopende procedure bij de familierechter.",
+            "Zolang de familierechtelijke procedure loopt, zetten wij geen gedwongen vertrek in. De regievoerder bespreekt de omgang in het volgende gesprek met de vader.",
+        ],
+        "RvdK": [
+            "Het raadsonderzoek loopt; het rapport gaat naar verwachting binnen zes weken naar de rechtbank.",
+            "In een onderzoek naar gezag en omgang kijkt de Raad naar wat het kind nodig heeft; de verblijfsstatus van een ouder is daarbij een omstandigheid, geen maatstaf. De raadsonderzoeker kan {je} er meer over vertellen.",
+        ],
+    },
+    "strafrecht": {
+        "IND": [
+            "Bij een voornemen tot intrekking wegen wij de minderjarigheid en de duur van het verblijf mee. De termijn voor een zienswijze is vier weken.",
+            "Een veroordeling tot jeugddetentie of een PIJ-maatregel kan gevolgen hebben voor het verblijfsrecht, maar dat beoordelen wij per geval. Er is op dit moment geen voornemen tot intrekking uitgebracht.",
+        ],
+        "DT&V": [
+            "Na afloop van de PIJ wordt per geval bekeken of een vertrektraject aan de orde is; de JJI kan contact opnemen met de regievoerder.",
+            "Tijdens de detentie vindt er geen vertrek plaats. De regievoerder neemt tijdig contact op met de jeugdreclassering.",
+        ],
+        "RvdK": [
+            "De raadsonderzoeker in deze strafzaak is bij ons bekend; ik heb {jouw} vraag aan [haar|hem] doorgezet.",
+            "In het strafadvies zegt de Raad niets over verblijf. Wel nemen we op wat de jongere nodig heeft, ook als vertrek aan de orde kan zijn.",
+        ],
+    },
+    "voogdij": {
+        "IND": [
+            "Een voogdijbeschikking geeft op zichzelf geen recht op verblijf. Voor verblijf bij het familielid is een aparte aanvraag nodig.",
+            "Of er adequate opvang is in het land van herkomst, onderzoeken wij in de asielprocedure van de amv. Ik heb {jouw} vraag doorgezet naar de behandelaar.",
+        ],
+        "DT&V": [
+            "Het onderzoek naar adequate opvang loopt nog; zolang daarover geen duidelijkheid is, wordt er geen vertrek ingezet.",
+            "Bij een amv stemmen wij het vertrektraject altijd af met de voogd van Nidos. De regievoerder neemt contact met {je} op.",
+        ],
+        "RvdK": [
+            "De Raad kan de kinderrechter verzoeken in de voogdij te voorzien; we onderzoeken dan ook de geschiktheid van het familielid.",
+            "Als er in Nederland niemand met gezag is, kan de rechtbank Nidos voorlopig met de voogdij belasten. Het verzoek loopt via de Raad; ik heb het doorgezet naar de vestiging.",
+        ],
+    },
+    "dublin-en-nareis": {
+        "IND": [
+            "De nareisaanvraag is in behandeling; het DNA-onderzoek is aangevraagd. Versnellen kan als er concrete zorgen over de veiligheid zijn.",
+            "Bij een Dublinoverdracht weegt het belang van het kind mee. Als er medische informatie is, {kun_je} die via de advocaat aan ons laten sturen.",
+        ],
+        "DT&V": [
+            "De overdracht wordt pas uitgevoerd als er een medische verklaring is dat reizen verantwoord is.",
+            "Er is nog geen overdrachtsdatum bekend. De regievoerder informeert de opvanglocatie en de voogd zodra die er is.",
+        ],
+        "RvdK": [
+            "De Raad kan in Dublinzaken een advies geven over het belang van het kind; ik zoek uit welke raadsonderzoeker dat kan doen.",
+        ],
+    },
+    "chavez": {
+        "IND": [
+            "Voor de beoordeling van de afhankelijkheidsrelatie kijken wij naar alle omstandigheden, ook of de Nederlandse ouder de zorg feitelijk kan overnemen.",
+            "Op een Chavez-aanvraag wordt binnen de wettelijke termijn beslist. Stukken over de zorgverdeling en het contact met de andere ouder helpen bij de beoordeling.",
+        ],
+        "DT&V": ["Zolang er op de aanvraag niet is beslist, wordt er geen gedwongen vertrek ingezet."],
+        "RvdK": [
+            "Een adviesaanvraag in een Chavez-zaak duurt bij ons gemiddeld acht weken.",
+            "De Raad kan adviseren over de afhankelijkheid tussen ouder en kind, maar dat verzoek moet van de IND komen.",
+        ],
+    },
+    "illegale-opneming-en-pleegzorg": {
+        "IND": ["Voor een buitenlands pleegkind is in de regel een mvv nodig; zonder beginseltoestemming is opneming ter adoptie niet mogelijk."],
+        "DT&V": ["Een kind zonder verblijfsrecht dat bij pleegouders woont, valt pas onder onze taak als er een vertrekplicht is vastgesteld. Dat is hier nog niet het geval."],
+        "RvdK": [
+            "Bij een vermoeden van illegale opneming kan de Raad een onderzoek starten; een melding kan via het algemene nummer of via ons.",
+            "Iedereen die het vermoeden heeft, kan de melding doen. Ik heb {jouw} mail doorgezet naar de vestiging, die een onderzoek overweegt.",
+        ],
+    },
+    "gegevensdeling": {
+        "any": [
+            "Op grond van het AVG-protocol kunnen wij deze gegevens delen voor zover dat nodig is voor de taak; stuur het verzoek graag via beveiligde mail.",
+            "Zonder toestemming kunnen wij het rapport niet delen; wel kunnen wij de conclusie mondeling toelichten.",
+            "Stuur persoonsgegevens nooit via de gewone mail. Via beveiligde mail nemen wij {jouw} verzoek in behandeling.",
+        ],
+    },
+    "voorlichting": {
+        "any": [
+            "Leuk dat {je} aan ons denkt. Een van de contactpersonen kan een presentatie verzorgen; {kun_je} een paar data sturen?",
+            "Een collega uit de regio komt graag langs. Zij neemt contact met {je} op om een datum te prikken.",
+            "Op die datum lukt het helaas niet. Wel hebben we een presentatie over de samenwerking in het SKIV die {je} zelf kunt gebruiken; die stuur ik mee.",
+        ],
+    },
+    "overig": {
+        "any": [
+            "Ik heb {jouw} vraag doorgezet naar de juiste collega; {je} hoort binnen een week van ons.",
+            "De contactpersoon voor {jouw} regio is {regional}; ik heb {jouw} mail doorgestuurd.",
+            "Wij streven ernaar binnen vijf werkdagen te reageren, maar dat lukt niet altijd. Ik kijk er deze week naar.",
+            "Voor casusvragen zit {je} hier goed. Ik bespreek de casus in het eerstvolgende overleg van de contactpersonen.",
+        ],
+    },
+}
+GENERIC_REPLIES = [
+    "Ik heb navraag gedaan bij {handler}; ik kom er [deze week|zo snel mogelijk] bij {je} op terug.",
+    "Ik heb {jouw} vraag voorgelegd aan {handler}, die [binnenkort|deze week] contact met {je} opneemt.",
+    "In dit soort zaken kijken we altijd naar de individuele omstandigheden. {Kun_je} ons de beschikking sturen? Dan kijken we mee.",
+    "Dit bespreken we in het eerstvolgende overleg van de contactpersonen; ik laat {je} de uitkomst weten.",
+]
+CLARIFY_REPLIES = {
+    "IND": "Om {jouw} vraag te beantwoorden heb ik het V-nummer en de geboortedatum van het kind nodig. {Wil_je} die via beveiligde mail sturen?",
+    "DT&V": "Om het dossier te vinden heb ik het V-nummer van [het kind|de ouders] nodig. {Wil_je} dat via beveiligde mail sturen?",
+    "RvdK": "Om te zien of er bij ons iets loopt, heb ik de naam en de geboortedatum van het kind nodig. {Wil_je} die via beveiligde mail sturen?",
+}
+REDIRECT_REPLIES = [
+    "{Jouw} vraag kwam bij ons binnen, maar hoort thuis bij {target}. Ik heb de mail doorgestuurd naar hun functionele mailbox ({target_address}); zij nemen contact met {je} op.",
+    "Dit is een vraag voor {target}, niet voor ons. {Wil_je} {jouw} vraag naar {target_address} sturen? Dan komt die bij de juiste contactpersonen terecht.",
+    "Deze vraag ligt bij {target}. Ik heb hem voor {je} doorgezet naar de contactpersonen daar.",
+]
+ENGLISH_REPLIES = [
+    "Thank you for your email. I have forwarded your question to the caseworker responsible, who will contact you shortly.",
+    "We can only share information about an individual case through a secure channel and with the consent of the persons concerned. Could you send your request by secure mail?",
+    "The best interests of the child are assessed in every case. I will look into the file and get back to you within two weeks.",
+]
+REPLY_OPENERS = ["Dank voor {jouw} vraag.", "Bedankt voor {jouw} mail.", "Dank voor {jouw} bericht.", "", ""]
+LATE_OPENERS = ["Excuses voor de late reactie.", "Sorry voor de late reactie; het is erg druk in de mailbox.",
+                "Excuses dat het even heeft geduurd."]
+REPLY_EXTRAS = ["Bij spoed {kun_je} mij bellen op {phone}.", "Stuur persoonsgegevens graag via beveiligde mail.",
+                "Ik zet deze vraag ook op de lijst voor het SKIV-overleg, omdat we hem vaker zien."]
+REPLY_CLOSERS = ["Ik hoop {je} hiermee voldoende te hebben geïnformeerd.",
+                 "Mocht {je} nog vragen hebben, dan hoor ik het graag.", "", ""]
+RESEND_NOTES = {
+    "domain": "Mijn eerdere mail is niet aangekomen[: het adres was verkeerd gespeld|]. Hierbij opnieuw.",
+    "user": "Mijn vorige mail kwam terug[ omdat het adres niet klopte|]. Hieronder nogmaals mijn antwoord.",
+    "full": "Mijn mail van {sent} kwam terug omdat {jouw} mailbox vol was. Hierbij opnieuw mijn antwoord.",
+}
+
+
+@dataclass
+class Answer:
+    """One answer to a question: from the shared mailbox (its sent items), or from a contact
+    person's own address with the shared mailbox in Cc (it then arrives in the inbox)."""
+
+    question: Draft
+    mailbox: str
+    moment: datetime
+    via: str  # sent | cc
+    suffix: str  # Message-ID: <sample-NNNN{suffix}.box@bvhk.example>, NNNN the question's number
+    subject: str
+    sender: tuple[str, str]
+    to: list[tuple[str, str]]
+    cc: list[tuple[str, str]]
+    blocks: list[Block]
+    contact: str
+    region: str | None  # the region the question falls to in the mailbox's organisation
+    days: int  # working days after the day the question arrived
+    english: bool = False
+    tie: str = ""  # auto_reply | bounce | resend: fixed by mail already in the inbox
+
+    @property
+    def message_id(self) -> str:
+        return message_id(self.question, self.suffix)
+
+    @property
+    def file(self) -> str:
+        folder, suffix = (".Sent/cur", SENT_SUFFIX) if self.via == "sent" else ("cur", GENERATED_SUFFIX)
+        return f"{self.mailbox}/{folder}/{int(self.moment.timestamp())}.{self.question.seq:04d}{suffix}"
+
+
+def naive(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=None)  # moments are made by local(): this is Amsterdam wall-clock time
+
+
+def next_working_day(day: date) -> date:
+    day += timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
+def working_days_between(start: date, end: date) -> int:
+    """Working days after `start` up to and including `end` (0: answered the same day)."""
+    return sum((start + timedelta(days=k)).weekday() < 5 for k in range(1, (end - start).days + 1))
+
+
+def office_moment(dice: Dice, after: datetime, days: int) -> datetime:
+    """A moment `days` working days after the day of `after` (the next working day when it
+    came in after hours), mostly during office hours, sometimes in the evening."""
+    start = naive(after)
+    day = start.date()
+    if start.weekday() >= 5 or start.hour >= 17:
+        day = next_working_day(day)
+    for _ in range(days):
+        day = next_working_day(day)
+    earliest = start + timedelta(minutes=dice.randint(20, 150))
+    if day == start.date():
+        closing = datetime(day.year, day.month, day.day, 17, 45)
+        if earliest < closing:
+            return local(earliest + (closing - earliest) * dice.random())
+        day = next_working_day(day)
+    slot = dice.weighted({"morning": 46, "afternoon": 46, "evening": 6, "early": 2})
+    low, high = {"early": (420, 480), "morning": (480, 750), "afternoon": (780, 1065), "evening": (1140, 1320)}[slot]
+    moment = datetime(day.year, day.month, day.day) + timedelta(minutes=dice.randint(low, high),
+                                                              seconds=dice.randrange(60))
+    return local(max(moment, earliest))
+
+
+def draw_delay(dice: Dice, organisation: str, region: str | None, asked: date) -> int:
+    median, sigma, low, high = DELAYS.get((organisation, region)) or DELAYS[(organisation, None)]
+    if organisation == "DT&V":
+        median += DTV_BACKLOG * (asked - FIRST_DAY).days / (LAST_DAY - FIRST_DAY).days
+    return min(high, max(low, int(dice.lognormvariate(math.log(median), sigma))))
+
+
+def answering_contact(dice: Dice, organisation: str, regions: list[str | None], theme: str) -> tuple:
+    """An active contact person of the organisation in one of `regions` (any region for
+    None), by capacity; those with the theme among theirs are asked more often."""
+    people = [c for c in CONTACTS if c[1] == organisation and c[6] == "ja" and c[7] == "contactpersoon"
+              and (None in regions or c[2] in regions)]
+    weights = [c[5] * (3 if theme in c[4].split(";") else 1) for c in people]
+    return dice.choices(people, weights=weights)[0]
+
+
+def contact_phone(name: str) -> str:
+    return phone(Dice(f"phone:{name}"))
+
+
+def answer_signature(dice: Dice, contact: tuple, english: bool) -> list[str]:
+    name, org, region, location, _themes, capacity, *_ = contact
+    if english:
+        return [dice.pick(["Kind regards,", "Best regards,"]), "", name,
+                "Contact person Best Interests of the Child", ORG_EN[org]]
+    lines = [dice.pick(["Met vriendelijke groet,", "Met vriendelijke groet,", "Vriendelijke groet,", "Groet,"]), "", name]
+    if org == "IND":
+        lines += ["Contactpersoon Belang van het Kind", ORG_NAMES[org],
+                  f"Directie Regulier Verblijf en Nederlanderschap | locatie {location}",
+                  "Ministerie van Justitie en Veiligheid"]
+    elif org == "DT&V":
+        lines += [f"Contactpersoon Belang van het Kind | regio {region}", ORG_NAMES[org],
+                  "Ministerie van Justitie en Veiligheid"]
+    else:
+        lines += ["Contactpersoon Belang van het Kind", f"{ORG_NAMES[org]} | regio {region}, vestiging {location}"]
+    if dice.chance(0.5):
+        lines += [f"{dice.pick(['T', 'M'])} {contact_phone(name)}"]
+    if capacity <= 5:
+        lines += ["Ik werk op dinsdag en donderdag."]
+    elif dice.chance(0.4):
+        lines += [f"Functionele mailbox: {MAILBOXES[MAILBOX_OF[org]][1]}"]
+    return lines
+
+
+def you(formal_: bool) -> dict:
+    pairs = {"je": ("je", "u"), "jouw": ("je", "uw"), "kun_je": ("kun je", "kunt u"), "wil_je": ("wil je", "wilt u")}
+    return {k: v[1] if formal_ else v[0] for k, v in pairs.items()}
+
+
+def answer_hello(dice: Dice, asker: Asker, formal_: bool, english: bool) -> str:
+    if english:
+        return f"Dear {asker.first},"
+    last = asker.last[:1].upper() + asker.last[1:]
+    if formal_:
+        return dice.pick([f"Geachte {'mevrouw' if asker.female else 'heer'} {last},", f"Beste {asker.first},"])
+    return dice.pick([f"Beste {asker.first},", f"Beste {asker.first},", f"Hoi {asker.first},", f"Dag {asker.first},"])
+
+
+def answer_text_for(dice: Dice, q: Draft, organisation: str, ctx: dict, *, wrong: bool, english: bool) -> str:
+    """The answer itself, without greeting and sign-off."""
+    if english:
+        return dice.pick(ENGLISH_REPLIES)
+    if wrong:
+        return expand(dice.pick(REDIRECT_REPLIES), ctx, dice)
+    theme = q.labels["theme"]
+    texts = REPLY_TEXT[theme].get(organisation) or REPLY_TEXT[theme].get("any", [])
+    kind = dice.weighted({"theme": 62 if texts else 0, "generic": 25, "clarify": 13 if theme in CHILD_AGE else 0})
+    if kind == "clarify":
+        return expand(CLARIFY_REPLIES[organisation], ctx, dice)
+    return expand(dice.pick(texts if kind == "theme" else GENERIC_REPLIES), ctx, dice)
+
+
+def answer_body(dice: Dice, q: Draft, contact: tuple, *, days: int, wrong: bool) -> tuple[list[Block], bool]:
+    """Greeting, answer, sign-off: the answer's own blocks (the quoted question comes below)."""
+    organisation = MAILBOXES[q.mailbox][0]
+    english = "english" in q.tags
+    asker = q.asker
+    formal_ = asker.formal or asker.kind == "advocatuur"
+    target = q.labels["organisation"]
+    regional = answering_contact(dice, organisation, [None], q.labels["theme"])[0]
+    ctx = dict(you(formal_), handler=WHO_HANDLES[organisation], phone=contact_phone(contact[0]),
+               target=ORG_TARGET[target], target_address=MAILBOXES[MAILBOX_OF[target]][1], regional=regional)
+    text = answer_text_for(dice, q, organisation, ctx, wrong=wrong, english=english)
+    if not english:
+        opener = dice.pick(LATE_OPENERS) if days >= 6 and dice.chance(0.6) else dice.pick(REPLY_OPENERS)
+        parts = [opener, text]
+        if not wrong and dice.chance(0.2):
+            parts.append(dice.pick(REPLY_EXTRAS))
+        text = expand(" ".join(p for p in parts if p), ctx, dice)
+        closer = expand(dice.pick(REPLY_CLOSERS), ctx, dice) if dice.chance(0.7) else ""
+    else:
+        closer = dice.pick(["Please let me know if you have any further questions.", ""])
+    blocks = [Block("text", [answer_hello(dice, asker, formal_, english)]), Block("text", [text])]
+    if closer:
+        blocks.append(Block("text", [closer]))
+    blocks.append(Block("sig", answer_signature(dice, contact, english)))
+    if not english and dice.chance(0.55):
+        blocks.append(Block("disclaimer", [DISCLAIMERS["rijk"][0]]))
+    return blocks, english
+
+
+def reply_subject(dice: Dice, subject: str) -> str:
+    """What Outlook puts above an answer: no second prefix on a subject that has one."""
+    if re.match(r"(RE|Re|Antw|AW):\s", subject):
+        return subject
+    return ("Antw: " if dice.chance(SHARE_ANTW) else "RE: ") + subject
+
+
+def quoted_question(dice: Dice, q: Draft) -> Block:
+    to = q.to[0]
+    return quote(dice, "outlook", who=(q.from_name, q.from_email), when=q.moment, to=to, subject=q.subject,
+                 children=q.blocks, forward=False)
+
+
+def make_answer(dice: Dice, q: Draft, *, contact: tuple, region: str | None, moment: datetime, via: str,
+                wrong: bool, tie: str = "", suffix: str = "-answer") -> Answer:
+    box_org, box_address, box_name = MAILBOXES[q.mailbox]
+    asker = q.asker
+    days = working_days_between(naive(q.moment).date(), naive(moment).date())
+    blocks, english = answer_body(dice, q, contact, days=days, wrong=wrong)
+    to = [(asker.display, asker.email)]
+    cc = [(q.from_name, q.from_email)] if "forward:colleague" in q.tags else []
+    if via == "cc":
+        name = contact[0]
+        sender = (outlook_display(*name.split(" ", 1)), contact_email(name, box_org))
+        cc = cc + [(box_name, box_address)]
+    else:
+        sender = (box_name, box_address)
+    return Answer(question=q, mailbox=q.mailbox, moment=moment, via=via, suffix=suffix,
+                  subject=reply_subject(dice, q.subject), sender=sender, to=to, cc=cc,
+                  blocks=blocks + [quoted_question(dice, q)], contact=contact[0], region=region, days=days,
+                  english=english, tie=tie)
+
+
+def bounced_answer(dice: Dice, q: Draft, bounce: Draft, region: str | None) -> list[Answer]:
+    """The answer a bounce returned (as it was sent), and the answer sent again afterwards."""
+    b = bounce.bounce
+    box_org, box_address, box_name = MAILBOXES[q.mailbox]
+    *paragraphs, sign_off, signed = b["sent_text"].strip().split("\n\n")
+    name = signed.split("\n")[0]
+    region = region or next(c[2] for c in CONTACTS if c[0] == name)
+    blocks = [Block("text", [p]) for p in paragraphs] + [Block("sig", [sign_off, "", *signed.split("\n")])]
+    days = working_days_between(naive(q.moment).date(), naive(b["sent"]).date())
+    sent = Answer(question=q, mailbox=q.mailbox, moment=b["sent"], via="sent", suffix="-answer",
+                  subject=b["sent_subject"], sender=(box_name, box_address), to=[("", b["recipient"])], cc=[],
+                  blocks=blocks + [quoted_question(dice, q)], contact=name, region=region, days=days, tie="bounce")
+    again = office_moment(dice, bounce.moment, 0 if b["reason"] != "full" else dice.randint(1, 2))
+    if naive(again) > PERIOD_END:
+        return [sent]
+    ctx = dict(you(q.asker.formal), sent=nl_date(naive(b["sent"]).date(), dice, "long"))
+    note = expand(RESEND_NOTES[b["reason"]], ctx, dice)
+    resent = Answer(question=q, mailbox=q.mailbox, moment=again, via="sent", suffix="-answer2",
+                    subject=b["sent_subject"], sender=(box_name, box_address),
+                    to=[(q.asker.display, q.asker.email)], cc=[],
+                    blocks=[blocks[0], Block("text", [note])] + blocks[1:] + [quoted_question(dice, q)],
+                    contact=name, region=region, days=days, tie="resend")
+    return [sent, resent]
+
+
+def before_auto_reply(dice: Dice, q: Draft, auto: datetime) -> datetime:
+    """When the answer went out that the asker's automatic reply answers: just before it
+    during office hours, else late on the last working day before it."""
+    when = naive(auto)
+    if when.weekday() < 5 and 8 <= when.hour < 18:
+        return local(when - timedelta(minutes=dice.randint(1, 15), seconds=dice.randrange(60)))
+    day = when.date() if when.hour >= 18 and when.weekday() < 5 else when.date() - timedelta(days=1)
+    while day.weekday() >= 5:
+        day -= timedelta(days=1)
+    moment = datetime(day.year, day.month, day.day, 15, 30) + timedelta(minutes=dice.randint(0, 120))
+    if moment <= naive(q.moment) + timedelta(minutes=20) or moment >= when:
+        return local(when - timedelta(minutes=dice.randint(1, 15), seconds=dice.randrange(60)))
+    return local(moment)
+
+
+def make_answers(drafts: list[Draft], ref: Reference) -> tuple[list[Answer], list[Draft]]:
+    """The answers to the questions, and the questions left unanswered at the end of the period.
+    Mail already in the inbox fixes some answers: an automatic reply of the asker answers
+    ours, a bounce returns ours (then it goes out again)."""
+    following: dict[int, list[Draft]] = {}
+    for d in drafts:
+        if d.about is not None:
+            following.setdefault(d.about.seq, []).append(d)
+    answers: list[Answer] = []
+    unanswered: list[Draft] = []
+    for q in (d for d in drafts if d.kind == "question"):
+        dice = Dice(f"answer:{REPLY_SEED}:{q.mailbox}:{q.seq}")
+        box_org = MAILBOXES[q.mailbox][0]
+        wrong = q.labels["organisation"] != box_org
+        region = ref.region(box_org, q.place.municipality) if q.place else None
+        theme = q.labels["theme"]
+        bounces = [d for d in following.get(q.seq, []) if d.kind == "bounce"]
+        autos = sorted(d.moment for d in following.get(q.seq, []) if d.kind == "auto_reply")
+        returned = [b for b in bounces if b.bounce["reason"] != "inactive"]
+        if returned:
+            answers += bounced_answer(dice, q, returned[0], region)
+            continue
+        if autos:
+            contact = answering_contact(dice, box_org, [region], theme)
+            moment = before_auto_reply(dice, q, autos[0])
+            answers.append(make_answer(dice, q, contact=contact, region=region or contact[2], moment=moment,
+                                       via="sent", wrong=wrong, tie="auto_reply"))
+            continue
+        if wrong and dice.chance(SHARE_WRONG_UNANSWERED):
+            unanswered.append(q)
+            continue
+        lost = NEVER_ANSWERED[box_org] * (2.5 if region == "Zwolle" else 1)
+        if dice.chance(lost):
+            unanswered.append(q)
+            continue
+        regions = [region]
+        handover = 0
+        if box_org == "IND" and region == "Zwolle" and dice.chance(ZWOLLE_HANDED_OVER):
+            regions, handover = ["Den Haag", "Den Bosch"], dice.randint(1, 3)
+        contact = answering_contact(dice, box_org, regions, theme)
+        delay_region = contact[2] if handover else (region or contact[2])
+        days = handover + draw_delay(dice, box_org, delay_region, naive(q.moment).date())
+        start = q.moment if not bounces else bounces[0].moment  # forwarded to an inactive contact first
+        moment = office_moment(dice, start, days)
+        if naive(moment) > PERIOD_END:
+            unanswered.append(q)
+            continue
+        via = "cc" if dice.chance(SHARE_CC_REPLY) else "sent"
+        answers.append(make_answer(dice, q, contact=contact, region=region or contact[2], moment=moment, via=via,
+                                   wrong=wrong))
+    for a in answers:
+        if not naive(a.question.moment) < naive(a.moment) <= PERIOD_END:
+            raise AssertionError(f"answer to question {a.question.seq} dated {a.moment} outside its window")
+    return answers, unanswered
+
+
+def build_answer(a: Answer) -> bytes:
+    """An answer as Outlook stores it in the sent items, or as the inbox receives a contact
+    person's reply (then with the receiving server's trace headers)."""
+    q = a.question
+    box_address = MAILBOXES[a.mailbox][1]
+    stamp = format_datetime(a.moment.astimezone(timezone.utc))
+    seed = hashlib.sha256(f"{a.message_id}{stamp}".encode()).hexdigest()
+    msg = EmailMessage(policy=policy.default)
+    if a.via == "cc":
+        domain, sender_domain = box_address.split("@")[1], a.sender[1].split("@")[1]
+        msg["Return-Path"] = f"<{a.sender[1]}>"
+        msg["Delivered-To"] = box_address
+        msg["Received"] = (f"from smtp.{sender_domain} (smtp.{sender_domain} [192.0.2.{int(seed[:2], 16) % 250 + 2}]) "
+                           f"by mx1.{domain} with ESMTPS id {seed[2:14].upper()} for <{box_address}>; {stamp}")
+    parent = bytes.fromhex("01" + (digest(q, "thread") if q.client == "outlook" else seed)[:40])
+    msg["From"] = formataddr(a.sender)
+    msg["To"] = address_list(a.to)
+    if a.cc:
+        msg["CC"] = address_list(a.cc)
+    msg["Subject"] = a.subject
+    msg["Thread-Topic"] = base_subject(a.subject)
+    msg["Thread-Index"] = base64.b64encode(parent + bytes.fromhex(seed[40:50])).decode()
+    msg["Date"] = stamp
+    msg["Message-ID"] = a.message_id
+    msg["In-Reply-To"] = message_id(q)
+    msg["References"] = " ".join(thread_refs(q) + [message_id(q)])
+    msg["Accept-Language"] = "nl-NL, en-US"
+    msg["Content-Language"] = "en-US" if a.english else "nl-NL"
+    msg["X-MS-Has-Attach"] = ""
+    msg["X-MS-TNEF-Correlator"] = ""
+    msg["MIME-Version"] = "1.0"
+    msg.set_content(plain_text(a.blocks) + "\n", charset="utf-8", cte="quoted-printable")
+    msg.add_alternative(outlook_html(a.blocks, "utf-8", None), subtype="html", charset="utf-8",
+                        cte="quoted-printable")
+    for part in msg.iter_parts():
+        del part["MIME-Version"]
+    msg.set_boundary(f"_000_{seed[50:74].upper()}_")
+    return msg.as_bytes(policy=WRITE_POLICY)
+
+
+def answer_stats(answers: list[Answer], unanswered: list[Draft]) -> dict[str, Counter]:
+    """Counts for the summary: answers per mailbox and way, and the response times."""
+    counts = Counter()
+    for a in answers:
+        counts[f"{a.mailbox} {'cc' if a.via == 'cc' else a.tie or 'sent'}"] += 1
+    for q in unanswered:
+        counts[f"{q.mailbox} unanswered"] += 1
+    first = {}
+    for a in sorted(answers, key=lambda a: a.moment):
+        first.setdefault((a.mailbox, a.question.seq), a)
+    by_region: dict[str, list[int]] = {}
+    for a in first.values():
+        org = MAILBOXES[a.mailbox][0]
+        by_region.setdefault(org, []).append(a.days)
+        by_region.setdefault(f"{org} {a.region}", []).append(a.days)
+    medians = Counter({k: sorted(v)[len(v) // 2] for k, v in by_region.items()})
+    share = Counter({"answered %": round(100 * len(first) / (len(first) + len(unanswered)))})
+    return {"answers": counts, "answered": share, "median working days": medians}
+
+
+# =====================================================================================
 # Writing the output
 # =====================================================================================
 
@@ -3042,13 +3590,19 @@ def write_sample(out: Path, ref: Reference | None = None) -> dict[str, Counter]:
         counts["asker"][record["asking_organisation"]] += 1
         counts["province"][ref.province_of[record["place"]] if record["place"] else "(no place)"] += 1
     counts["split"] = Counter({"labelled": len(labelled), "heldout": len(heldout)})
+    answers, unanswered = make_answers(drafts, ref)
+    for a in answers:
+        if a.file in files:
+            raise AssertionError(f"two messages would be written to {a.file}")
+        files[a.file] = build_answer(a)
+    counts.update(answer_stats(answers, unanswered))
 
     for name in MAILBOXES:
-        for sub in ("cur", "new", "tmp"):
+        for sub in ("cur", "new", "tmp", ".Sent/cur", ".Sent/new", ".Sent/tmp"):
             folder = out / "mailbox" / name / sub
             folder.mkdir(parents=True, exist_ok=True)
-            if sub == "cur":
-                for old in folder.glob("*" + GENERATED_SUFFIX):
+            if sub.endswith("cur"):
+                for old in folder.glob("*" + (SENT_SUFFIX if sub.startswith(".Sent") else GENERATED_SUFFIX)):
                     old.unlink()
             else:
                 (folder / ".gitkeep").write_bytes(b"")

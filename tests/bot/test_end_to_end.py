@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import email
 import json
-import shutil
 from email import policy
 from pathlib import Path
 
@@ -32,28 +31,9 @@ def make_maildir(path: Path) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def trained_models(tmp_path_factory) -> Path:
-    """One trained model for the module (training is what takes time)."""
-    models = tmp_path_factory.mktemp("models")
-    workdir = tmp_path_factory.mktemp("train")
-    config = workdir / "config.toml"
-    config.write_text(
-        f'[classifier]\nmodels = "{models}"\ntraining_data = "{SAMPLE / "labelled.jsonl"}"\n'
-        f'[routing]\ncontacts = "{E2E / "contacts.csv"}"\n'
-        f'[storage]\nurl = "sqlite:///{workdir / "db.sqlite3"}"\n',
-        encoding="utf-8",
-    )
-    result = CliRunner().invoke(main, ["--config", str(config), "train", "--json"])
-    assert result.exit_code == 0, result.output
-    return models
-
-
 @pytest.fixture
-def setup(tmp_path, trained_models):
+def setup(tmp_path, models):
     maildir = make_maildir(tmp_path / "mail" / "ind")
-    models = tmp_path / "models"
-    shutil.copytree(trained_models, models)
     config = tmp_path / "config.toml"
     config.write_text(
         f"""

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import email
 import json
-import shutil
 from email import policy
 from pathlib import Path
 
@@ -23,23 +22,8 @@ SAMPLE = ROOT / "bot" / "sample"
 SHARED = "bvhk@ind.example"
 
 
-@pytest.fixture(scope="module")
-def trained_models(tmp_path_factory) -> Path:
-    models = tmp_path_factory.mktemp("models")
-    workdir = tmp_path_factory.mktemp("train")
-    config = workdir / "config.toml"
-    config.write_text(
-        f'[classifier]\nmodels = "{models}"\ntraining_data = "{SAMPLE / "labelled.jsonl"}"\n'
-        f'[routing]\ncontacts = "{E2E / "contacts.csv"}"\n'
-        f'[storage]\nurl = "sqlite:///{workdir / "db.sqlite3"}"\n', encoding="utf-8")
-    result = CliRunner().invoke(main, ["--config", str(config), "train", "--json"])
-    assert result.exit_code == 0, result.output
-    return models
-
-
 @pytest.fixture
-def setup(tmp_path, trained_models, dovecot, imap_user, smtp_server, tls_files, monkeypatch):
-    shutil.copytree(trained_models, tmp_path / "models")
+def setup(tmp_path, models, dovecot, imap_user, smtp_server, tls_files, monkeypatch):
     monkeypatch.setenv("BVHK_TEST_IMAP", dovecot.password)
     monkeypatch.setenv("BVHK_TEST_SMTP", smtp_server.password)
     dovecot.append(imap_user, [], folder="Sent")
