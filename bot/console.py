@@ -191,12 +191,12 @@ def print_evaluation(result: dict) -> None:
 def record_feedback(settings: Settings, ref: str, *, theme: str, organisation, region, by: str) -> str:
     ruleset = rules.load_ruleset(settings.routing.rules)
     if theme not in ruleset.theme_keys():
-        raise ConfigError(f"--theme: unknown theme '{theme}' (known: {', '.join(ruleset.theme_keys())})")
+        raise ConfigError(f"--theme: onbekend thema '{theme}' (bekend: {', '.join(ruleset.theme_keys())})")
     engine = open_database(settings.storage.url)
     with unit_of_work(engine) as session:
         question = repo.question_by_ref(session, ref=ref)
         if question is None:
-            raise ConfigError(f"question '{ref}' not found (use the number or the Kenmerk from the forward)")
+            raise ConfigError(f"vraag '{ref}' niet gevonden (gebruik het nummer of het kenmerk uit de doorgestuurde mail)")
         repo.add_correction(session, correction=Correction(
             question_id=question.id, theme=theme, organisation=organisation, region=region, by=by))
         question.corrected = True
@@ -269,7 +269,7 @@ def record_absence(settings: Settings, email: str, start: date, end: date) -> st
     ruleset = rules.load_ruleset(settings.routing.rules)
     known = {c.email.lower() for c in rules.load_contacts(settings.routing.contacts, ruleset)}
     if email.lower() not in known:
-        raise ConfigError(f"{settings.routing.contacts}: no contact person with e-mail '{email}'")
+        raise ConfigError(f"{settings.routing.contacts}: geen contactpersoon met e-mailadres '{email}'")
     engine = open_database(settings.storage.url)
     with unit_of_work(engine) as session:
         repo.add_absence(session, email=email.lower(), start=start, end=end)

@@ -210,14 +210,14 @@ class Settings(_Section):
         names = [m.name for m in mailboxes]
         for name in names:
             if names.count(name) > 1:
-                raise ValueError(f"mailbox name '{name}' occurs twice")
+                raise ValueError(f"mailboxnaam '{name}' komt twee keer voor")
         return mailboxes
 
     def mailbox(self, name: str):
         for m in self.mailboxes:
             if m.name == name:
                 return m
-        raise ConfigError(f"{self.source}: no mailbox named '{name}' in [[mailboxes]]")
+        raise ConfigError(f"{self.source}: geen mailbox met de naam '{name}' in [[mailboxes]]")
 
     @property
     def own_addresses(self) -> frozenset[str]:
@@ -227,10 +227,10 @@ class Settings(_Section):
 def secret(env_name: str | None, *, key: str) -> str:
     """The secret held by the environment variable `env_name` (named by config key `key`)."""
     if not env_name:
-        raise ConfigError(f"configuration key '{key}' is missing: name the environment variable")
+        raise ConfigError(f"configuratiesleutel '{key}' ontbreekt: noem de omgevingsvariabele met het geheim")
     value = os.environ.get(env_name)
     if value is None:
-        raise ConfigError(f"environment variable {env_name} (from '{key}') is not set")
+        raise ConfigError(f"omgevingsvariabele {env_name} (uit '{key}') is niet gezet")
     return value
 
 
@@ -239,13 +239,13 @@ def load_settings(path: Path) -> Settings:
     try:
         source = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"{path}: configuration file not found (make one with 'bvhk-triage init')")
+        raise ConfigError(f"{path}: configuratiebestand niet gevonden (maak er een met 'bvhk-triage init')")
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}")
+        raise ConfigError(f"{path}: niet leesbaar: {exc.strerror}")
     try:
         data = tomllib.loads(source)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}")
+        raise ConfigError(f"{path}: geen geldige TOML: {exc}")
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
@@ -293,12 +293,12 @@ def _describe(path: Path, source: str, data: dict, error: dict) -> str:
     where = f"{path}:{line}" if line else str(path)
     kind = error["type"]
     if kind == "missing":
-        return f"{where}: key '{key}' is missing"
+        return f"{where}: sleutel '{key}' ontbreekt"
     if kind == "extra_forbidden":
-        return f"{where}: unknown key '{key}'"
+        return f"{where}: onbekende sleutel '{key}'"
     if kind == "union_tag_invalid":
-        return f"{where}: key '{key}.kind' must be one of maildir, imap, ews, graph"
-    return f"{where}: key '{key}': {error['msg']}"
+        return f"{where}: sleutel '{key}.kind' moet maildir, imap, ews of graph zijn"
+    return f"{where}: sleutel '{key}': {error['msg']}"
 
 
 _KINDS = {"maildir", "imap", "ews", "graph"}

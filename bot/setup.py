@@ -29,7 +29,7 @@ def write_starter(directory: Path) -> list[Path]:
     if existing:
         from bot.settings import ConfigError
 
-        raise ConfigError(f"{existing[0]}: exists already; init overwrites nothing (choose another folder)")
+        raise ConfigError(f"{existing[0]}: bestaat al; init overschrijft niets (kies een andere map)")
     for target, source in targets.items():
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)

@@ -173,4 +173,4 @@ def test_broken_config_is_exit_2_with_one_line(tmp_path):
     assert result.exit_code == 2
     lines = result.output.strip().splitlines()
     assert len(lines) == 1
-    assert lines[0].startswith(f"bvhk-triage: {config}:4: key 'delivery.kind'")
+    assert lines[0].startswith(f"bvhk-triage: {config}:4: sleutel 'delivery.kind'")

@@ -93,7 +93,7 @@ def test_ews_settings_name_what_is_missing(tmp_path, extra, message):
 def test_a_mark_template_with_an_unknown_placeholder_names_the_key(tmp_path):
     text = ('[[mailboxes]]\nname = "x"\nkind = "imap"\norganisation = "IND"\naddress = "a@b"\nhost = "h"\n'
             'username = "u"\npassword_env = "P"\nmark_theme = "BvhK {onderwerp}"\n')
-    with pytest.raises(ConfigError, match=r"config.toml:9: key 'mailboxes\[0\].mark_theme'.*onderwerp"):
+    with pytest.raises(ConfigError, match=r"config.toml:9: sleutel 'mailboxes\[0\].mark_theme'.*onderwerp"):
         load_settings(write(tmp_path, text))
 
 
