@@ -326,10 +326,9 @@ def _decoded_message_bytes(part: MimePart) -> bytes:
 
 def subparts(part: MimePart) -> list[MimePart]:
     """The parts directly inside a multipart, or the message inside a message/rfc822 part."""
-    payload = part.get_payload()
-    if isinstance(payload, list):
-        return [child for child in payload if isinstance(child, MimePart)]
-    return []
+    if not part.is_multipart():  # asked first: get_payload() of a leaf decodes by its charset
+        return []
+    return [child for child in part.get_payload() if isinstance(child, MimePart)]
 
 
 def _is_leaf(part: MimePart) -> bool:

@@ -27,37 +27,47 @@ from bot.worker import PollReport, Runtime, poll, send_pending
 log = logging.getLogger(__name__)
 
 
+class _QuietOverlap(logging.Filter):
+    """A poll or sending round that outlasts its interval is normal: no warning each second."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances reached" not in record.getMessage()
+
+
 def run_worker(settings: Settings) -> None:
     runtime = Runtime.start(settings)
     scheduler = BlockingScheduler(timezone="Europe/Amsterdam")
+    logging.getLogger("apscheduler.scheduler").addFilter(_QuietOverlap())
     pulse = Pulse(runtime.engine, runtime.worker_id)
     pulse.start()
     log.warning("worker %s started", runtime.worker_id)
     problems: dict[str, str] = {}  # job -> the first error of its last round ("" when none)
 
-    def record(job: str, report: PollReport) -> None:
-        """Log a round (ids and counts only) and say in the heartbeat whether all was reachable."""
-        counts = (f"fetched={report.fetched} routed={report.routed} review={report.needs_review} "
-                  f"quarantined={report.quarantined} delivered={report.delivered} "
-                  f"delivery_failed={report.delivery_failed} errors={len(report.errors)}")
+    def record(job: str, report: PollReport, *, reached: bool) -> None:
+        """Log a round (counts only) and say in the heartbeat whether every server was reachable.
+        `reached`: the round spoke to its servers (a sending round with nothing due did not)."""
+        numbers = {key: value for key, value in report.as_dict().items() if isinstance(value, int) and value}
+        numbers["errors"] = len(report.errors)
+        counts = " ".join(f"{key}={value}" for key, value in numbers.items() if value) or "nothing new"
         if report.fetched or report.delivered or report.delivery_failed or report.errors:
             log.warning("%s: %s", job, counts)
         for line in report.errors:
             log.error("%s", line)
-        if problems.get(job) and not report.errors:
-            log.warning("%s: reachable again", job)
-        problems[job] = report.errors[0] if report.errors else ""
+        if report.errors or reached:
+            if problems.get(job) and not report.errors:
+                log.warning("%s: reachable again", job)
+            problems[job] = report.errors[0] if report.errors else ""
         trouble = next((line for line in problems.values() if line), "")
         pulse.beat(status=f"fout: {trouble}" if trouble else f"ok: {counts}")
 
     def poll_job() -> None:
         runtime.refresh_rules()
-        record("poll", poll(runtime))
+        record("poll", poll(runtime), reached=True)
 
     def deliver_job() -> None:  # sends while a long poll is still triaging
         report = PollReport()
         send_pending(runtime, report)
-        record("deliver", report)
+        record("deliver", report, reached=report.delivered > 0)
 
     jobs = scheduled_jobs(settings, runtime.engine, runtime.sender) + [
         ("followup", settings.schedule.followup_cron, lambda: _followup(runtime)),
@@ -74,7 +84,7 @@ def run_worker(settings: Settings) -> None:
         max_instances=1, coalesce=True, next_run_time=_now(),
     )
     scheduler.add_job(deliver_job, IntervalTrigger(seconds=min(settings.schedule.poll_seconds or 30, 30)),
-                      id="deliver", max_instances=1, coalesce=True)
+                      id="deliver", max_instances=1, coalesce=True, next_run_time=_now())
     scheduler.add_job(pulse.beat, IntervalTrigger(seconds=settings.schedule.heartbeat_seconds), id="heartbeat",
                       max_instances=1, coalesce=True)
 

@@ -54,6 +54,16 @@ class _RemoteMailbox(_Section):
     move_to: str = ""  # a folder to move a handled question to; "" (default): never move
     since: date | None = None  # first read: pass over mail received before this date
     ca_file: Path | None = None  # extra CA certificates (PEM) to trust, e.g. PKIoverheid private
+    # Corrections from marks (bot.corrections): a theme mark of `mark_theme` other than the
+    # predicted one, or a mark of `correction_marks` (mark -> theme key or organisation), that
+    # a contact person sets on a question counts as their correction of it.
+    corrections_from_marks: bool = False
+    correction_marks: tuple[tuple[str, str], ...] = ()  # a TOML table; pairs keep the settings hashable
+
+    @field_validator("correction_marks", mode="before")
+    @classmethod
+    def _table_as_pairs(cls, value):
+        return tuple(value.items()) if isinstance(value, dict) else value
 
     @field_validator("mark_theme", "mark_assignee", "mark_review")
     @classmethod
@@ -160,6 +170,7 @@ class DeliverySettings(_Section):
 class RoutingSettings(_Section):
     rules: Path = DEFAULT_RULES
     contacts: Path = Path("contacts.csv")
+    read_automatic_replies: bool = False  # ews/graph: a contact person's automatic reply counts as absence
 
 
 class ClassifierSettings(_Section):

@@ -37,6 +37,7 @@ from sqlalchemy.exc import IntegrityError
 import rules
 from bot.delivery import DeliveryError, Sender, compose_forward, open_sender, outgoing_message_id
 from bot import replies
+from bot import absence, corrections
 from bot.heartbeat import worker_identity
 from bot.leases import Lease, LeaseLost, mailbox_lease
 from bot.mailboxes import MailboxError, mark_question, open_mailbox
@@ -109,8 +110,7 @@ class Runtime:
         ruleset = rules.load_ruleset(settings.routing.rules)
         contacts = rules.load_contacts(settings.routing.contacts, ruleset)
         engine = open_database(settings.storage.url)
-        with unit_of_work(engine) as session:
-            repo.replace_contacts(session, contacts=[_contact_row(c) for c in contacts])
+        _save_contacts(engine, contacts)
         model = ensure_model(settings, ruleset=ruleset, engine=engine)
         runtime = cls(settings, engine, ruleset, contacts, model, open_sender(settings.delivery, mailboxes=settings.mailboxes))
         runtime.rules_stamp = runtime._stamp()
@@ -137,14 +137,27 @@ class Runtime:
             log.error("%s", line)
             return line
         self.ruleset, self.contacts = ruleset, contacts
-        with unit_of_work(self.engine) as session:
-            repo.replace_contacts(session, contacts=[_contact_row(c) for c in contacts])
-            repo.audit(session, action="rules:reload", rules=str(self.settings.routing.rules))
+        _save_contacts(self.engine, contacts, reloaded=str(self.settings.routing.rules))
         log.warning("rules and contacts reloaded")
         return "regels en contactpersonen opnieuw geladen"
 
     def reload_model(self) -> None:
         self.model = ensure_model(self.settings, ruleset=self.ruleset, engine=self.engine)
+
+
+def _save_contacts(engine: Engine, contacts: list[rules.Contact], *, reloaded: str = "") -> None:
+    """Store the directory. Workers starting (or reloading) at the same moment insert the same
+    rows: the later commit fails on the primary key and is tried once more, as an update."""
+    for attempt in (1, 2):
+        try:
+            with unit_of_work(engine) as session:
+                repo.replace_contacts(session, contacts=[_contact_row(c) for c in contacts])
+                if reloaded:
+                    repo.audit(session, action="rules:reload", rules=reloaded)
+            return
+        except IntegrityError:
+            if attempt == 2:
+                raise
 
 
 def _contact_row(c: rules.Contact) -> ContactPerson:
@@ -177,7 +190,8 @@ def _context(runtime: Runtime, config, already_seen) -> Context:
         directory = Directory(
             contacts=runtime.contacts,
             open_questions=repo.open_counts(session),
-            absent=repo.absent_on(session, day=today),
+            absent=repo.absent_on(session, day=today)
+            | absence.automatic_reply_absences(runtime.settings, runtime.contacts, today),
             last_assigned=repo.last_assigned(session),
         )
     return Context(
@@ -248,6 +262,7 @@ def _read_mailbox(runtime: Runtime, config, report: PollReport, progress, lease:
                 mark_question(mailbox, config, question, ruleset=runtime.ruleset, contacts=runtime.contacts)
         if not runtime.stopping.is_set():  # reply detection: once per mailbox per poll
             report.answered += replies.detect_replies(runtime.engine, mailbox, name=config.name)
+            corrections.from_marks(runtime.engine, mailbox, config, ruleset=runtime.ruleset)
     finally:
         mailbox.close()
 

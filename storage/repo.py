@@ -327,3 +327,11 @@ def claim_delivery(session: Session, *, now: datetime) -> Delivery | None:
 def delivery_counts(session: Session) -> dict[str, int]:
     rows = session.exec(select(Delivery.status, func.count()).group_by(Delivery.status)).all()
     return {status: count for status, count in rows}
+
+
+# --- corrections from marks --------------------------------------------------------------
+def corrections_of(session: Session, *, question_id: int) -> Sequence[Correction]:
+    """The corrections recorded for one question, oldest first."""
+    return session.exec(
+        select(Correction).where(Correction.question_id == question_id).order_by(Correction.id)
+    ).all()

@@ -531,6 +531,7 @@ class FakeEws(FakeHttps):
         self.blocked = False  # True: every EWS request gets 403, as when EWS is switched off
         self.sent_mime: list[bytes] = []
         self.ntlm_users: list[str] = []
+        self.oof: dict[str, tuple[str, str, str]] = {}  # address -> (OofState, StartTime, EndTime)
         self.epoch = 1
         self._ids = itertools.count(1)
 
@@ -686,6 +687,8 @@ class FakeEws(FakeHttps):
         for kind, item in batch:
             if kind == "Create":
                 changes.append(f"            <t:Create>\n{self._render(item, fields)}            </t:Create>")
+            elif kind == "Update":  # e.g. categories changed in Outlook: the item as it is now
+                changes.append(f"            <t:Update>\n{self._render(item, fields)}            </t:Update>")
             elif kind == "ReadFlagChange":
                 changes.append(f'            <t:ReadFlagChange><t:ItemId Id="{item.id}" ChangeKey="x" />'
                                "<t:IsRead>true</t:IsRead></t:ReadFlagChange>")
@@ -739,7 +742,17 @@ class FakeEws(FakeHttps):
             if set_field.find(f"{{{TNS}}}FieldURI").get("FieldURI") == "item:Categories":
                 item.categories = [s.text for s in set_field.iter(f"{{{TNS}}}String")]
         item.changekey += 1
+        for name, items in self.folders.items():
+            if item in items:
+                self.log[name].append(("Update", item))
         return ews_fixture("UpdateItem", id=item.id, changekey=f"CQAAABYA{item.changekey:04d}")
+
+    def _GetUserOofSettingsRequest(self, element) -> str:
+        address = element.find(f".//{{{TNS}}}Address").text
+        if address not in self.oof:
+            return ews_fixture("GetUserOofSettings-error")
+        state, start, end = self.oof[address]
+        return ews_fixture("GetUserOofSettings", state=state, start=start, end=end)
 
     def _MoveItem(self, element) -> str:
         target = self._folder_of(element.find(f"{{{MNS}}}ToFolderId"))
@@ -817,6 +830,7 @@ class FakeGraph(FakeHttps):
         self.children: dict[tuple[str, str], str] = {}
         self.scripted: list[tuple[str, int, dict, bytes]] = []
         self.sent_mime: list[bytes] = []
+        self.automatic_replies: dict[str, dict] = {}  # address -> fields over the fixture's document
         self.epoch = 1
         self._ids = itertools.count(1)
 
@@ -873,6 +887,11 @@ class FakeGraph(FakeHttps):
         url = urlsplit(request.path)
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
         path = unquote(url.path).removeprefix("/v1.0")
+        if path.endswith("/mailboxSettings/automaticRepliesSetting") and request.method == "GET":
+            user = path.split("/")[2]
+            if user not in self.automatic_replies:
+                return self._json(404, graph_fixture("error-user-not-found"))
+            return self._json(200, graph_fixture("automatic-replies-setting") | self.automatic_replies[user])
         prefix = f"/users/{self.address}"
         if not path.startswith(prefix + "/"):
             return self._json(404, graph_fixture("error-user-not-found"))

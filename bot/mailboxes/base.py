@@ -10,6 +10,10 @@ Marking is an optional capability (`can_mark`): an Outlook category or IMAP keyw
 theme and assignee, added next to what people set themselves, never replacing it. A
 mailbox moves an item only when its configuration names a `move_to` folder, and never
 deletes anything.
+
+Two more optional capabilities, looked for with getattr: `changed_marks(cursor)` (the marks
+people set, read back as corrections: bot.corrections) and `automatic_reply(address)` (a
+contact person's out-of-office setting; ews and graph: bot.absence).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import ssl
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta, timezone
 from email.parser import BytesHeaderParser
 from email.utils import format_datetime
 from pathlib import Path
@@ -39,6 +43,33 @@ class Fetched:
     raw: bytes  # the RFC 5322 bytes (for sent items: the header block may be all there is)
     cursor: str  # the cursor to store once this item (and all before it) is handled
     conversation_id: str = ""  # the Exchange conversation of the item; "" where the kind has none
+
+
+@dataclass(frozen=True, slots=True)
+class Marked:
+    """An inbox item whose marks changed, with all its marks now (IMAP keywords or categories)."""
+
+    source_id: str
+    marks: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AutomaticReply:
+    """A person's automatic-reply (out-of-office) setting: off, on, or on between two moments."""
+
+    status: str  # "disabled" | "enabled" | "scheduled"
+    start: datetime | None = None
+    end: datetime | None = None
+
+    def covers(self, day: date) -> bool:
+        """On for (part of) `day`, a UTC date; a time without a zone is taken as UTC."""
+        if self.status == "enabled":
+            return True
+        if self.status != "scheduled" or self.start is None or self.end is None:
+            return False
+        begin = datetime.combine(day, time.min, tzinfo=timezone.utc)
+        start, end = (t if t.tzinfo else t.replace(tzinfo=timezone.utc) for t in (self.start, self.end))
+        return start < begin + timedelta(days=1) and end > begin
 
 
 class Mailbox(Protocol):

@@ -49,7 +49,7 @@ from exchangelib.services import SyncFolderItems
 from exchangelib.util import TLS_ERRORS
 from oauthlib.oauth2 import OAuth2Error
 
-from bot.mailboxes.base import Fetched, MailboxError, header_block, requests_verify
+from bot.mailboxes.base import AutomaticReply, Fetched, MailboxError, Marked, header_block, requests_verify
 
 log = logging.getLogger(__name__)
 # exchangelib logs whole SOAP requests on unexpected errors; those hold mail (AVG): keep them out
@@ -244,6 +244,38 @@ class EwsMailbox:
                 return  # sent before the outcome was stored: recognised by its Message-ID
             Message(account=account, folder=account.sent, mime_content=payload).send_and_save()
 
+    def changed_marks(self, cursor: str) -> tuple[list[Marked], str]:
+        """Inbox items created or updated since `cursor` (a SyncFolderItems state of its own),
+        with their categories now (items without any are left out), and the new state. A state
+        the server no longer accepts starts a full sync; what was recorded before is recognised."""
+        state, found = cursor, {}
+        with self._errors(self.config.folder):
+            folder = self._folder(self.config.folder)
+        while True:
+            try:
+                with self._errors(self.config.folder):
+                    items, state, done = self._batch(folder, state, ["categories"],
+                                                     kinds=(SyncFolderItems.CREATE, SyncFolderItems.UPDATE))
+            except _InvalidSyncState:
+                log.warning("%s: sync state of the marks no longer valid; reading all marks again", self.name)
+                state, found = "", {}
+                continue
+            found.update((item.id, tuple(item.categories or ())) for item in items)
+            if done:
+                return [Marked(source_id, marks) for source_id, marks in found.items() if marks], state
+
+    def automatic_reply(self, address: str) -> AutomaticReply:
+        """A contact person's automatic-reply setting (GetUserOofSettings on their own mailbox).
+        The account needs the right to it: full access (access = "delegate") or the
+        ApplicationImpersonation role over that mailbox (access = "impersonation")."""
+        with self._errors("automatische antwoorden"):
+            shared = self._account()
+            person = Account(primary_smtp_address=address, access_type=shared.access_type, autodiscover=False,
+                             config=shared.protocol.config)
+            oof = person.oof_settings
+        status = {"Enabled": "enabled", "Scheduled": "scheduled"}.get(oof.state, "disabled")
+        return AutomaticReply(status, oof.start, oof.end)
+
     def message_ids_in_conversation(self, conversation_id: str) -> list[str]:
         """Message-IDs of the inbox items in one conversation (a reply without references)."""
         with self._errors(self.config.folder):
@@ -278,8 +310,8 @@ class EwsMailbox:
             if done:
                 return
 
-    def _batch(self, folder, state: str, fields: list[str]):
-        """One SyncFolderItems request: the items created since `state`, the new state, done?"""
+    def _batch(self, folder, state: str, fields: list[str], kinds: tuple[str, ...] = (SyncFolderItems.CREATE,)):
+        """One SyncFolderItems request: the items created (or `kinds`) since `state`, the new state, done?"""
         service = SyncFolderItems(account=self._account())
         paths = {f for f in folder.normalize_fields(fields=fields) if not f.field.is_attribute}
         try:
@@ -293,7 +325,7 @@ class EwsMailbox:
                 raise _InvalidSyncState()
             if isinstance(change, Exception):
                 raise change
-        creates = [item for kind, item in changes if kind == SyncFolderItems.CREATE]
+        creates = [item for kind, item in changes if kind in kinds]
         return creates, service.sync_state, bool(service.includes_last_item_in_range)
 
     def _with_content(self, creates, fields: list[str]):

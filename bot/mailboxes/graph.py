@@ -33,7 +33,7 @@ import httpx
 import msal
 import requests
 
-from bot.mailboxes.base import Fetched, MailboxError, header_block, requests_verify, tls_context
+from bot.mailboxes.base import AutomaticReply, Fetched, MailboxError, Marked, header_block, requests_verify, tls_context
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +135,40 @@ class GraphMailbox:
             return  # sent before the outcome was stored: recognised by its Message-ID
         self._request("POST", f"{self._user}/sendMail", content=base64.b64encode(payload),
                       headers={"Content-Type": "text/plain"})
+
+    def changed_marks(self, cursor: str) -> tuple[list[Marked], str]:
+        """Inbox messages created or updated since `cursor` (a delta link of its own, selecting
+        only `categories`), with their categories now (messages without any are left out), and
+        the new delta link. An expired link starts a new round; what was recorded is recognised."""
+        link, found = cursor, {}
+        while True:
+            if not link:
+                folder = self._folder_id(self.config.folder)
+                link = f"{self._user}/mailFolders/{folder}/messages/delta?$select=categories"
+            try:
+                page = self._request("GET", link, headers={"Prefer": f"odata.maxpagesize={PAGE_SIZE}"},
+                                     delta=True, missing=f"map '{self.config.folder}'").json()
+            except _Resync:
+                log.warning("%s: delta link of the marks expired; reading all marks again", self.name)
+                link, found = "", {}
+                continue
+            for message in page.get("value", []):
+                if "@removed" not in message:
+                    found[message["id"]] = tuple(message.get("categories") or ())
+            link = page.get("@odata.nextLink") or ""
+            if not link:
+                marked = [Marked(source_id, marks) for source_id, marks in found.items() if marks]
+                return marked, page.get("@odata.deltaLink") or cursor
+
+    def automatic_reply(self, address: str) -> AutomaticReply:
+        """A contact person's automatic-reply setting (`mailboxSettings/automaticRepliesSetting`).
+        Needs the application permission MailboxSettings.Read, and an application access policy
+        that lets the app reach the contact persons' mailboxes."""
+        url = f"{self.base}/users/{quote(address)}/mailboxSettings/automaticRepliesSetting"
+        setting = self._request("GET", url, missing="mailbox van de contactpersoon").json()
+        status = {"alwaysEnabled": "enabled", "scheduled": "scheduled"}.get(setting.get("status"), "disabled")
+        return AutomaticReply(status, _zoned(setting.get("scheduledStartDateTime")),
+                              _zoned(setting.get("scheduledEndDateTime")))
 
     def message_ids_in_conversation(self, conversation_id: str) -> list[str]:
         response = self._request("GET", f"{self._user}/mailFolders/{self._folder_id(self.config.folder)}/messages",
@@ -302,6 +336,23 @@ def _time(value: str | None) -> datetime | None:
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
+
+
+def _zoned(value: dict | None) -> datetime | None:
+    """A Graph dateTimeTimeZone ({"dateTime": ..., "timeZone": "UTC"}) as an aware datetime;
+    a Windows zone name is translated, an unknown zone taken as UTC."""
+    when = _time((value or {}).get("dateTime"))
+    if when is None or when.tzinfo is not None:
+        return when
+    name = (value or {}).get("timeZone") or "UTC"
+    try:
+        from zoneinfo import ZoneInfo
+
+        from exchangelib.winzone import MS_TIMEZONE_TO_IANA_MAP
+
+        return when.replace(tzinfo=ZoneInfo(MS_TIMEZONE_TO_IANA_MAP.get(name, name)))
+    except (ValueError, KeyError, ImportError):
+        return when.replace(tzinfo=timezone.utc)
 
 
 def _error_code(response: httpx.Response) -> str:

@@ -10,6 +10,8 @@ folder. A changed UIDVALIDITY means every UID changed: the folder is read again 
 days before the last message handled, and the items are named by their Message-ID, so
 what was handled before is recognised and skipped by the worker (de-duplication by
 Message-ID). Keywords (marks) are added with STORE +FLAGS; a move only with `move_to`.
+The keywords people set are read back from a cursor of their own, `UIDVALIDITY:MODSEQ`
+(`changed_marks`).
 """
 
 from __future__ import annotations
@@ -24,13 +26,14 @@ from pathlib import Path
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 
-from bot.mailboxes.base import Fetched, MailboxError, message_id_of, network_error, tls_context
+from bot.mailboxes.base import Fetched, MailboxError, Marked, message_id_of, network_error, tls_context
 
 log = logging.getLogger(__name__)
 
 BATCH = 25  # messages per FETCH
 RESYNC_DAYS = 2  # a resync re-reads from this many days before the last message handled
 TIMEOUT = 30.0
+MARKS_RECENT = 500  # without CONDSTORE, or on a first read: the keywords of this many newest items
 SENT_HEADERS = "MESSAGE-ID IN-REPLY-TO REFERENCES DATE FROM TO CC X-BVHK-TRIAGE AUTO-SUBMITTED"
 _KEYWORD_BAD = set('(){%*"\\] ') | {chr(c) for c in range(32)} | {chr(127)}
 
@@ -126,6 +129,39 @@ class ImapMailbox:
                 self._connection().add_flags([uid], [keyword(label) for label in labels], silent=True)
             if self.move_to:
                 self._move(uid)
+
+    def changed_marks(self, cursor: str) -> tuple[list[Marked], str]:
+        """Inbox items whose keywords changed since `cursor` (`UIDVALIDITY:MODSEQ`), with all
+        their keywords now (items without any are left out), and the cursor to store after them.
+        CONDSTORE: `UID SEARCH MODSEQ modseq+1` (RFC 7162; the same items as FETCH 1:* CHANGEDSINCE,
+        whose answer imapclient drops for a range), then their FLAGS; without it, on a first
+        read or after a UIDVALIDITY change: the FLAGS of the newest MARKS_RECENT items."""
+        validity, _, modseq = cursor.partition(":")
+        status = self._status(self.folder)
+        after = f"{status.uidvalidity}:{status.modseq}"
+        client = self._connection()
+        with self._errors(self.folder):
+            self._select(self.folder, readonly=True)
+            if status.modseq and modseq.isdigit() and int(modseq) and validity == str(status.uidvalidity):
+                if int(modseq) >= status.modseq:
+                    return [], after
+                uids = sorted(client.search(["MODSEQ", int(modseq) + 1]))
+            else:
+                uids = sorted(client.search(["ALL"]))[-MARKS_RECENT:]
+            flags = client.fetch(uids, ["FLAGS"]) if uids else {}
+        keywords = {uid: tuple(f.decode("ascii", "replace") for f in data.get(b"FLAGS", ()) if not f.startswith(b"\\"))
+                    for uid, data in flags.items()}  # system flags (\Seen, \Flagged) are no marks
+        uids = sorted(uid for uid, marks in keywords.items() if marks)
+        marked: list[Marked] = []
+        for start in range(0, len(uids), BATCH):
+            chunk = uids[start : start + BATCH]
+            with self._errors(self.folder):
+                data = client.fetch(chunk, ["BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"])
+            for uid in chunk:
+                if uid in data:
+                    raw = next((v for k, v in data[uid].items() if k.startswith(b"BODY[")), b"") or b""
+                    marked.append(Marked(message_id_of(raw) or f"uid:{status.uidvalidity}:{uid}", keywords[uid]))
+        return marked, after
 
     def check(self) -> str:
         client = self._connection()

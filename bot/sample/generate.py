@@ -3005,7 +3005,7 @@ SHARE_CC_REPLY = 0.10  # a contact person answers from their own address, the sh
 SHARE_WRONG_UNANSWERED = 0.5  # in another organisation's mailbox: passed on there, no answer from here
 SHARE_ANTW = 0.15  # older Dutch Outlook writes "Antw:" instead of "RE:"
 ZWOLLE_HANDED_OVER = 0.45  # IND Zwolle lacks capacity: part of its questions go to Den Haag and Den Bosch
-NEVER_ANSWERED = {"IND": 0.03, "DT&V": 0.07, "RvdK": 0.03}  # lost in the mailbox altogether
+NEVER_ANSWERED = {"IND": 0.05, "DT&V": 0.10, "RvdK": 0.05}  # lost in the mailbox altogether
 # Working days from the day a question arrives to its answer: a lognormal draw around a
 # median, rounded down and clipped: (median, sigma, fewest, most). `None`: the rest of
 # the organisation's regions.
@@ -3015,7 +3015,7 @@ DELAYS = {
     ("IND", "Zwolle"): (7.5, 0.45, 2, 16),
     ("DT&V", None): (6.5, 0.5, 3, 20),
     ("RvdK", None): (3.3, 0.55, 0, 8),
-    ("RvdK", "Breda"): (5.5, 0.5, 1, 12),
+    ("RvdK", "Breda"): (6.5, 0.45, 2, 12),
 }
 DTV_BACKLOG = 5.0  # DT&V's backlog builds up: its median grows by this many working days over the period
 PERIOD_END = datetime(LAST_DAY.year, LAST_DAY.month, LAST_DAY.day, 23, 59, 59)  # local wall clock
@@ -3135,7 +3135,7 @@ REPLY_TEXT: dict[str, dict[str, list[str]]] = {
     "overig": {
         "any": [
             "Ik heb {jouw} vraag doorgezet naar de juiste collega; {je} hoort binnen een week van ons.",
-            "De contactpersoon voor {jouw} regio is {regional}; ik heb {jouw} mail doorgestuurd.",
+            "Ik heb {jouw} mail doorgestuurd naar mijn collega {regional}, die deze vragen [voor {jouw} regio|in de regio] oppakt.",
             "Wij streven ernaar binnen vijf werkdagen te reageren, maar dat lukt niet altijd. Ik kijk er deze week naar.",
             "Voor casusvragen zit {je} hier goed. Ik bespreek de casus in het eerstvolgende overleg van de contactpersonen.",
         ],
@@ -3324,7 +3324,8 @@ def answer_body(dice: Dice, q: Draft, contact: tuple, *, days: int, wrong: bool)
     asker = q.asker
     formal_ = asker.formal or asker.kind == "advocatuur"
     target = q.labels["organisation"]
-    regional = answering_contact(dice, organisation, [None], q.labels["theme"])[0]
+    regional = contact[8] or next(c[0] for c in CONTACTS if c[1] == organisation and c[0] != contact[0]
+                                  and c[6] == "ja" and c[7] == "contactpersoon")  # the deputy, or a colleague
     ctx = dict(you(formal_), handler=WHO_HANDLES[organisation], phone=contact_phone(contact[0]),
                target=ORG_TARGET[target], target_address=MAILBOXES[MAILBOX_OF[target]][1], regional=regional)
     text = answer_text_for(dice, q, organisation, ctx, wrong=wrong, english=english)
@@ -3382,7 +3383,7 @@ def make_answer(dice: Dice, q: Draft, *, contact: tuple, region: str | None, mom
 def bounced_answer(dice: Dice, q: Draft, bounce: Draft, region: str | None) -> list[Answer]:
     """The answer a bounce returned (as it was sent), and the answer sent again afterwards."""
     b = bounce.bounce
-    box_org, box_address, box_name = MAILBOXES[q.mailbox]
+    _, box_address, box_name = MAILBOXES[q.mailbox]
     *paragraphs, sign_off, signed = b["sent_text"].strip().split("\n\n")
     name = signed.split("\n")[0]
     region = region or next(c[2] for c in CONTACTS if c[0] == name)
@@ -3414,8 +3415,11 @@ def before_auto_reply(dice: Dice, q: Draft, auto: datetime) -> datetime:
     while day.weekday() >= 5:
         day -= timedelta(days=1)
     moment = datetime(day.year, day.month, day.day, 15, 30) + timedelta(minutes=dice.randint(0, 120))
-    if moment <= naive(q.moment) + timedelta(minutes=20) or moment >= when:
-        return local(when - timedelta(minutes=dice.randint(1, 15), seconds=dice.randrange(60)))
+    soon = naive(q.moment) + timedelta(minutes=dice.randint(20, 90))
+    if moment <= soon:
+        moment = soon  # answered right away, after office hours
+    if moment >= when:
+        moment = when - timedelta(minutes=dice.randint(1, 15), seconds=dice.randrange(60))
     return local(moment)
 
 
@@ -3502,7 +3506,6 @@ def build_answer(a: Answer) -> bytes:
     msg["In-Reply-To"] = message_id(q)
     msg["References"] = " ".join(thread_refs(q) + [message_id(q)])
     msg["Accept-Language"] = "nl-NL, en-US"
-    msg["Content-Language"] = "en-US" if a.english else "nl-NL"
     msg["X-MS-Has-Attach"] = ""
     msg["X-MS-TNEF-Correlator"] = ""
     msg["MIME-Version"] = "1.0"
@@ -3511,28 +3514,31 @@ def build_answer(a: Answer) -> bytes:
                         cte="quoted-printable")
     for part in msg.iter_parts():
         del part["MIME-Version"]
-    msg.set_boundary(f"_000_{seed[50:74].upper()}_")
+    msg["Content-Language"] = "en-US" if a.english else "nl-NL"  # after the parts: not moved into them
+    boundary = hashlib.sha256(f"boundary{seed}".encode()).hexdigest()
+    msg.set_boundary(f"_000_{boundary[:24].upper()}{q.seq:04d}_")
     return msg.as_bytes(policy=WRITE_POLICY)
 
 
 def answer_stats(answers: list[Answer], unanswered: list[Draft]) -> dict[str, Counter]:
-    """Counts for the summary: answers per mailbox and way, and the response times."""
-    counts = Counter()
-    for a in answers:
-        counts[f"{a.mailbox} {'cc' if a.via == 'cc' else a.tie or 'sent'}"] += 1
-    for q in unanswered:
-        counts[f"{q.mailbox} unanswered"] += 1
-    first = {}
+    """Counts for the summary: answer files per mailbox and folder, questions answered, and
+    the median response time (working days) per organisation and region."""
+    files = Counter(f"{a.mailbox} {'.Sent' if a.via == 'sent' else 'inbox (cc)'}" for a in answers)
+    fixed = Counter(a.tie for a in answers if a.tie)
+    first: dict[tuple[str, int], Answer] = {}
     for a in sorted(answers, key=lambda a: a.moment):
         first.setdefault((a.mailbox, a.question.seq), a)
+    answered = Counter(f"{mailbox} answered" for mailbox, _ in first) + Counter(
+        f"{q.mailbox} unanswered" for q in unanswered)
+    answered["answered %"] = round(100 * len(first) / (len(first) + len(unanswered)))
     by_region: dict[str, list[int]] = {}
     for a in first.values():
         org = MAILBOXES[a.mailbox][0]
         by_region.setdefault(org, []).append(a.days)
         by_region.setdefault(f"{org} {a.region}", []).append(a.days)
     medians = Counter({k: sorted(v)[len(v) // 2] for k, v in by_region.items()})
-    share = Counter({"answered %": round(100 * len(first) / (len(first) + len(unanswered)))})
-    return {"answers": counts, "answered": share, "median working days": medians}
+    return {"answer files": files, "answers fixed by mail in the inbox": fixed, "questions": answered,
+            "median working days to the first answer": medians}
 
 
 # =====================================================================================
@@ -3651,7 +3657,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=HERE, help="folder to write into (default: %(default)s)")
     args = parser.parse_args(argv)
     counts = write_sample(args.out)
-    print(f"wrote {sum(counts['mailbox'].values())} messages below {args.out}")
+    answers = sum(counts["answer files"].values())
+    print(f"wrote {sum(counts['mailbox'].values())} messages and {answers} answers below {args.out}")
     for key, counter in counts.items():
         print(f"{key}: " + ", ".join(f"{k} {v}" for k, v in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))))
     return 0

@@ -20,7 +20,7 @@ import signal
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.message import Message
@@ -322,6 +322,7 @@ def _mutate(raw: bytes, how: str, rnd: random.Random) -> bytes:
     how=st.sampled_from(["flip", "truncate", "duplicate-headers", "delete", "insert"]),
     seed=st.integers(min_value=0, max_value=2**32 - 1),
 )
+@example(index=0, how="insert", seed=3179587)  # a NUL in a charset parameter (found by hypothesis)
 def test_mutated_corpus_messages_raise_only_parse_error(index, how, seed):
     assert _SAMPLE, f"mail corpus not found at {CORPUS}"
     raw = _mutate(_SAMPLE[index].read_bytes(), how, random.Random(seed))

@@ -15,13 +15,16 @@ import subprocess
 import sys
 import tomllib
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from email import policy
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import pytest
+
+from bot.mailboxes.maildir import MaildirMailbox
+from bot.replies import read_reply, replied_to
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "bot" / "sample"
@@ -31,6 +34,11 @@ ASKER_KINDS = {"IND", "DT&V", "RvdK", "Nidos", "COA", "GI", "gemeente", "advocat
 LABEL_KEYS = ["subject", "body", "from", "theme", "organisation", "asking_organisation", "region", "place",
               "mailbox", "file"]
 GENERATED = ("mailbox", "labelled.jsonl", "heldout.jsonl", "contacts.csv")
+SHARED = {"ind": "bvhk@ind.example", "dtv": "bvhk@dtv.example", "rvdk": "bvhk@rvdk.example"}
+ORGANISATION_OF = {box: org for org, box in MAILBOX_OF.items()}
+# an answer is numbered after its question: <sample-0040-answer.ind@...>, sent again: -answer2
+ANSWER_ID = re.compile(r"<sample-(\d{4})-answer2?\.(ind|dtv|rvdk)@bvhk\.example>")
+PERIOD_END = datetime(2026, 11, 30, 22, 59, 59, tzinfo=timezone.utc)  # 30 November, 23:59:59 in Amsterdam
 
 
 # ------------------------------------------------------------------------------------------
@@ -88,14 +96,42 @@ def records(labelled, heldout) -> list[dict]:
     return labelled + heldout
 
 
-@pytest.fixture(scope="module")
-def messages() -> dict[str, EmailMessage]:
-    """Every committed message, by its path relative to the mailbox folder."""
+def read_folder(pattern: str) -> dict[str, EmailMessage]:
+    """The committed messages matching `pattern`, by path relative to the mailbox folder."""
     out = {}
-    for path in sorted((SAMPLE / "mailbox").glob("*/cur/*")):
+    for path in sorted((SAMPLE / "mailbox").glob(pattern)):
         out[path.relative_to(SAMPLE / "mailbox").as_posix()] = email.message_from_bytes(
             path.read_bytes(), policy=policy.default)
     return out
+
+
+def is_answer(msg: EmailMessage) -> bool:
+    return bool(ANSWER_ID.fullmatch(str(msg["Message-ID"])))
+
+
+@pytest.fixture(scope="module")
+def inbox() -> dict[str, EmailMessage]:
+    """Everything in the inboxes: questions, automatic replies, bounces and contact persons'
+    answers with the shared mailbox in Cc."""
+    return read_folder("*/cur/*")
+
+
+@pytest.fixture(scope="module")
+def messages(inbox) -> dict[str, EmailMessage]:
+    """What people sent to the mailboxes: the inbox without the contact persons' answers."""
+    return {name: msg for name, msg in inbox.items() if not is_answer(msg)}
+
+
+@pytest.fixture(scope="module")
+def answers(inbox) -> dict[str, EmailMessage]:
+    """Every answer: the sent items of the three mailboxes and the answers in copy in the inboxes."""
+    return read_folder("*/.Sent/cur/*") | {name: msg for name, msg in inbox.items() if is_answer(msg)}
+
+
+@pytest.fixture(scope="module")
+def contacts() -> list[dict]:
+    with open(SAMPLE / "contacts.csv", encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
 
 
 def kind_of(msg: EmailMessage) -> str:
@@ -124,23 +160,30 @@ def region_of(regions: list[dict], province_of: dict, organisation: str, municip
 
 def test_regenerating_gives_byte_identical_files(regenerated):
     committed, fresh = generated_files(SAMPLE), generated_files(regenerated)
+    for box in MAILBOX_OF.values():
+        assert any(name.startswith(f"mailbox/{box}/.Sent/cur/") for name in fresh), f"no sent items for {box}"
     assert sorted(fresh) == sorted(committed), "regenerate with `python -m bot.sample.generate`"
     different = [name for name in committed if committed[name] != fresh[name]]
     assert not different, f"{len(different)} files differ, first {different[:3]}: regenerate the sample"
 
 
-def test_maildir_layout_and_file_names(messages):
+def test_maildir_layout_and_file_names(inbox, answers):
     for box in MAILBOX_OF.values():
-        for sub in ("cur", "new", "tmp"):
+        for sub in ("cur", "new", "tmp", ".Sent/cur", ".Sent/new", ".Sent/tmp"):
             assert (SAMPLE / "mailbox" / box / sub).is_dir()
-        for sub in ("new", "tmp"):
+        for sub in ("new", "tmp", ".Sent/new", ".Sent/tmp"):
             assert [p.name for p in (SAMPLE / "mailbox" / box / sub).iterdir()] == [".gitkeep"]
-    for name, msg in messages.items():
-        box, _, file = name.split("/")
-        m = re.fullmatch(r"(\d{10})\.(\d{4})\.sample:2,", file)
+        assert sorted(p.name for p in (SAMPLE / "mailbox" / box).iterdir()) == [".Sent", "cur", "new", "tmp"]
+    for name, msg in {**inbox, **answers}.items():
+        box, *folder, file = name.split("/")
+        sent = folder == [".Sent", "cur"]
+        m = re.fullmatch(r"(\d{10})\.(\d{4})\.sample:2," + ("S" if sent else ""), file)
         assert m, name
         assert int(m.group(1)) == int(parsedate_to_datetime(msg["Date"]).timestamp()), name
-        assert msg["Message-ID"] == f"<sample-{m.group(2)}.{box}@bvhk.example>"
+        if name in answers:  # numbered after the question it answers
+            assert ANSWER_ID.fullmatch(msg["Message-ID"]).groups() == (m.group(2), box), name
+        else:
+            assert msg["Message-ID"] == f"<sample-{m.group(2)}.{box}@bvhk.example>"
 
 
 # ------------------------------------------------------------------------------------------
@@ -340,6 +383,176 @@ def test_personal_numbers_are_invented_but_well_formed(records):
         digits = [int(c) for c in number]
         assert (sum(d * w for d, w in zip(digits, range(9, 1, -1))) - digits[8]) % 11 == 0, number
     assert sum(bool(re.search(r"\b[Vv](-nummer|nr\.?|-nr\.)\s*:?\s*\d{10}\b", r["body"])) for r in records) >= 15
+
+
+# ------------------------------------------------------------------------------------------
+# answers: the sent items, and contact persons' answers with the shared mailbox in Cc
+# ------------------------------------------------------------------------------------------
+
+
+def moment(msg: EmailMessage) -> datetime:
+    return parsedate_to_datetime(msg["Date"])
+
+
+def amsterdam_day(when: datetime) -> date:
+    """The calendar day in Amsterdam: CEST until 25 October 2026 01:00 UTC, CET after."""
+    offset = 2 if when < datetime(2026, 10, 25, 1, 0, tzinfo=timezone.utc) else 1
+    return (when.astimezone(timezone.utc) + timedelta(hours=offset)).date()
+
+
+def working_days(start: datetime, end: datetime) -> int:
+    """Working days after the day of `start` up to and including the day of `end`."""
+    first, last = amsterdam_day(start), amsterdam_day(end)
+    return sum((first + timedelta(days=k)).weekday() < 5 for k in range(1, (last - first).days + 1))
+
+
+@pytest.fixture(scope="module")
+def questions(records, messages) -> dict[str, tuple[dict, EmailMessage]]:
+    """Every question by its Message-ID: its labels and its message."""
+    return {messages[r["file"]]["Message-ID"]: (r, messages[r["file"]]) for r in records}
+
+
+@pytest.fixture(scope="module")
+def first_answer(answers, questions) -> dict[str, datetime]:
+    """The moment of the first answer, by the Message-ID of the question it answers."""
+    out: dict[str, datetime] = {}
+    for msg in answers.values():
+        asked = msg["In-Reply-To"]
+        if asked in questions:
+            out[asked] = min(out.get(asked, moment(msg)), moment(msg))
+    return out
+
+
+def topic(subject) -> str:
+    """A subject without reply, forward and gateway prefixes."""
+    return re.sub(r"^((RE|Re|Antw|FW|Fw|Fwd|Doorst|Herinnering):\s*|\[EXTERN\]\s*)+", "", str(subject))
+
+
+def answered_share(ids, first_answer) -> float:
+    ids = list(ids)
+    return sum(i in first_answer for i in ids) / len(ids)
+
+
+def test_answers_are_well_formed_outlook_mail(answers):
+    assert 300 <= len(answers) <= 450
+    for name, msg in answers.items():
+        for header in ("Message-ID", "From", "To", "Date", "Subject", "In-Reply-To", "References", "Thread-Index"):
+            assert msg[header] is not None and str(msg[header]).strip(), (name, header)
+        assert not msg.defects and all(not part.defects for part in msg.walk()), name
+        assert msg.get_content_type() == "multipart/alternative", name
+        assert msg.get_body(("plain",)) is not None and msg.get_body(("html",)) is not None, name
+        assert msg["Content-Language"] in ("nl-NL", "en-US"), name
+        assert not msg["Auto-Submitted"] and not msg["X-Auto-Response-Suppress"], name
+    ids = [msg["Message-ID"] for msg in answers.values()]
+    assert len(set(ids)) == len(ids)
+
+
+def test_every_answer_replies_to_a_question_in_its_own_mailbox(answers, questions):
+    for name, msg in answers.items():
+        box = name.split("/")[0]
+        asked = msg["In-Reply-To"]
+        assert asked in questions, (name, asked)
+        record, question = questions[asked]
+        assert record["mailbox"] == box, name
+        assert asked in msg["References"].split(), name
+        assert ANSWER_ID.fullmatch(msg["Message-ID"]).group(1) == re.search(r"sample-(\d{4})", asked).group(1)
+        assert re.match(r"(RE|Re|Antw): ", str(msg["Subject"])), name
+        assert topic(msg["Subject"]) == topic(question["Subject"]), name
+        text = msg.get_body(("plain",)).get_content()
+        assert re.search(r"^Van: .*\nVerzonden: .*\nAan: .*\nOnderwerp: ", text, re.M) or \
+            "het volgende geschreven:" in text, f"{name}: the question is not quoted below the answer"
+
+
+def test_no_answer_predates_its_question_or_the_end_of_the_period(answers, questions):
+    for name, msg in answers.items():
+        asked = moment(questions[msg["In-Reply-To"]][1])
+        assert asked < moment(msg) <= PERIOD_END, (name, asked, moment(msg))
+
+
+def test_answers_come_from_the_shared_mailbox_or_a_contact_person_with_it_in_copy(answers, contacts):
+    people = {c["email"]: c for c in contacts if c["role"] == "contactpersoon" and c["active"] == "ja"}
+    in_copy = 0
+    for name, msg in answers.items():
+        box = name.split("/")[0]
+        organisation = ORGANISATION_OF[box]
+        sender = msg["From"].addresses[0].addr_spec
+        copied = [a.addr_spec for a in msg["Cc"].addresses] if msg["Cc"] else []
+        if "/.Sent/" in name:
+            assert sender == SHARED[box], name
+        else:
+            in_copy += 1
+            assert sender in people and people[sender]["organisation"] == organisation, name
+            assert SHARED[box] in copied, name
+            assert msg["Delivered-To"] == SHARED[box] and msg["Received"], name
+        own = msg.get_body(("plain",)).get_content()
+        own = re.split(r"^(_{20,}|-----Oorspronkelijk bericht-----|Van: |Op .* het volgende geschreven:)", own,
+                       flags=re.M)[0]
+        signed = [c["name"] for c in contacts if c["organisation"] == organisation and c["name"] in own]
+        assert signed, f"{name}: not signed by a contact person of {organisation}"
+    assert 0.05 <= in_copy / len(answers) <= 0.15, in_copy
+
+
+def test_most_questions_are_answered_and_the_newest_least(questions, first_answer):
+    assert 0.70 <= answered_share(questions, first_answer) <= 0.90
+    last_weeks = datetime(2026, 11, 9, tzinfo=timezone.utc)
+    new = [i for i, (_, msg) in questions.items() if moment(msg) >= last_weeks]
+    old = [i for i, (_, msg) in questions.items() if moment(msg) < last_weeks]
+    assert answered_share(new, first_answer) < answered_share(old, first_answer) - 0.15
+    assert answered_share(old, first_answer) >= 0.8
+
+
+def test_questions_in_the_wrong_mailbox_are_often_left_to_the_right_one(questions, first_answer):
+    wrong = [i for i, (r, _) in questions.items() if MAILBOX_OF[r["organisation"]] != r["mailbox"]]
+    right = [i for i, (r, _) in questions.items() if MAILBOX_OF[r["organisation"]] == r["mailbox"]]
+    assert 0.25 <= answered_share(wrong, first_answer) <= 0.75
+    assert answered_share(right, first_answer) > answered_share(wrong, first_answer) + 0.2
+
+
+def test_response_times_differ_per_organisation_and_region(questions, first_answer):
+    days: dict[str, list[int]] = {}
+    for asked, (r, msg) in questions.items():
+        if asked not in first_answer or MAILBOX_OF[r["organisation"]] != r["mailbox"]:
+            continue
+        delay = working_days(moment(msg), first_answer[asked])
+        days.setdefault(r["organisation"], []).append(delay)
+        if r["region"]:
+            days.setdefault(f"{r['organisation']} {r['region']}", []).append(delay)
+
+    def median(key: str) -> float:
+        values = sorted(days[key])
+        return values[len(values) // 2]
+
+    assert median("DT&V") > median("IND Den Haag") + 2, days
+    assert median("DT&V") > median("RvdK"), days
+    assert median("IND Zwolle") > median("IND Den Haag"), days
+    assert median("IND Den Haag") <= 4 and median("IND Den Bosch") <= 4, days
+    assert max(days["DT&V"]) >= 12, "DT&V has a tail"
+    assert sum(d <= 6 for d in days["IND Den Haag"] + days["IND Den Bosch"]) >= 0.8 * len(
+        days["IND Den Haag"] + days["IND Den Bosch"])
+
+
+def test_reply_detection_finds_the_question_of_every_answer(answers, questions):
+    for name, msg in answers.items():
+        raw = (SAMPLE / "mailbox" / name).read_bytes()
+        reply = read_reply(raw)
+        assert msg["In-Reply-To"] in reply.in_reply_to, name
+        assert replied_to(reply)[0] == msg["In-Reply-To"], name
+        assert not reply.automatic, name
+        assert reply.date == moment(msg), name
+        if "/.Sent/" not in name:  # what an inbox reply needs to count: the shared mailbox in To or Cc
+            assert SHARED[name.split("/")[0]] in reply.recipients, name
+
+
+def test_the_maildir_mailbox_lists_the_sent_items_apart_from_the_inbox(answers, inbox):
+    for box in MAILBOX_OF.values():
+        mailbox = MaildirMailbox(name=box, path=SAMPLE / "mailbox" / box)
+        sent = {item.source_id: item.raw for item in mailbox.sent_items("")}
+        expected = {name.split("/")[-1].split(":")[0]: name for name in answers if name.startswith(f"{box}/.Sent/")}
+        assert sent.keys() == expected.keys(), box
+        for key, raw in sent.items():
+            assert raw == (SAMPLE / "mailbox" / expected[key]).read_bytes()
+        fetched = {item.source_id for item in mailbox.fetch("")}
+        assert fetched == {name.split("/")[-1].split(":")[0] for name in inbox if name.startswith(f"{box}/")}
 
 
 # ------------------------------------------------------------------------------------------

@@ -111,6 +111,12 @@ def maildir_box(name: str, path: Path, organisation: str = "IND") -> dict:
             "path": path}
 
 
+def fill_imap(dovecot, user: str, messages: list[tuple[str, bytes]]) -> None:
+    """Append to the user's INBOX; make the Sent folder reply detection reads."""
+    dovecot.append(user, [raw for _, raw in messages])
+    dovecot.append(user, [], folder="Sent")
+
+
 def imap_box(name: str, dovecot, user: str, organisation: str = "DT&V") -> dict:
     return {"name": name, "organisation": organisation, "address": f"bvhk@{name}.example", "kind": "imap",
             "host": "127.0.0.1", "port": dovecot.port, "tls": "none", "username": user,

@@ -21,6 +21,7 @@ from tests.reliability.harness import (
     Worker,
     account,
     deliver_to_maildir,
+    fill_imap,
     imap_box,
     log_lines,
     maildir_box,
@@ -42,7 +43,7 @@ def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(tmp_pat
     remote = sample_messages(REMOTE, tag="imap", start=LOCAL)
     maildir = make_maildir(tmp_path / "mail" / "ind")
     deliver_to_maildir(maildir, local)
-    dovecot.append(imap_user, [raw for _, raw in remote])
+    fill_imap(dovecot, imap_user, remote)
     sink = SmtpSink().start()
     url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
     config = write_config(
@@ -125,3 +126,27 @@ def test_sigterm_stops_after_the_current_message_and_a_restart_goes_on(tmp_path,
     messages_logged = [line["message"] for line in log_lines(log)]
     assert any("stopping after the current message" in m for m in messages_logged)
     assert sum("stopped" in m and m.startswith("worker ") for m in messages_logged) == 2
+
+
+def test_check_shows_each_live_worker_and_warns_about_one_that_stopped_beating(tmp_path):
+    from datetime import timedelta
+
+    from bot.heartbeat import Pulse, check_lines
+    from storage import repo
+    from storage.db import open_database, unit_of_work
+    from storage.models import Heartbeat, utcnow
+
+    engine = open_database(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    Pulse(engine, "ind-1").start()
+    killed = Pulse(engine, "ind-2", pid=4242)
+    killed.start()
+    with unit_of_work(engine) as session:
+        session.get(Heartbeat, "ind-2").beat_at = utcnow() - timedelta(minutes=12)
+        repo.beat(session, worker_id="ind-1", host="vm", pid=1, started_at=utcnow(), status="fout: mailbox dtv: weg")
+    lines = check_lines(engine, heartbeat_seconds=30)
+    assert lines[0].startswith("ok    worker ind-1 op vm (pid 1): hartslag 0 s geleden")
+    assert lines[1] == "let op worker ind-1 op vm (pid 1) meldt: fout: mailbox dtv: weg"
+    assert lines[2].startswith("let op worker ind-2 op ") and "geen hartslag sinds 12 min" in lines[2]
+    Pulse(engine, "ind-1").stop()
+    assert not any("ind-1" in line for line in check_lines(engine, heartbeat_seconds=30))
+    engine.dispose()

@@ -1,0 +1,242 @@
+"""Benchmark: end-to-end throughput of the worker, and its memory (not a test).
+
+    .venv/bin/python bench/throughput.py [--messages 1000] [--runs 3] [--pg-messages 3000]
+                                         [--memory-messages 10000] [--skip-pg] [--json]
+
+1. SQLite: messages per second from a Maildir to the outbox (`bot.worker.poll` in one
+   process: parse, screen, classify, locate, route, store, compose, deliver), against bare
+   parsing of the same messages with Python's `email` package
+   (`BytesParser(policy=policy.default).parsebytes`), in the same run; the ratio says how
+   much of a parse the whole pipeline costs. Median of `--runs`, the two measured in turn,
+   each SQLite run on a fresh database and outbox. Start-up (imports, model, rules) is not
+   in the rate; it is reported once.
+2. PostgreSQL, three workers: three `bvhk-triage run` processes share six Maildir
+   mailboxes; the clock runs from the moment the mail lands (all three workers ready and
+   idle) until every message is stored and every forward delivered. One worker on the same
+   data for comparison. Needs PostgreSQL at 127.0.0.1:5432 (as the tests do; `--pg-admin`).
+3. Memory: peak resident size of one `bvhk-triage poll` process over `--memory-messages`
+   (default 10,000) messages, from the kernel's accounting of that child (`os.wait4`,
+   `ru_maxrss`), next to the same process polling an empty mailbox.
+
+The messages are the sample mailbox (bot/sample/mailbox), cycled, each copy with its own
+Message-ID: HTML and plain text, attachments, automatic replies and bounces as generated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.reliability.harness import (  # noqa: E402
+    BIN,
+    SAMPLE,
+    Database,
+    Worker,
+    deliver_to_maildir,
+    maildir_box,
+    make_maildir,
+    sample_messages,
+    wait_for,
+    write_config,
+)
+
+ORGANISATIONS = ("IND", "DT&V", "RvdK")
+
+
+def bare_parse(raws: list[bytes]) -> float:
+    parser = BytesParser(policy=policy.default)
+    started = time.perf_counter()
+    for raw in raws:
+        parser.parsebytes(raw)
+    return time.perf_counter() - started
+
+
+def config_for(folder: Path, *, url: str, boxes: int, models: Path) -> Path:
+    mailboxes = [maildir_box(f"box{n}", make_maildir(folder / "mail" / f"box{n}"), ORGANISATIONS[n % 3])
+                 for n in range(boxes)]
+    return write_config(folder, url=url, models=models, smtp_port=None, mailboxes=mailboxes)
+
+
+def spread(folder: Path, messages: list[tuple[str, bytes]], boxes: int) -> None:
+    for n in range(boxes):
+        deliver_to_maildir(folder / "mail" / f"box{n}", messages[n::boxes], first=n * len(messages))
+
+
+def train(work: Path) -> Path:
+    """A model trained on the sample's labelled questions, as `bvhk-triage train` makes it."""
+    models = work / "models"
+    config = work / "train.toml"
+    config.write_text(f'[classifier]\nmodels = "{models}"\ntraining_data = "{SAMPLE / "labelled.jsonl"}"\n'
+                      f'[routing]\ncontacts = "{SAMPLE / "contacts.csv"}"\n'
+                      f'[storage]\nurl = "sqlite:///{work / "train.sqlite3"}"\n', encoding="utf-8")
+    subprocess.run([str(BIN), "--config", str(config), "train"], check=True, stdout=subprocess.DEVNULL)
+    return models
+
+
+# --- 1. SQLite against bare parsing ----------------------------------------------------------------
+def sqlite_run(work: Path, messages: list[tuple[str, bytes]], models: Path, n: int) -> tuple[float, float, dict]:
+    from bot.settings import load_settings
+    from bot.worker import Runtime, poll
+
+    folder = work / f"sqlite-{n}"
+    folder.mkdir()
+    config = config_for(folder, url=f"sqlite:///{folder / 'db.sqlite3'}", boxes=3, models=models)
+    spread(folder, messages, 3)
+    started = time.perf_counter()
+    runtime = Runtime.start(load_settings(config))
+    startup = time.perf_counter() - started
+    started = time.perf_counter()
+    report = poll(runtime)
+    seconds = time.perf_counter() - started
+    runtime.engine.dispose()
+    shutil.rmtree(folder)
+    assert report.fetched == len(messages) and not report.errors, report.as_dict()
+    return seconds, startup, report.as_dict()
+
+
+def sqlite_against_parsing(work: Path, count: int, runs: int, models: Path) -> dict:
+    messages = sample_messages(count, tag="bench")
+    raws = [raw for _, raw in messages]
+    bare_parse(raws)  # warm-up
+    pipeline, parsing, startups = [], [], []
+    report: dict = {}
+    for n in range(runs):
+        parsing.append(bare_parse(raws))
+        seconds, startup, report = sqlite_run(work, messages, models, n)
+        pipeline.append(seconds)
+        startups.append(startup)
+    e2e = count / statistics.median(pipeline)
+    bare = count / statistics.median(parsing)
+    return {"messages": count, "runs": runs, "end_to_end_per_s": round(e2e, 1),
+            "bare_parse_per_s": round(bare, 1), "ratio": round(e2e / bare, 4),
+            "pipeline_s": [round(s, 2) for s in pipeline], "parse_s": [round(s, 3) for s in parsing],
+            "startup_s": round(statistics.median(startups), 2), "routed": report["routed"],
+            "delivered": report["delivered"]}
+
+
+# --- 2. PostgreSQL with several workers -------------------------------------------------------------
+def postgres_database(admin: str) -> tuple[str, str]:
+    import psycopg
+
+    name = f"bvhk_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    host = admin.split("://", 1)[1].rsplit("/", 1)[0]
+    return name, f"postgresql+psycopg://{host}/{name}"
+
+
+def drop_database(admin: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def postgres_run(work: Path, count: int, workers: int, models: Path, admin: str) -> dict:
+    name, url = postgres_database(admin)
+    folder = work / f"pg-{workers}"
+    folder.mkdir()
+    boxes = 6
+    config = config_for(folder, url=url, boxes=boxes, models=models)
+    db = Database(url)
+    procs = [Worker(config, folder / f"worker{n}.log") for n in range(workers)]
+    try:
+        for proc in procs:
+            proc.start()
+        wait_for(lambda: len(db.heartbeat_pids()) == workers, timeout=120, what="the workers")
+        time.sleep(1.5)  # the first (empty) polls are over
+        spread(folder, sample_messages(count, tag=f"pg{workers}"), boxes)
+        started = time.perf_counter()
+        wait_for(lambda: db.done(count), timeout=1800, interval=0.1, what="every message")
+        seconds = time.perf_counter() - started
+        delivered = db.scalar("SELECT count(*) FROM delivery WHERE status = 'sent'")
+        for proc in procs:
+            proc.stop()
+    finally:
+        for proc in procs:
+            proc.ensure_gone()
+        db.close()
+        drop_database(admin, name)
+    return {"messages": count, "workers": workers, "seconds": round(seconds, 1),
+            "per_s": round(count / seconds, 1), "delivered": delivered}
+
+
+# --- 3. memory -------------------------------------------------------------------------------------
+def peak_rss_mb(work: Path, count: int, models: Path) -> float:
+    """Peak RSS of one `poll` process over `count` messages, from the kernel (`wait4`)."""
+    folder = work / f"memory-{count}"
+    folder.mkdir()
+    config = config_for(folder, url=f"sqlite:///{folder / 'db.sqlite3'}", boxes=3, models=models)
+    spread(folder, sample_messages(count, tag=f"mem{count}"), 3)
+    proc = subprocess.Popen([str(BIN), "--config", str(config), "poll", "--json"], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL)
+    output = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if count:
+        assert json.loads(output)["fetched"] == count, output[:300]
+    shutil.rmtree(folder)
+    return round(usage.ru_maxrss / 1024, 1)  # Linux reports KiB
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=1000, help="SQLite run and parsing (default 1000)")
+    parser.add_argument("--runs", type=int, default=3, help="SQLite runs; the median counts (default 3)")
+    parser.add_argument("--pg-messages", type=int, default=3000, help="PostgreSQL runs (default 3000)")
+    parser.add_argument("--pg-admin", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--memory-messages", type=int, default=10000)
+    parser.add_argument("--skip-pg", action="store_true")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bvhk-bench-throughput-"))
+    results: dict = {}
+    try:
+        models = train(work)
+        results["sqlite"] = sqlite_against_parsing(work, args.messages, args.runs, models)
+        if not args.skip_pg:
+            try:
+                results["postgresql"] = [postgres_run(work, args.pg_messages, n, models, args.pg_admin) for n in (1, 3)]
+            except Exception as exc:  # no server: say so, measure the rest
+                results["postgresql"] = f"not measured: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+        results["memory"] = {"messages": args.memory_messages,
+                             "peak_rss_mb": peak_rss_mb(work, args.memory_messages, models),
+                             "idle_peak_rss_mb": peak_rss_mb(work, 0, models)}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return
+    s = results["sqlite"]
+    print(f"throughput, Maildir to outbox ({s['messages']} sample messages, median of {s['runs']})")
+    print(f"  SQLite, one process:  {s['end_to_end_per_s']:>8} messages/s  (start-up {s['startup_s']} s, not counted)")
+    print(f"  bare email parsing:   {s['bare_parse_per_s']:>8} messages/s")
+    print(f"  ratio:                {s['ratio']:>8}  (end to end / bare parsing)")
+    pg = results.get("postgresql")
+    if isinstance(pg, list):
+        for r in pg:
+            print(f"  PostgreSQL, {r['workers']} worker(s): {r['per_s']:>6} messages/s  "
+                  f"({r['messages']} messages in {r['seconds']} s)")
+    elif pg:
+        print(f"  PostgreSQL: {pg}")
+    m = results["memory"]
+    print(f"peak memory of a poll process: {m['peak_rss_mb']} MB over {m['messages']} messages "
+          f"({m['idle_peak_rss_mb']} MB polling an empty mailbox)")
+
+
+if __name__ == "__main__":
+    main()

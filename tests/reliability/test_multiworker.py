@@ -1,0 +1,235 @@
+"""Several workers on one PostgreSQL database.
+
+- Three `run` processes share five mailboxes holding 5,000 messages: every message is
+  fetched by one worker only, every forward arrives once, and the purge scheduled every
+  minute runs once per minute across the three.
+- The same mail in two mailboxes, read by two workers at the same moment, is forwarded once.
+- The mechanisms on their own: a mailbox lease is held by one worker and fences the
+  other's commits; deliveries are claimed with SKIP LOCKED; a scheduled run is claimed once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import update
+from sqlmodel import Session
+
+from bot.leases import LeaseLost, mailbox_lease, once_per_schedule
+from storage import repo
+from storage.db import open_database, unit_of_work
+from storage.models import Delivery, Lease, Question
+from tests.reliability.harness import (
+    Database,
+    SmtpSink,
+    Worker,
+    account,
+    deliver_to_maildir,
+    log_lines,
+    maildir_box,
+    make_maildir,
+    sample_messages,
+    wait_for,
+    write_config,
+    write_summary,
+)
+
+ORGANISATIONS = ("IND", "DT&V", "RvdK")
+
+
+def fetched_per_worker(logs) -> list[int]:
+    """What each worker fetched, from its `poll: fetched=N …` log lines."""
+    totals = []
+    for log in logs:
+        total = 0
+        for line in log_lines(log):
+            if line["message"].startswith("poll: "):
+                numbers = dict(part.split("=") for part in line["message"][6:].split() if "=" in part)
+                total += int(numbers.get("fetched", 0))
+        totals.append(total)
+    return totals
+
+
+@pytest.mark.server
+def test_three_workers_share_5000_messages_each_delivered_once(tmp_path, models, postgres_url):
+    boxes, everything = [], []
+    for n in range(5):
+        messages = sample_messages(1000, tag=f"mw{n}", start=n * 1000)
+        maildir = make_maildir(tmp_path / "mail" / f"box{n}")
+        deliver_to_maildir(maildir, messages)
+        boxes.append(maildir_box(f"box{n}", maildir, ORGANISATIONS[n % 3]))
+        everything += messages
+    sink = SmtpSink().start()
+    config = write_config(tmp_path, url=postgres_url, models=models, smtp_port=sink.port, mailboxes=boxes,
+                          schedule={"purge_cron": "* * * * *"})
+    db = Database(postgres_url)
+    workers = [Worker(config, tmp_path / f"worker{n}.log") for n in range(3)]
+    started = time.monotonic()
+    try:
+        for worker in workers:
+            worker.start()
+        wait_for(lambda: len(db.heartbeat_pids()) == 3, timeout=90, what="three workers")
+        all_up = datetime.now(timezone.utc)
+        wait_for(lambda: db.done(len(everything)), timeout=300, interval=1, what="5,000 messages handled")
+        seconds = time.monotonic() - started
+        wait_for(lambda: sum(fetched_per_worker(w.log for w in workers)) >= len(everything), timeout=60,
+                 what="the last polls to report")
+        # the purge runs every minute: let one minute boundary pass with all three running
+        boundary = all_up.replace(second=0, microsecond=0) + timedelta(minutes=1, seconds=3)
+        time.sleep(max(0.0, (boundary - datetime.now(timezone.utc)).total_seconds()))
+        wait_for(lambda: db.scalar("SELECT count(*) FROM job_run WHERE finished_at IS NOT NULL") >= 1,
+                 timeout=30, what="a finished purge")
+        exit_codes = [worker.stop() for worker in workers]
+    finally:
+        for worker in workers:
+            worker.ensure_gone()
+        sink.stop()
+    result = account(db, sink, [mid for mid, _ in everything])
+    runs = db.rows("SELECT job, scheduled_for, worker_id FROM job_run ORDER BY scheduled_for")
+    purges = db.scalar("SELECT count(*) FROM audit WHERE action = 'purge'")
+    db.close()
+    fetched = fetched_per_worker(worker.log for worker in workers)
+    write_summary("multiworker", {"workers": 3, "seconds_to_done": round(seconds, 1),
+                                  "messages_per_second": round(len(everything) / seconds, 1),
+                                  "fetched_per_worker": fetched, "purge_runs": len(runs),
+                                  "purge_workers": sorted({r[2] for r in runs}), **result.as_dict()})
+
+    assert exit_codes == [0, 0, 0]
+    assert result.missing_items == [] and result.stored == len(everything)
+    assert result.lost == [] and result.duplicates == [] and result.resends == 0 and result.not_sent == 0
+    assert result.received == result.deliveries
+    assert sum(fetched) == len(everything), "a message was fetched by two workers"
+    assert all(n > 0 for n in fetched), "every worker took a share"
+    assert runs and {r[0] for r in runs} == {"purge"}
+    assert len({r[1] for r in runs}) == len(runs) == purges  # each scheduled minute ran once, on one worker
+
+
+@pytest.mark.server
+def test_the_same_mail_in_two_mailboxes_read_at_once_is_forwarded_once(tmp_path, models, postgres_url):
+    messages = sample_messages(300, tag="twice")
+    boxes = []
+    for name in ("a", "b"):
+        maildir = make_maildir(tmp_path / "mail" / name)
+        deliver_to_maildir(maildir, messages)
+        boxes.append(maildir_box(name, maildir))
+    sink = SmtpSink().start()
+    config = write_config(tmp_path, url=postgres_url, models=models, smtp_port=sink.port, mailboxes=boxes)
+    db = Database(postgres_url)
+    workers = [Worker(config, tmp_path / f"worker{n}.log") for n in range(2)]
+    try:
+        for worker in workers:
+            worker.start()
+        wait_for(lambda: db.done(2 * len(messages)), timeout=180, interval=0.5, what="both mailboxes handled")
+        wait_for(lambda: sum(fetched_per_worker(w.log for w in workers)) >= 2 * len(messages), timeout=60,
+                 what="the last polls to report")
+        exit_codes = [worker.stop() for worker in workers]
+    finally:
+        for worker in workers:
+            worker.ensure_gone()
+        sink.stop()
+    result = account(db, sink, [mid for mid, _ in messages])
+    per_message = db.rows("SELECT message_id, count(*) FROM question WHERE verdict = 'question' GROUP BY message_id")
+    copies = db.scalar("SELECT count(*) FROM question WHERE verdict = 'duplicate'")
+    db.close()
+    write_summary("same-mail-two-mailboxes", {**result.as_dict(), "duplicate_verdicts": copies})
+
+    assert exit_codes == [0, 0]
+    assert fetched_per_worker(w.log for w in workers) == [300, 300]  # one mailbox each, at the same time
+    assert all(count == 1 for _, count in per_message)
+    assert result.lost == [] and result.duplicates == [] and result.resends == 0
+    assert result.deliveries == result.routed and copies >= result.questions - 5
+
+
+# --- the mechanisms on their own -----------------------------------------------------------------
+@pytest.fixture
+def engines(postgres_url):
+    """Two engines on one database, as two workers have."""
+    first, second = open_database(postgres_url), open_database(postgres_url)
+    yield first, second
+    first.dispose()
+    second.dispose()
+
+
+@pytest.mark.server
+def test_a_mailbox_lease_is_held_by_one_worker_lapses_and_fences_the_old_holder(engines):
+    one, two = engines
+    lease_a = mailbox_lease(one, mailbox="ind", holder="worker-a", seconds=30)
+    lease_b = mailbox_lease(two, mailbox="ind", holder="worker-b", seconds=30)
+    assert lease_a.take()
+    assert not lease_b.take()
+    assert lease_a.take()  # again: it is its own
+    with unit_of_work(one) as session:  # as if worker-a stalled past its term
+        session.exec(update(Lease).values(expires_at=datetime.now(timezone.utc) - timedelta(seconds=1)))
+    assert lease_b.take()
+    with pytest.raises(LeaseLost):
+        with unit_of_work(one) as session:  # worker-a's next message: rolled back
+            session.add(Question(triage_id="late", mailbox="ind", source_id="s1", message_id="<late@x>"))
+            lease_a.hold(session)
+    with unit_of_work(one) as session:
+        assert session.get(Question, 1) is None and not repo.is_known(session, mailbox="ind", source_id="s1")
+    lease_b.release()
+    assert lease_a.take()
+
+
+@pytest.mark.server
+def test_two_workers_racing_for_a_free_lease_one_wins(engines):
+    results = []
+    barrier = threading.Barrier(2)
+
+    def race(engine, holder):
+        barrier.wait()
+        results.append(mailbox_lease(engine, mailbox="dtv", holder=holder, seconds=30).take())
+
+    threads = [threading.Thread(target=race, args=(e, f"w{n}")) for n, e in enumerate(engines)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [False, True]
+
+
+@pytest.mark.server
+def test_deliveries_are_claimed_with_skip_locked(engines):
+    one, two = engines
+    with unit_of_work(one) as session:
+        question = Question(triage_id="t1", mailbox="ind", source_id="s1", message_id="<m1@x>")
+        session.add(question)
+        session.flush()
+        for n in range(2):
+            session.add(Delivery(question_id=question.id, recipient=f"r{n}@x", message_id=f"<d{n}@x>", payload=b"x"))
+    now = datetime.now(timezone.utc)
+    with Session(one) as first, Session(two) as second, Session(two) as third:
+        with first.begin(), second.begin(), third.begin():
+            claimed = repo.claim_delivery(first, now=now).id
+            other = repo.claim_delivery(second, now=now).id  # does not wait for the first
+            assert claimed != other
+            assert repo.claim_delivery(third, now=now) is None  # both are being sent
+    with unit_of_work(one) as session:
+        session.get(Delivery, claimed).next_attempt_at = now + timedelta(minutes=5)
+    with unit_of_work(two) as session:
+        assert repo.claim_delivery(session, now=now).id == other  # the one backing off is not due yet
+
+
+@pytest.mark.server
+def test_a_scheduled_job_runs_once_per_scheduled_minute_across_workers(engines):
+    ran: list[str] = []
+    minute = datetime(2026, 11, 30, 8, 0, 0, 300_000, tzinfo=timezone.utc)
+    barrier = threading.Barrier(4)
+
+    def worker(engine, name, skew):
+        barrier.wait()
+        once_per_schedule(engine, job="digest", worker_id=name, run=lambda: ran.append(name),
+                          now=minute + timedelta(seconds=skew))
+
+    threads = [threading.Thread(target=worker, args=(engines[n % 2], f"w{n}", n * 2.5)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(ran) == 1
+    once_per_schedule(engines[0], job="digest", worker_id="w0", run=lambda: ran.append("next"),
+                      now=minute + timedelta(days=1))
+    assert ran[-1] == "next"

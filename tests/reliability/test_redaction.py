@@ -1,0 +1,187 @@
+"""Privacy: 1,000 questions carry generated BSNs (valid under the eleven-test) and
+V-numbers, in the subject and the text, in the ways people write them. After `run` has
+triaged and forwarded them, none of those numbers is left in the database (every table,
+every column), in the worker's log lines, or in the digest, the weekly report and the
+backlog the product writes. (The forwards themselves carry the original question: that is
+their job.)
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import zipfile
+from datetime import datetime, timedelta, timezone
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import LargeBinary, MetaData, select
+
+from bot.cli import main
+from tests.reliability.harness import (
+    SAMPLE,
+    Database,
+    Worker,
+    deliver_to_maildir,
+    log_lines,
+    maildir_box,
+    make_maildir,
+    wait_for,
+    write_config,
+    write_summary,
+)
+
+SEED = 8
+COUNT = 1000
+
+
+def make_bsn(rng: random.Random) -> str:
+    """Nine digits that pass the eleven-test: 9·d1 + 8·d2 + … + 2·d8 − d9 ≡ 0 (mod 11)."""
+    while True:
+        digits = [rng.randint(1, 9)] + [rng.randint(0, 9) for _ in range(7)]
+        check = sum(d * w for d, w in zip(digits, (9, 8, 7, 6, 5, 4, 3, 2))) % 11
+        if check <= 9:
+            return "".join(map(str, digits)) + str(check)
+
+
+def make_v_number(rng: random.Random) -> str:
+    return str(rng.randint(10**9, 10**10 - 1))
+
+
+def written_bsn(bsn: str, rng: random.Random) -> str:
+    shape = rng.choice(["plain", "4-2-3 dots", "3-3-3 spaces", "3-3-3 dots"])
+    return {"plain": bsn, "4-2-3 dots": f"{bsn[:4]}.{bsn[4:6]}.{bsn[6:]}",
+            "3-3-3 spaces": f"{bsn[:3]} {bsn[3:6]} {bsn[6:]}", "3-3-3 dots": f"{bsn[:3]}.{bsn[3:6]}.{bsn[6:]}"}[shape]
+
+
+def bsn_phrase(bsn: str, rng: random.Random) -> str:
+    written = written_bsn(bsn, rng)
+    return rng.choice([f"BSN {written}", f"burgerservicenummer: {written}", f"bsn-nummer {written}",
+                       f"BSN is {written}", f"het kind, {bsn},"])
+
+
+def v_phrase(v: str, rng: random.Random) -> str:
+    return rng.choice([f"V-nummer {v}", f"v-nr. {v}", f"vreemdelingennummer: {v[:2]} {v[2:6]} {v[6:]}",
+                       f"V-nummer is {v[:4]}.{v[4:7]}.{v[7:]}", f"(V {v})"])
+
+
+def questions(rng: random.Random, when: datetime) -> tuple[list[tuple[str, bytes]], set[str]]:
+    """COUNT questions from the sample's labelled texts with personal data added; and the numbers."""
+    records = [json.loads(line) for line in (SAMPLE / "labelled.jsonl").read_text(encoding="utf-8").splitlines()]
+    secrets: set[str] = set()
+    out = []
+    for n in range(COUNT):
+        record = records[n % len(records)]
+        bsn, bsn2, v = make_bsn(rng), make_bsn(rng), make_v_number(rng)
+        secrets |= {bsn, bsn2, v}
+        subject = record["subject"]
+        if rng.random() < 0.3:
+            subject += rng.choice([f" - BSN {bsn}", f" (V-nr {v})", f" {bsn2}"])
+        paragraphs = record["body"].split("\n\n")
+        facts = (f"Het gaat om {bsn_phrase(bsn, rng)} en de moeder met {bsn_phrase(bsn2, rng)}; "
+                 f"{v_phrase(v, rng)}.")
+        paragraphs.insert(min(1, len(paragraphs)), facts)
+        text = "\n\n".join(paragraphs)
+        msg = EmailMessage()
+        msg["From"] = record.get("from") or "jurist@ind.example"
+        msg["To"] = "bvhk@ind.example"
+        msg["Subject"] = subject
+        msg["Date"] = format_datetime(when + timedelta(minutes=n))
+        message_id = f"<privacy-{n:05d}@test.example>"
+        msg["Message-ID"] = message_id
+        msg.set_content(text)
+        if rng.random() < 0.3:
+            msg.add_alternative("".join(f"<p>{p}</p>" for p in text.split("\n\n")), subtype="html")
+        out.append((message_id, msg.as_bytes().replace(b"\r\n", b"\n")))
+    return out, secrets
+
+
+def leaks(text: str, secrets: set[str]) -> set[str]:
+    """The secrets in `text`, however written: every run of digits (spaces, dots and dashes
+    between them ignored) is searched for each number."""
+    found = set()
+    for run in re.findall(r"\d(?:[ .\-]?\d)+", text):
+        digits = re.sub(r"\D", "", run)
+        for size in (9, 10):
+            for start in range(len(digits) - size + 1):
+                if digits[start:start + size] in secrets:
+                    found.add(digits[start:start + size])
+    return found
+
+
+def database_text(db: Database) -> str:
+    """Every value of every table, as text (bytes decoded leniently)."""
+    metadata = MetaData()
+    metadata.reflect(db.engine)
+    parts = []
+    with db.engine.connect() as conn:
+        for table in metadata.sorted_tables:
+            for row in conn.execute(select(table)):
+                for column, value in zip(table.columns, row):
+                    if value is None:
+                        continue
+                    if isinstance(column.type, LargeBinary) or isinstance(value, bytes):
+                        value = bytes(value).decode("utf-8", "replace")
+                    parts.append(str(value))
+    return "\n".join(parts)
+
+
+def written_text(folder: Path) -> str:
+    """The text of every file under `folder`; a workbook is read as its XML parts."""
+    parts = []
+    for path in sorted(folder.rglob("*")):
+        if path.suffix == ".xlsx":
+            with zipfile.ZipFile(path) as book:
+                parts += [book.read(name).decode("utf-8", "replace") for name in book.namelist()]
+        elif path.is_file() and path.suffix != ".png":
+            parts.append(path.read_bytes().decode("utf-8", "replace"))
+    return "\n".join(parts)
+
+
+@pytest.mark.server
+def test_no_bsn_or_v_number_is_left_in_database_logs_or_reports(tmp_path, models):
+    rng = random.Random(SEED)
+    when = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=7)
+    messages, secrets = questions(rng, when)
+    assert all(leaks(raw.decode("utf-8", "replace"), secrets) for _, raw in messages[:50])  # the finder finds them
+    maildir = make_maildir(tmp_path / "mail" / "ind")
+    deliver_to_maildir(maildir, messages)
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    config = write_config(tmp_path, url=url, models=models, smtp_port=None, mailboxes=[maildir_box("ind", maildir)])
+    db = Database(url)
+    log = tmp_path / "worker.log"
+    worker = Worker(config, log)
+    try:
+        worker.start()
+        wait_for(lambda: db.done(COUNT), timeout=240, interval=0.5, what="every question handled")
+        assert worker.stop() == 0
+    finally:
+        worker.ensure_gone()
+    forwarded = len(list((tmp_path / "outbox").glob("*/new/*")))
+
+    runner = CliRunner()
+    out = tmp_path / "written"
+    week = f"{when.isocalendar().year}-W{when.isocalendar().week:02d}"
+    outputs = [runner.invoke(main, ["--config", str(config), *args])
+               for args in (["digest", "--dry-run", "--out", str(out / "digest")],
+                            ["report", "--week", week, "--dry-run", "--out", str(out / "report")],
+                            ["backlog", "--json"])]
+    assert [r.exit_code for r in outputs] == [0, 0, 0], [r.output[-300:] for r in outputs]
+
+    stored = database_text(db)
+    db.close()
+    logged = log.read_text(encoding="utf-8")
+    reported = written_text(out) + "\n".join(r.output for r in outputs)
+    found = {"database": leaks(stored, secrets), "logs": leaks(logged, secrets), "reports": leaks(reported, secrets)}
+    write_summary("redaction", {"messages": COUNT, "numbers": len(secrets), "forwarded": forwarded,
+                                "log_lines": len(log_lines(log)), "report_files": len(list(out.rglob("*.*"))),
+                                "database_chars": len(stored)} | {f"left_in_{k}": len(v) for k, v in found.items()})
+
+    assert forwarded >= 0.9 * COUNT
+    assert "[BSN]" in stored and "[VNUMMER]" in stored  # the text is kept, redacted
+    assert len(list(out.rglob("*.*"))) >= 2
+    assert found == {"database": set(), "logs": set(), "reports": set()}
