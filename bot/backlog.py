@@ -26,7 +26,7 @@ def backlog_rows(engine: Engine, *, overdue: bool, today: date) -> list[dict]:
                 "region": q.region,
                 "assignee": q.assignee,
                 "received_at": q.received_at.isoformat() if q.received_at else None,
-                "age_days": (now - q.received_at).days if q.received_at else None,
+                "age_days": max(0, (now - q.received_at).days) if q.received_at else None,
                 "due_on": q.due_on.isoformat() if q.due_on else None,
                 "overdue": bool(q.due_on and q.due_on < today),
             }

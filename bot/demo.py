@@ -146,8 +146,10 @@ def summarise(runtime, report, seconds: float) -> dict:
             "seconds": round(seconds, 2),
             "total": len(questions),
             "questions": len(asked),
-            "routed": sum(q.status == "routed" for q in asked),
-            "review": sum(q.status == "review" for q in asked),
+            "routed": sum(q.assignee is not None for q in asked),
+            "review": sum(q.assignee is None for q in asked),
+            "answered": sum(q.answered_at is not None for q in asked),
+            "open": sum(q.status in ("routed", "review", "reassigned") for q in asked),
             "skipped": dict(Counter(q.verdict for q in questions if q.verdict != "question")),
             "per_theme": dict(Counter(q.theme for q in asked).most_common()),
             "per_organisation": dict(Counter(q.organisation for q in asked).most_common()),
@@ -162,11 +164,13 @@ def print_summary(summary: dict) -> None:
     console.print(
         f"[bold]Deze run[/bold]: {run['fetched']} opgehaald, {run['routed']} doorgestuurd, "
         f"{run['needs_review']} ter beoordeling, {sum(run['skipped'].values())} overgeslagen, "
-        f"{run['quarantined']} in quarantaine, {run['delivered']} afgeleverd — {summary['seconds']} s"
+        f"{run['quarantined']} in quarantaine, {run['delivered']} afgeleverd, "
+        f"{run['answered']} beantwoord gezien — {summary['seconds']} s"
     )
     console.print(
         f"[bold]In de database[/bold]: {summary['questions']} vragen ({summary['routed']} doorgestuurd, "
-        f"{summary['review']} ter beoordeling); overgeslagen: "
+        f"{summary['review']} ter beoordeling; {summary['answered']} beantwoord, "
+        f"{summary['open']} open); overgeslagen: "
         + (", ".join(f"{k} {v}" for k, v in summary["skipped"].items()) or "niets")
     )
     for title, key in (("thema", "per_theme"), ("organisatie", "per_organisation"),
