@@ -15,7 +15,9 @@ matplotlib.use("Agg")
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-COLOURS = ("#01689b", "#e17000", "#39870c", "#a90061", "#76d2b6", "#ffb612", "#8fcae7", "#ca005d")
+# Rijkshuisstijl colours, enough that the nine kinds of askers never share one
+COLOURS = ("#01689b", "#e17000", "#39870c", "#a90061", "#76d2b6", "#ffb612", "#8fcae7", "#ca005d",
+           "#42145f", "#673327", "#275937", "#f9e11e")
 WIDTH, HEIGHT, DPI = 7.2, 3.4, 100
 
 
