@@ -200,7 +200,7 @@ def classify(ctx, path: str, mailbox: str | None, as_json: bool):
 # -- the classifier -----------------------------------------------------------------------
 @main.command()
 @click.option("--data", type=click.Path(dir_okay=False, path_type=Path), help="Gelabelde JSONL (standaard: uit de configuratie).")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Resultaat als één JSON-document op stdout.")
 @click.pass_context
 @handle_errors
 def train(ctx, data: Path | None, as_json: bool):
@@ -214,7 +214,7 @@ def train(ctx, data: Path | None, as_json: bool):
 @main.command()
 @click.option("--data", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Gelabelde JSONL.")
 @click.option("--cross-validate", "folds", type=click.IntRange(2, 20), help="Train en scoor K folds van DATA.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Resultaat als één JSON-document op stdout.")
 @click.pass_context
 @handle_errors
 def evaluate(ctx, data: Path, folds: int | None, as_json: bool):
@@ -231,7 +231,7 @@ def model():
 
 
 @model.command("list")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Resultaat als één JSON-document op stdout.")
 @click.pass_context
 @handle_errors
 def model_list(ctx, as_json: bool):
@@ -285,7 +285,7 @@ def feedback(ctx, question_id, theme, organisation, region, by):
 # -- backlog, digest, report --------------------------------------------------------------
 @main.command()
 @click.option("--overdue", is_flag=True, help="Alleen vragen over de termijn.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Resultaat als één JSON-document op stdout.")
 @click.pass_context
 @handle_errors
 def backlog(ctx, overdue: bool, as_json: bool):
@@ -301,7 +301,7 @@ def backlog(ctx, overdue: bool, as_json: bool):
 
 @main.command()
 @click.option("--dry-run", is_flag=True, help="Alleen tellen wat zou verdwijnen.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Resultaat als één JSON-document op stdout.")
 @click.pass_context
 @handle_errors
 def purge(ctx, dry_run: bool, as_json: bool):
@@ -350,7 +350,7 @@ def rules_check(ctx, rules_dir: Path | None):
               help="Map met kandidaat-regels (standaard: de huidige).")
 @click.option("--contacts", "contacts_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="Kandidaat-contactpersonen (CSV; standaard: de huidige).")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Resultaat als één JSON-document op stdout.")
 @click.pass_context
 @handle_errors
 def rules_replay(ctx, since: datetime, rules_dir: Path | None, contacts_file: Path | None, as_json: bool):
@@ -380,7 +380,7 @@ def contacts():
 
 
 @contacts.command("list")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Resultaat als één JSON-document op stdout.")
 @click.pass_context
 @handle_errors
 def contacts_list(ctx, as_json: bool):
