@@ -287,7 +287,8 @@ def finish_job_run(session: Session, *, job: str, scheduled_for: datetime, outco
         session.add(row)
 
 
-def beat(session: Session, *, worker_id: str, host: str, pid: int, started_at: datetime, status: str | None = None) -> None:
+def beat(session: Session, *, worker_id: str, host: str, pid: int, started_at: datetime,
+         status: str | None = None) -> None:
     """Write the heartbeat of a running worker (insert or update)."""
     row = session.get(Heartbeat, worker_id)
     if row is None or row.pid != pid or row.host != host:

@@ -130,8 +130,10 @@ def header_block(
     return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8", "replace")
 
 
+@functools.lru_cache(maxsize=16)
 def tls_context(*, verify: bool, ca_file: Path | None) -> ssl.SSLContext:
-    """Certificate verification on by default; `ca_file` adds CA certificates to trust."""
+    """Certificate verification on by default; `ca_file` adds CA certificates to trust.
+    Built once per setting (loading the CA store costs ~20 ms); SSLContexts are shareable."""
     context = ssl.create_default_context()
     if ca_file:
         try:

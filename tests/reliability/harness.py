@@ -33,7 +33,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from storage.db import make_engine, open_database
-from tests.servers import Received, spare_port, wait_for_port
+from tests.servers import PASSWORD, Received, spare_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "bot" / "sample"
@@ -130,7 +130,7 @@ class Worker:
     def __init__(self, config: Path, log: Path, *, command: tuple[str, ...] = ("run",),
                  env: dict[str, str] | None = None) -> None:
         self.config, self.log, self.command = config, log, command
-        self.env = os.environ | {IMAP_PASSWORD_ENV: "geheim-voor-tests"} | (env or {})
+        self.env = os.environ | {IMAP_PASSWORD_ENV: PASSWORD} | (env or {})
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> "Worker":
@@ -237,7 +237,8 @@ class SmtpSink:
 
     async def handle_DATA(self, server, session, envelope):
         with self._lock:
-            self.received.append(Received(envelope.mail_from, tuple(envelope.rcpt_tos), envelope.original_content, None))
+            self.received.append(Received(envelope.mail_from, tuple(envelope.rcpt_tos), envelope.original_content,
+                                          None))
             drop = self.drop_next > 0
             if drop:
                 self.drop_next -= 1

@@ -17,7 +17,6 @@ import pytest
 
 from tests.reliability.harness import (
     Database,
-    SmtpSink,
     Worker,
     account,
     deliver_to_maildir,
@@ -33,18 +32,19 @@ from tests.reliability.harness import (
 )
 
 SEED = 20261129
-KILLS = 22  # at least 20
+KILLS = 20
 LOCAL, REMOTE = 500, 500
 
 
 @pytest.mark.server
-def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(tmp_path, models, dovecot, imap_user):
+def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(tmp_path, models, dovecot, imap_user,
+                                                                        smtp_sink):
     local = sample_messages(LOCAL, tag="md")
     remote = sample_messages(REMOTE, tag="imap", start=LOCAL)
     maildir = make_maildir(tmp_path / "mail" / "ind")
     deliver_to_maildir(maildir, local)
     fill_imap(dovecot, imap_user, remote)
-    sink = SmtpSink().start()
+    sink = smtp_sink
     url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
     config = write_config(
         tmp_path, url=url, models=models, smtp_port=sink.port,
@@ -68,7 +68,6 @@ def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(tmp_pat
         exit_code = worker.stop()
     finally:
         worker.ensure_gone()
-        sink.stop()
     seconds = time.monotonic() - started
     result = account(db, sink, [mid for mid, _ in local + remote])
     db.close()
@@ -88,11 +87,11 @@ def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(tmp_pat
 
 
 @pytest.mark.server
-def test_sigterm_stops_after_the_current_message_and_a_restart_goes_on(tmp_path, models):
+def test_sigterm_stops_after_the_current_message_and_a_restart_goes_on(tmp_path, models, smtp_sink):
     messages = sample_messages(300, tag="term")
     maildir = make_maildir(tmp_path / "mail" / "ind")
     deliver_to_maildir(maildir, messages)
-    sink = SmtpSink().start()
+    sink = smtp_sink
     url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
     config = write_config(tmp_path, url=url, models=models, smtp_port=sink.port,
                           mailboxes=[maildir_box("ind", maildir)])
@@ -112,7 +111,6 @@ def test_sigterm_stops_after_the_current_message_and_a_restart_goes_on(tmp_path,
         assert worker.stop() == 0
     finally:
         worker.ensure_gone()
-        sink.stop()
     result = account(db, sink, [mid for mid, _ in messages])
     db.close()
     write_summary("sigterm", {"stop_seconds": round(stop_seconds, 2), "stored_at_stop": stored_at_stop,

@@ -1,6 +1,6 @@
 """Several workers on one PostgreSQL database.
 
-- Three `run` processes share five mailboxes holding 5,000 messages: every message is
+- Three `run` processes share six mailboxes holding 5,000 messages: every message is
   fetched by one worker only, every forward arrives once, and the purge scheduled every
   minute runs once per minute across the three.
 - The same mail in two mailboxes, read by two workers at the same moment, is forwarded once.
@@ -24,7 +24,6 @@ from storage.db import open_database, unit_of_work
 from storage.models import Delivery, Lease, Question
 from tests.reliability.harness import (
     Database,
-    SmtpSink,
     Worker,
     account,
     deliver_to_maildir,
@@ -54,15 +53,15 @@ def fetched_per_worker(logs) -> list[int]:
 
 
 @pytest.mark.server
-def test_three_workers_share_5000_messages_each_delivered_once(tmp_path, models, postgres_url):
+def test_three_workers_share_5000_messages_each_delivered_once(tmp_path, models, postgres_url, smtp_sink):
     boxes, everything = [], []
-    for n in range(5):
-        messages = sample_messages(1000, tag=f"mw{n}", start=n * 1000)
+    for n in range(6):  # two mailboxes a worker
+        messages = sample_messages(834 if n < 2 else 833, tag=f"mw{n}", start=len(everything))
         maildir = make_maildir(tmp_path / "mail" / f"box{n}")
         deliver_to_maildir(maildir, messages)
         boxes.append(maildir_box(f"box{n}", maildir, ORGANISATIONS[n % 3]))
         everything += messages
-    sink = SmtpSink().start()
+    sink = smtp_sink
     config = write_config(tmp_path, url=postgres_url, models=models, smtp_port=sink.port, mailboxes=boxes,
                           schedule={"purge_cron": "* * * * *"})
     db = Database(postgres_url)
@@ -86,7 +85,6 @@ def test_three_workers_share_5000_messages_each_delivered_once(tmp_path, models,
     finally:
         for worker in workers:
             worker.ensure_gone()
-        sink.stop()
     result = account(db, sink, [mid for mid, _ in everything])
     runs = db.rows("SELECT job, scheduled_for, worker_id FROM job_run ORDER BY scheduled_for")
     purges = db.scalar("SELECT count(*) FROM audit WHERE action = 'purge'")
@@ -108,20 +106,20 @@ def test_three_workers_share_5000_messages_each_delivered_once(tmp_path, models,
 
 
 @pytest.mark.server
-def test_the_same_mail_in_two_mailboxes_read_at_once_is_forwarded_once(tmp_path, models, postgres_url):
-    messages = sample_messages(300, tag="twice")
-    boxes = []
-    for name in ("a", "b"):
-        maildir = make_maildir(tmp_path / "mail" / name)
-        deliver_to_maildir(maildir, messages)
-        boxes.append(maildir_box(name, maildir))
-    sink = SmtpSink().start()
+def test_the_same_mail_in_two_mailboxes_read_at_once_is_forwarded_once(tmp_path, models, postgres_url,
+                                                                        smtp_sink):
+    messages = sample_messages(150, tag="twice")
+    boxes = [maildir_box(name, make_maildir(tmp_path / "mail" / name)) for name in ("a", "b")]
+    sink = smtp_sink
     config = write_config(tmp_path, url=postgres_url, models=models, smtp_port=sink.port, mailboxes=boxes)
     db = Database(postgres_url)
     workers = [Worker(config, tmp_path / f"worker{n}.log") for n in range(2)]
     try:
         for worker in workers:
             worker.start()
+        wait_for(lambda: len(db.heartbeat_pids()) == 2, timeout=90, what="two workers")
+        for box in boxes:  # the same mail lands in both mailboxes while both workers are idle
+            deliver_to_maildir(box["path"], messages)
         wait_for(lambda: db.done(2 * len(messages)), timeout=180, interval=0.5, what="both mailboxes handled")
         wait_for(lambda: sum(fetched_per_worker(w.log for w in workers)) >= 2 * len(messages), timeout=60,
                  what="the last polls to report")
@@ -129,7 +127,6 @@ def test_the_same_mail_in_two_mailboxes_read_at_once_is_forwarded_once(tmp_path,
     finally:
         for worker in workers:
             worker.ensure_gone()
-        sink.stop()
     result = account(db, sink, [mid for mid, _ in messages])
     per_message = db.rows("SELECT message_id, count(*) FROM question WHERE verdict = 'question' GROUP BY message_id")
     copies = db.scalar("SELECT count(*) FROM question WHERE verdict = 'duplicate'")
@@ -137,7 +134,7 @@ def test_the_same_mail_in_two_mailboxes_read_at_once_is_forwarded_once(tmp_path,
     write_summary("same-mail-two-mailboxes", {**result.as_dict(), "duplicate_verdicts": copies})
 
     assert exit_codes == [0, 0]
-    assert fetched_per_worker(w.log for w in workers) == [300, 300]  # one mailbox each, at the same time
+    assert fetched_per_worker(w.log for w in workers) == [150, 150]  # one mailbox each, at the same time
     assert all(count == 1 for _, count in per_message)
     assert result.lost == [] and result.duplicates == [] and result.resends == 0
     assert result.deliveries == result.routed and copies >= result.questions - 5

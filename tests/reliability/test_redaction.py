@@ -17,7 +17,6 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 from sqlalchemy import LargeBinary, MetaData, select
 
@@ -142,7 +141,6 @@ def written_text(folder: Path) -> str:
     return "\n".join(parts)
 
 
-@pytest.mark.server
 def test_no_bsn_or_v_number_is_left_in_database_logs_or_reports(tmp_path, models):
     rng = random.Random(SEED)
     when = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=7)
