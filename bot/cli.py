@@ -8,10 +8,9 @@ value at fault; a traceback only with --debug. `--json` prints one JSON document
 from __future__ import annotations
 
 import json
-import logging
 import os
 import sys
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from functools import wraps
 from pathlib import Path
 

@@ -13,14 +13,14 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 import rules
 from bot.parse import ParseError
 from bot.pipeline import Context, Directory, triage_message
 from bot.settings import ConfigError, Settings
-from bot.training import DataError, ensure_model, label_sets, read_labelled
+from bot.training import ensure_model, read_labelled
 from storage import repo
 from storage.db import open_database, unit_of_work
 from storage.models import Correction

@@ -21,7 +21,7 @@ from bot.render import render
 from bot.replay import stored_facts
 from storage import repo
 from storage.db import unit_of_work
-from storage.models import Delivery, Question, utcnow
+from storage.models import Delivery, Question
 
 FOLLOWED = ("routed", "reassigned")
 
