@@ -14,6 +14,8 @@ Registered in tests/conftest.py with `pytest_plugins = ["tests.servers"]`.
 
 from __future__ import annotations
 
+import abc
+
 import datetime as dt
 import itertools
 import os
@@ -356,7 +358,7 @@ class Request:
     body: bytes
 
 
-class FakeHttps:
+class FakeHttps(abc.ABC):
     """A threaded HTTPS server on 127.0.0.1 that hands each request to `handle`."""
 
     def __init__(self, tls: TlsFiles) -> None:
@@ -399,8 +401,9 @@ class FakeHttps:
     def base(self) -> str:
         return f"https://127.0.0.1:{self.port}"
 
+    @abc.abstractmethod
     def handle(self, request: Request) -> tuple[int, dict[str, str], bytes]:
-        raise NotImplementedError
+        """The status, headers and body of the answer to one request (FakeEws, FakeGraph)."""
 
     def stop(self) -> None:
         self._server.shutdown()
