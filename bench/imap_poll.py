@@ -7,7 +7,7 @@ fills one mailbox per size with that many small questions (IMAP MULTIAPPEND), st
 cursor as a worker would after handling them all, and then times, median of `--runs`:
 - `mailbox`: the imap kind alone: connect, log in, STATUS, log out (`fetch` from the
   stored cursor, which yields nothing);
-- `poll`: the whole worker poll (`bot.worker.poll`): the inbox, reply detection on the
+- `poll`: the whole worker poll (`bot.service.worker.poll`): the inbox, reply detection on the
   sent folder, the database (SQLite) and delivery of nothing.
 The claim it checks: the cost of a poll with no new mail does not grow with the mailbox.
 It also times, once, what the cursor saves: a UID SEARCH ALL over the folder.
@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.mailboxes.imap import ImapCursor, ImapMailbox  # noqa: E402
+from bot.ingest.mailboxes.imap import ImapCursor, ImapMailbox  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from storage import repo  # noqa: E402
 from storage.db import unit_of_work  # noqa: E402
@@ -123,7 +123,7 @@ models = "{folder / 'models'}"
 def measure(server: Dovecot, size: int, runs: int, work: Path) -> dict:
     import os
 
-    from bot.worker import Runtime, poll
+    from bot.service.worker import Runtime, poll
 
     user = server.new_user()
     started = time.perf_counter()

@@ -6,8 +6,8 @@ Generates `--questions` questions over 52 weeks into a temporary SQLite database
 generator of the tests, tests/bot/history.py: three organisations, their regions, ten
 themes, review, reassignment, answered and stuck questions, audit entries), then times:
 - the report: reading the database, counting, four charts (PNG), HTML, text and the Excel
-  workbook written to a folder (`bot.report.write_report`), median of `--runs` runs;
-- the digests: every coordinator's digest as HTML and text (`bot.digest.write_digests`).
+  workbook written to a folder (`bot.reports.weekly.write_report`), median of `--runs` runs;
+- the digests: every coordinator's digest as HTML and text (`bot.reports.digest.write_digests`).
 Peak memory: each measured step runs once more in a forked child process, whose peak
 resident size (`resource.getrusage`) minus its size at the start is the figure reported.
 """
@@ -28,8 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.digest import write_digests  # noqa: E402
-from bot.report import write_report  # noqa: E402
+from bot.reports.digest import write_digests  # noqa: E402
+from bot.reports.files import write_report  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from storage.db import open_database  # noqa: E402
 from tests.bot.history import fill_history  # noqa: E402

@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # runnable as a plain script from a checkout
     sys.path.insert(0, str(ROOT))
 
-from bot.parse import ParseError, parse_message  # noqa: E402
-from bot.screen import screen  # noqa: E402
+from bot.ingest.parse import ParseError, parse_message  # noqa: E402
+from bot.triage.screen import screen  # noqa: E402
 
 CORPUS = Path(os.environ.get("BVHK_MAIL_CORPUS", ROOT.parent / "shared" / "corpora" / "mail"))
 FIXTURES = ROOT / "tests" / "fixtures" / "mail"

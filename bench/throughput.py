@@ -3,7 +3,7 @@
     .venv/bin/python bench/throughput.py [--messages 1000] [--runs 3] [--pg-messages 3000]
                                          [--memory-messages 10000] [--parts sqlite postgresql memory] [--json]
 
-1. SQLite: messages per second from a Maildir to the outbox (`bot.worker.poll` in one
+1. SQLite: messages per second from a Maildir to the outbox (`bot.service.worker.poll` in one
    process: parse, screen, classify, locate, route, store, compose, deliver), against bare
    parsing of the same messages with Python's `email` package
    (`BytesParser(policy=policy.default).parsebytes`), in the same run; the ratio says how
@@ -90,7 +90,7 @@ def train(work: Path) -> Path:
 # --- 1. SQLite against bare parsing ----------------------------------------------------------------
 def sqlite_run(work: Path, messages: list[tuple[str, bytes]], models: Path, n: int) -> tuple[float, dict]:
     from bot.settings import load_settings
-    from bot.worker import Runtime, poll
+    from bot.service.worker import Runtime, poll
 
     folder = work / f"sqlite-{n}"
     folder.mkdir()

@@ -1,7 +1,7 @@
 """The one typed record a question travels in, and the results each stage adds to it.
 
 `Message` is what parsing makes of the raw bytes of one mail. The stages of the pipeline
-(`bot.pipeline.STAGES`) each read a `Triage` and return it with one more field filled in;
+(`bot.triage.pipeline.STAGES`) each read a `Triage` and return it with one more field filled in;
 nothing else crosses the boundaries between `bot/`, `classifiers/`, `rules/` and `storage/`.
 """
 

@@ -16,7 +16,14 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_RULES = PACKAGE_DIR.parent / "rules" / "data"
@@ -35,7 +42,7 @@ class StorageSettings(_Section):
     body_retention_days: int = Field(30, ge=0)
 
 
-class MaildirMailbox(_Section):
+class MaildirSettings(_Section):
     kind: Literal["maildir"]
     name: str
     organisation: Literal["IND", "DT&V", "RvdK"]
@@ -43,7 +50,7 @@ class MaildirMailbox(_Section):
     path: Path
 
 
-class _RemoteMailbox(_Section):
+class _RemoteMailboxSettings(_Section):
     """What the imap, ews and graph kinds share: marks, an optional move, where to begin."""
 
     # Marks: an IMAP keyword or Outlook category per question; "" switches one off.
@@ -54,7 +61,7 @@ class _RemoteMailbox(_Section):
     move_to: str = ""  # a folder to move a handled question to; "" (default): never move
     since: date | None = None  # first read: pass over mail received before this date
     ca_file: Path | None = None  # extra CA certificates (PEM) to trust, e.g. PKIoverheid private
-    # Corrections from marks (bot.corrections): a theme mark of `mark_theme` other than the
+    # Corrections from marks (bot.backlog.corrections): a theme mark of `mark_theme` other than the
     # predicted one, or a mark of `correction_marks` (mark -> theme key or organisation), that
     # a contact person sets on a question counts as their correction of it.
     corrections_from_marks: bool = False
@@ -76,7 +83,7 @@ class _RemoteMailbox(_Section):
         return value
 
 
-class ImapMailbox(_RemoteMailbox):
+class ImapSettings(_RemoteMailboxSettings):
     kind: Literal["imap"]
     name: str
     organisation: Literal["IND", "DT&V", "RvdK"]
@@ -91,7 +98,7 @@ class ImapMailbox(_RemoteMailbox):
     verify_certificate: bool = True
 
 
-class EwsMailbox(_RemoteMailbox):
+class EwsSettings(_RemoteMailboxSettings):
     kind: Literal["ews"]
     name: str
     organisation: Literal["IND", "DT&V", "RvdK"]
@@ -113,7 +120,7 @@ class EwsMailbox(_RemoteMailbox):
     max_wait_seconds: int = Field(300, ge=0)  # longest throttling back-off to sit out
 
     @model_validator(mode="after")
-    def _credentials_for_auth(self) -> "EwsMailbox":
+    def _credentials_for_auth(self) -> "EwsSettings":
         if not (self.server or self.service_endpoint or self.autodiscover):
             raise ValueError("set server or service_endpoint (or autodiscover = true)")
         if self.server and self.service_endpoint:
@@ -128,7 +135,7 @@ class EwsMailbox(_RemoteMailbox):
         return self
 
 
-class GraphMailbox(_RemoteMailbox):
+class GraphSettings(_RemoteMailboxSettings):
     kind: Literal["graph"]
     name: str
     organisation: Literal["IND", "DT&V", "RvdK"]
@@ -144,7 +151,7 @@ class GraphMailbox(_RemoteMailbox):
 
 
 Mailbox = Annotated[
-    Union[MaildirMailbox, ImapMailbox, EwsMailbox, GraphMailbox], Field(discriminator="kind")
+    Union[MaildirSettings, ImapSettings, EwsSettings, GraphSettings], Field(discriminator="kind")
 ]
 
 

@@ -59,3 +59,10 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
     with Session(engine, expire_on_commit=False) as session:
         with session.begin():
             yield session
+
+
+def open_existing(url: str) -> Engine | None:
+    """The database, or None for an SQLite file that does not exist yet (nothing stored so far)."""
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return None
+    return open_database(url)

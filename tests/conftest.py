@@ -10,10 +10,7 @@ import pytest
 
 pytest_plugins = ["tests.servers"]
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-SAMPLE = ROOT / "bot" / "sample"
-FIXTURES = ROOT / "tests" / "fixtures"
+from tests.paths import FIXTURES, ROOT, SAMPLE, SHARED  # noqa: F401  (re-exported for the tests)
 
 
 def server_unavailable(what: str, why: str) -> None:
@@ -53,7 +50,7 @@ def trained_models(tmp_path_factory) -> Path:
     """A model trained once per test session on the sample's labelled questions."""
     from click.testing import CliRunner
 
-    from bot.cli import main
+    from bot.cli.commands import main
 
     models = tmp_path_factory.mktemp("models")
     workdir = tmp_path_factory.mktemp("train")

@@ -151,7 +151,7 @@ class Dovecot:
             client.logout()
 
     def mailbox_config(self, user: str, **overrides) -> dict:
-        """Keyword arguments for `bot.mailboxes.imap.ImapMailbox` reaching this server."""
+        """Keyword arguments for `bot.ingest.mailboxes.imap.ImapMailbox` reaching this server."""
         return dict(name="test", host=self.host, port=self.port, tls="none", username=user,
                     password=self.password, folder="INBOX", sent_folder="Sent") | overrides
 

@@ -30,7 +30,9 @@ from storage.models import AuditEntry, ContactPerson, Question
 if TYPE_CHECKING:
     from bot.settings import Settings
 
-RULES = Path(__file__).resolve().parents[2] / "rules" / "data"
+from tests.paths import ROOT
+
+RULES = ROOT / "rules" / "data"
 ORGANISATIONS = {"IND": 0.35, "DT&V": 0.25, "RvdK": 0.40}
 MAILBOX = {"IND": "ind", "DT&V": "dtv", "RvdK": "rvdk"}
 ASKERS = ["IND", "DT&V", "RvdK", "Nidos", "COA", "GI", "gemeente", "advocatuur"]

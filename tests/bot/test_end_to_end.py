@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bot.cli import main
+from bot.cli.commands import main
 
 HERE = Path(__file__).resolve()
-ROOT = HERE.parents[2]
+from tests.paths import ROOT
 E2E = ROOT / "tests" / "fixtures" / "e2e"
 SAMPLE = ROOT / "bot" / "sample"
 

@@ -23,10 +23,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.mailboxes.maildir import MaildirMailbox
-from bot.replies import read_reply, replied_to
+from bot.ingest.mailboxes.maildir import MaildirMailbox
+from bot.backlog.replies import read_reply, replied_to
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.paths import ROOT
 SAMPLE = ROOT / "bot" / "sample"
 DATA = ROOT / "rules" / "data"
 MAILBOX_OF = {"IND": "ind", "DT&V": "dtv", "RvdK": "rvdk"}

@@ -4,7 +4,7 @@ import pytest
 
 from bot.settings import ConfigError, load_settings
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.paths import ROOT
 
 
 def write(tmp_path: Path, text: str) -> Path:

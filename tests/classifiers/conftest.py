@@ -9,7 +9,7 @@ import pytest
 
 from classifiers import Example, TriageModel, read_examples, train
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.paths import ROOT
 LABELLED_SMALL = ROOT / "tests" / "fixtures" / "labelled-small.jsonl"
 THEMES_TOML = ROOT / "rules" / "data" / "themes.toml"
 

@@ -35,7 +35,7 @@ from sqlalchemy.engine import Engine
 from storage.db import make_engine, open_database
 from tests.servers import PASSWORD, Received, spare_port, wait_for_port
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.paths import ROOT
 SAMPLE = ROOT / "bot" / "sample"
 BIN = Path(sys.executable).parent / "bvhk-triage"
 TEST_OUTPUT = ROOT / "test-output"

@@ -129,7 +129,7 @@ def test_sigterm_stops_after_the_current_message_and_a_restart_goes_on(tmp_path,
 def test_check_shows_each_live_worker_and_warns_about_one_that_stopped_beating(tmp_path):
     from datetime import timedelta
 
-    from bot.heartbeat import Pulse, check_lines
+    from bot.service.heartbeat import Pulse, check_lines
     from storage import repo
     from storage.db import open_database, unit_of_work
     from storage.models import Heartbeat, utcnow

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import Session
 
-from bot.leases import LeaseLost, mailbox_lease, once_per_schedule
+from bot.service.leases import LeaseLost, mailbox_lease, once_per_schedule
 from storage import repo
 from storage.db import open_database, unit_of_work
 from storage.models import Delivery, Lease, Question

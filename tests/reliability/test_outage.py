@@ -124,9 +124,10 @@ def test_smtp_and_imap_outages_lose_nothing_and_the_worker_reports_them(tmp_path
 
 
 def test_a_delivery_that_keeps_failing_backs_off_and_is_marked_failed_after_max_attempts(tmp_path, models):
-    from bot.heartbeat import check_lines
+    from bot.service.heartbeat import check_lines
     from bot.settings import load_settings
-    from bot.worker import Runtime, backoff, poll, send_pending
+    from bot.outgoing.queue import backoff
+    from bot.service.worker import Runtime, poll, send_pending
     from tests.servers import spare_port
 
     assert [backoff(60, n).total_seconds() for n in (1, 2, 3, 7, 20)] == [60, 120, 240, 3600, 3600]

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 
-import bot.worker
+import bot.service.worker
 from bot.settings import load_settings
-from bot.worker import Runtime, poll
+from bot.service.worker import Runtime, poll
 from storage import repo
 from storage.db import unit_of_work
 from tests.reliability.harness import (
@@ -41,14 +41,14 @@ def test_a_message_that_fails_three_times_is_quarantined_and_the_rest_go_on(tmp_
     config = write_config(tmp_path, url=f"sqlite:///{tmp_path / 'db.sqlite3'}", models=models, smtp_port=None,
                           mailboxes=[maildir_box("ind", maildir)], extra="[parsing]\nmax_bytes = 200000\n")
     runtime = Runtime.start(load_settings(config))
-    real = bot.worker.triage_message
+    real = bot.service.worker.triage_message
 
     def breaks_on_poison(raw: bytes, **kwargs):
         if any(message_id.encode() in raw for message_id in poison):
             raise RuntimeError("a stage broke on 06-12345678")  # its text must never be stored or logged
         return real(raw, **kwargs)
 
-    monkeypatch.setattr(bot.worker, "triage_message", breaks_on_poison)
+    monkeypatch.setattr(bot.service.worker, "triage_message", breaks_on_poison)
     reports = [poll(runtime).as_dict() for _ in range(4)]
 
     assert [r["failed"] for r in reports] == [2, 2, 0, 0]

@@ -20,7 +20,7 @@ from pathlib import Path
 from click.testing import CliRunner
 from sqlalchemy import LargeBinary, MetaData, select
 
-from bot.cli import main
+from bot.cli.commands import main
 from tests.reliability.harness import (
     SAMPLE,
     Database,

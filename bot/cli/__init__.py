@@ -1,0 +1,1 @@
+"""The command line (`bvhk-triage`); the commands are in `bot.cli.commands`."""

@@ -1,0 +1,494 @@
+"""The command line: `bvhk-triage [--config PATH] COMMAND` (also `python -m bot`).
+
+Exit status: 0 done; 1 the work failed (a server unreachable, a message not delivered);
+2 usage or configuration error. Errors are one line on stderr naming the file, key or
+value at fault; a traceback only with --debug. `--json` prints one JSON document on stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import datetime, timezone
+from functools import wraps
+from pathlib import Path
+
+import click
+
+import rules
+from bot.ingest.mailboxes import MailboxError
+from bot.outgoing import DeliveryError
+from bot.settings import ConfigError, Settings, load_settings
+from bot.triage.training import DataError
+from classifiers import ModelError
+
+CONFIG_HELP = "Configuratiebestand (standaard: $BVHK_TRIAGE_CONFIG, anders ./config.toml)."
+
+
+class Failed(Exception):
+    """The work failed (exit 1)."""
+
+
+def handle_errors(func):
+    """One clear line on stderr and the right exit status, instead of a traceback."""
+
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        ctx = click.get_current_context()
+        debug = ctx.find_root().params.get("debug", False)
+        try:
+            return func(*args, **kwargs)
+        except (ConfigError, rules.RulesError, DataError, ModelError) as exc:
+            if debug:
+                raise
+            click.echo(f"bvhk-triage: {exc}", err=True)
+            sys.exit(2)
+        except (Failed, MailboxError, DeliveryError) as exc:
+            if debug:
+                raise
+            click.echo(f"bvhk-triage: {exc}", err=True)
+            sys.exit(1)
+        except click.exceptions.Exit:
+            raise
+        except click.ClickException:
+            raise
+        except Exception as exc:  # never a traceback for a user, unless --debug
+            if debug:
+                raise
+            click.echo(f"bvhk-triage: interne fout ({type(exc).__name__}); herhaal met --debug voor details", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+def settings_from(ctx: click.Context) -> Settings:
+    root = ctx.find_root()
+    if "settings" not in root.meta:
+        path = root.params.get("config") or os.environ.get("BVHK_TRIAGE_CONFIG") or "config.toml"
+        root.meta["settings"] = load_settings(Path(path))
+    return root.meta["settings"]
+
+
+def emit_json(document) -> None:
+    click.echo(json.dumps(document, ensure_ascii=False, indent=2, default=str))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--config", "config", type=click.Path(dir_okay=False), help=CONFIG_HELP)
+@click.option("--debug", is_flag=True, help="Toon bij een fout de volledige traceback.")
+@click.option("--log-json", is_flag=True, help="Logregels als JSON (voor een logverzamelaar).")
+@click.version_option(package_name="bvhk-triage")
+def main(config, debug, log_json):
+    """Triage van de functionele mailboxen "Belang van het Kind" (IND, DT&V, RvdK).
+
+    Leest nieuwe vragen, bepaalt thema, organisatie en regio, stuurt elke vraag door
+    naar de juiste contactpersoon en houdt de backlog bij tot de vraag beantwoord is.
+
+    \b
+    Eerste keer:
+      bvhk-triage demo              alles proberen op de voorbeeldmailbox
+      bvhk-triage init mijn-config  startconfiguratie, regels en contactpersonen
+      bvhk-triage check             configuratie en verbindingen controleren
+      bvhk-triage run               de worker starten
+    """
+    from bot.service.logs import setup_logging
+
+    setup_logging(json_lines=log_json, debug=debug)
+
+
+# -- demo, init, check --------------------------------------------------------------------
+@main.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-out"),
+              show_default=True, help="Werkmap voor database, outbox, model, digest en rapport.")
+@click.option("--json", "as_json", is_flag=True, help="Samenvatting als JSON.")
+@handle_errors
+def demo(out: Path, as_json: bool):
+    """Volledige run op de meegeleverde voorbeeldmailbox (SQLite, lokale outbox).
+
+    Veilig te herhalen: een tweede run stuurt niets opnieuw door.
+    """
+    from bot.cli.demo import run_demo
+
+    summary = run_demo(out, progress=not as_json)
+    if as_json:
+        emit_json(summary)
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=Path("."))
+@handle_errors
+def init(directory: Path):
+    """Schrijf een startconfiguratie, regels en contactpersonen om aan te passen."""
+    from bot.cli.starter import write_starter
+
+    for path in write_starter(directory):
+        click.echo(f"geschreven: {path}")
+    click.echo(f"Pas {directory / 'config.toml'} aan en controleer met: bvhk-triage --config "
+               f"{directory / 'config.toml'} check --offline")
+
+
+@main.command()
+@click.option("--offline", is_flag=True, help="Alleen bestanden controleren, geen verbindingen maken.")
+@click.pass_context
+@handle_errors
+def check(ctx, offline: bool):
+    """Controleer configuratie, regels en contactpersonen (en zonder --offline: verbindingen)."""
+    from bot.cli.starter import check_all
+
+    lines, ok = check_all(settings_from(ctx), offline=offline)
+    for line in lines:
+        click.echo(line)
+    if not ok:
+        raise Failed("niet alles werkt; zie de regels hierboven")
+
+
+# -- the worker ---------------------------------------------------------------------------
+@main.command()
+@click.option("--mailbox", "mailboxes", multiple=True, help="Alleen deze mailbox (herhaalbaar).")
+@click.option("--json", "as_json", is_flag=True, help="Resultaat als JSON.")
+@click.pass_context
+@handle_errors
+def poll(ctx, mailboxes, as_json: bool):
+    """Eén ronde nu: nieuwe mail ophalen, triëren, doorsturen."""
+    from bot.cli.output import poll_with_progress
+    from bot.service.worker import Runtime
+
+    settings = settings_from(ctx)
+    for name in mailboxes:
+        settings.mailbox(name)
+    runtime = Runtime.start(settings)
+    report = poll_with_progress(runtime, mailboxes=list(mailboxes) or None, show=not as_json)
+    if as_json:
+        emit_json(report.as_dict())
+    else:
+        from bot.cli.output import print_poll
+
+        print_poll(report)
+    if report.errors or report.delivery_failed:
+        raise Failed("; ".join(report.errors) or f"{report.delivery_failed} bericht(en) niet afgeleverd")
+
+
+@main.command()
+@click.pass_context
+@handle_errors
+def run(ctx):
+    """De worker: haalt volgens schema mail op, bewaakt de backlog; stopt netjes op SIGTERM/SIGINT."""
+    from bot.service.scheduler import run_worker
+
+    run_worker(settings_from(ctx))
+
+
+@main.command()
+@click.argument("path", type=click.Path(allow_dash=True))
+@click.option("--mailbox", help="Doe alsof de mail in deze mailbox binnenkwam (standaard: de eerste).")
+@click.option("--json", "as_json", is_flag=True, help="Resultaat als JSON.")
+@click.pass_context
+@handle_errors
+def classify(ctx, path: str, mailbox: str | None, as_json: bool):
+    """Triëer één .eml zonder iets op te slaan of te versturen."""
+    from bot.cli.output import print_classification
+    from bot.triage.classify import classify_file
+
+    result = classify_file(settings_from(ctx), path, mailbox=mailbox)
+    if as_json:
+        emit_json(result)
+    else:
+        print_classification(result)
+
+
+# -- the classifier -----------------------------------------------------------------------
+@main.command()
+@click.option("--data", type=click.Path(dir_okay=False, path_type=Path), help="Gelabelde JSONL (standaard: uit de configuratie).")
+@click.option("--json", "as_json", is_flag=True, help="Resultaat als één JSON-document op stdout.")
+@click.pass_context
+@handle_errors
+def train(ctx, data: Path | None, as_json: bool):
+    """Train en bewaar een nieuwe modelversie (uit gelabelde data en correcties)."""
+    from bot.triage.training import train_command
+
+    result = train_command(settings_from(ctx), data=data)
+    emit_json(result) if as_json else click.echo(result["message"])
+
+
+@main.command()
+@click.option("--data", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Gelabelde JSONL.")
+@click.option("--cross-validate", "folds", type=click.IntRange(2, 20), help="Train en scoor K folds van DATA.")
+@click.option("--json", "as_json", is_flag=True, help="Resultaat als één JSON-document op stdout.")
+@click.pass_context
+@handle_errors
+def evaluate(ctx, data: Path, folds: int | None, as_json: bool):
+    """Scoor het huidige model op gelabelde data (of met --cross-validate K)."""
+    from bot.cli.output import print_evaluation
+    from bot.triage.training import evaluate_command
+
+    result = evaluate_command(None if folds else settings_from(ctx), data=data, folds=folds)
+    emit_json(result) if as_json else print_evaluation(result)
+
+
+@main.group()
+def model():
+    """De opgeslagen modelversies: tonen en terugzetten."""
+
+
+@model.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Resultaat als één JSON-document op stdout.")
+@click.pass_context
+@handle_errors
+def model_list(ctx, as_json: bool):
+    """Toon de modelversies met hun scores; * is de actieve."""
+    from classifiers import ModelStore
+
+    store = ModelStore(settings_from(ctx).classifier.models)
+    active = store.active_version()
+    rows = [{"version": v, "active": v == active, **store.metrics(v)} for v in store.versions()]
+    if as_json:
+        emit_json(rows)
+        return
+    for row in rows:
+        f1 = f"macro-F1 {row['macro_f1']:.3f}" if "macro_f1" in row else "niet gescoord"
+        click.echo(f"{'*' if row['active'] else ' '} {row['version']}  {f1}  ({row.get('n_train', '?')} trainingsvragen)")
+
+
+@model.command("rollback")
+@click.pass_context
+@handle_errors
+def model_rollback(ctx):
+    """Zet het vorige actieve model terug (één stap terug)."""
+    from classifiers import ModelStore
+    from storage import repo
+    from storage.db import open_database, unit_of_work
+
+    settings = settings_from(ctx)
+    store = ModelStore(settings.classifier.models)
+    before = store.active_version()
+    version = store.rollback()
+    with unit_of_work(open_database(settings.storage.url)) as session:
+        repo.audit(session, action="model:rollback", version=version, previous=before)
+    click.echo(f"actief model: {version} (was {before})")
+
+
+@main.command()
+@click.argument("question_id")
+@click.option("--theme", required=True, help="Het juiste thema (sleutel uit themes.toml).")
+@click.option("--organisation", type=click.Choice(["IND", "DT&V", "RvdK"]))
+@click.option("--region")
+@click.option("--by", default=lambda: os.environ.get("USER", "onbekend"), help="Wie corrigeert.")
+@click.pass_context
+@handle_errors
+def feedback(ctx, question_id, theme, organisation, region, by):
+    """Leg een correctie vast (training data voor het volgende model)."""
+    from bot.backlog.corrections import record_feedback
+
+    click.echo(record_feedback(settings_from(ctx), question_id, theme=theme, organisation=organisation, region=region, by=by))
+
+
+# -- backlog, digest, report --------------------------------------------------------------
+@main.command()
+@click.option("--overdue", is_flag=True, help="Alleen vragen over de termijn.")
+@click.option("--json", "as_json", is_flag=True, help="Resultaat als één JSON-document op stdout.")
+@click.pass_context
+@handle_errors
+def backlog(ctx, overdue: bool, as_json: bool):
+    """Openstaande vragen met contactpersoon, leeftijd en termijn."""
+    from bot.backlog.listing import backlog_rows
+    from bot.cli.output import print_backlog
+    from storage.db import open_database
+
+    settings = settings_from(ctx)
+    rows = backlog_rows(open_database(settings.storage.url), overdue=overdue, today=datetime.now(timezone.utc).date())
+    emit_json(rows) if as_json else print_backlog(rows)
+
+
+@main.command()
+@click.option("--dry-run", is_flag=True, help="Alleen tellen wat zou verdwijnen.")
+@click.option("--json", "as_json", is_flag=True, help="Resultaat als één JSON-document op stdout.")
+@click.pass_context
+@handle_errors
+def purge(ctx, dry_run: bool, as_json: bool):
+    """Pas het bewaarbeleid toe: vraagteksten ouder dan body_retention_days verdwijnen.
+
+    Metadata, labels en routeringsbesluiten blijven; elke purge komt in het auditlog.
+    """
+    from bot.backlog.retention import purge as run_purge
+    from storage.db import open_database
+
+    settings = settings_from(ctx)
+    result = run_purge(open_database(settings.storage.url),
+                       retention_days=settings.storage.body_retention_days, dry_run=dry_run)
+    if as_json:
+        emit_json(result.as_dict())
+    else:
+        verb = "zou verwijderen" if dry_run else "verwijderd"
+        click.echo(f"{verb}: {result.bodies} vraagteksten van vóór {result.before:%Y-%m-%d}, "
+                   f"{result.payloads} verzonden berichtinhouden")
+
+
+# -- rules --------------------------------------------------------------------------------
+@main.group("rules")
+def rules_group():
+    """De routeringsregels: controleren en uitproberen op de geschiedenis."""
+
+
+@rules_group.command("check")
+@click.option("--rules", "rules_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="Een andere regelmap dan die uit de configuratie.")
+@click.pass_context
+@handle_errors
+def rules_check(ctx, rules_dir: Path | None):
+    """Laad en controleer de regels en contactpersonen; fouten noemen bestand, regel en sleutel."""
+    settings = settings_from(ctx)
+    ruleset = rules.load_ruleset(rules_dir or settings.routing.rules)
+    contacts = rules.load_contacts(settings.routing.contacts, ruleset)
+    click.echo(f"ok: {ruleset.describe()}; {len(contacts)} contactpersonen")
+    for warning in ruleset.coverage_warnings(contacts):
+        click.echo(f"let op: {warning}")
+
+
+@rules_group.command("replay")
+@click.option("--since", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Vanaf deze datum (JJJJ-MM-DD).")
+@click.option("--rules", "rules_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="Map met kandidaat-regels (standaard: de huidige).")
+@click.option("--contacts", "contacts_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Kandidaat-contactpersonen (CSV; standaard: de huidige).")
+@click.option("--json", "as_json", is_flag=True, help="Resultaat als één JSON-document op stdout.")
+@click.pass_context
+@handle_errors
+def rules_replay(ctx, since: datetime, rules_dir: Path | None, contacts_file: Path | None, as_json: bool):
+    """Routeer opgeslagen vragen opnieuw met kandidaat-regels en toon wat zou veranderen.
+
+    Er wordt niets opgeslagen of verstuurd. Voorbeeld:
+
+    \b
+      bvhk-triage rules replay --since 2026-09-01 --rules ./rules-nieuw
+    """
+    from bot.backlog.replay import load_candidate, replay
+    from bot.cli.output import print_replay
+    from storage.db import open_database
+
+    settings = settings_from(ctx)
+    current = load_candidate(None, None, settings=settings)
+    candidate = load_candidate(rules_dir, contacts_file, settings=settings)
+    result = replay(open_database(settings.storage.url), since=since.date(), current=current,
+                    candidate=candidate, min_confidence=settings.classifier.min_confidence)
+    emit_json(result) if as_json else print_replay(result)
+
+
+# -- contacts -----------------------------------------------------------------------------
+@main.group()
+def contacts():
+    """De contactpersonen: importeren, tonen, afwezigheid."""
+
+
+@contacts.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Resultaat als één JSON-document op stdout.")
+@click.pass_context
+@handle_errors
+def contacts_list(ctx, as_json: bool):
+    """Toon de contactpersonen met hun regio, thema's, capaciteit en openstaande vragen."""
+    from bot.backlog.contacts import contact_rows
+    from bot.cli.output import print_contacts
+
+    rows = contact_rows(settings_from(ctx))
+    emit_json(rows) if as_json else print_contacts(rows)
+
+
+@contacts.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.pass_context
+@handle_errors
+def contacts_import(ctx, file: Path):
+    """Controleer FILE en maak het de contactpersonenlijst uit de configuratie."""
+    from bot.backlog.contacts import import_contacts
+
+    click.echo(import_contacts(settings_from(ctx), file))
+
+
+@contacts.command("absent")
+@click.argument("email")
+@click.option("--from", "start", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Eerste dag (JJJJ-MM-DD).")
+@click.option("--to", "end", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Laatste dag (JJJJ-MM-DD).")
+@click.pass_context
+@handle_errors
+def contacts_absent(ctx, email: str, start: datetime, end: datetime):
+    """Leg een afwezigheid vast; vragen gaan dan naar de vervanger of de regio."""
+    from bot.backlog.contacts import record_absence
+
+    click.echo(record_absence(settings_from(ctx), email, start.date(), end.date()))
+
+
+@main.command()
+@click.option("--dry-run", is_flag=True, help="Niets versturen; alleen tonen (en met --out schrijven).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Schrijf elke digest als HTML en tekst in deze map.")
+@click.pass_context
+@handle_errors
+def digest(ctx, dry_run: bool, out: Path | None):
+    """Backlogdigest per coördinator: de open vragen van hun organisatie (of regio).
+
+    Verstuurt via de ingestelde aflevering, alleen aan wie iets te lezen heeft, en per dag
+    hooguit één keer per coördinator. Met --dry-run wordt niets verstuurd.
+    """
+    from bot.reports.digest import build_digests, write_digests
+    from bot.reports.mailing import send_digests
+    from storage.db import open_database
+
+    settings = settings_from(ctx)
+    engine = open_database(settings.storage.url)
+    digests = build_digests(settings, engine)
+    for item in digests:
+        click.echo(f"{item.coordinator.email} ({item.scope}): {len(item.rows)} open, {item.overdue} over de termijn")
+    if not digests:
+        click.echo("geen coördinator met openstaande vragen")
+    if out is not None:
+        for path in write_digests(settings, engine, out):
+            click.echo(f"geschreven: {path}")
+    if dry_run:
+        return
+    sent = send_digests(settings, engine)
+    click.echo(f"verstuurd: {len(sent.sent)}, eerder al verstuurd: {len(sent.skipped)}, mislukt: {len(sent.failed)}")
+    if sent.failed:
+        raise Failed(f"{len(sent.failed)} digest(s) niet afgeleverd")
+
+
+@main.command()
+@click.option("--week", "week_text", metavar="YYYY-Www", help="ISO-week, bv. 2025-W14 (standaard: de vorige volledige week).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Schrijf het rapport in deze map: HTML, grafieken (PNG), tekst en Excel.")
+@click.option("--dry-run", is_flag=True, help="Niets versturen.")
+@click.pass_context
+@handle_errors
+def report(ctx, week_text: str | None, out: Path | None, dry_run: bool):
+    """Weekrapport voor het SKIV-overleg: aantallen, reactietijden, backlog en signalen.
+
+    Zonder --dry-run gaat het naar de ontvangers in [reports] skiv_recipients, per week
+    hooguit één keer per ontvanger. Alleen aantallen, geen inhoud van vragen.
+    """
+    from bot.reports.files import write_report
+    from bot.reports.mailing import send_report
+    from bot.reports.weekly import parse_week
+    from storage.db import open_database
+
+    try:
+        week = parse_week(week_text) if week_text else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--week") from None
+    settings = settings_from(ctx)
+    recipients = settings.reports.skiv_recipients
+    if out is None and (dry_run or not recipients):
+        raise click.UsageError("niets te doen: geef --out DIR, of zet ontvangers in [reports] skiv_recipients")
+    engine = open_database(settings.storage.url)
+    if out is not None:
+        for path in write_report(settings, engine, out, week=week):
+            click.echo(f"geschreven: {path}")
+    if dry_run or not recipients:
+        return
+    sent = send_report(settings, engine, week=week)
+    click.echo(f"{sent.period}: verstuurd {len(sent.sent)}, eerder al verstuurd {len(sent.skipped)}, "
+               f"mislukt {len(sent.failed)}")
+    if sent.failed:
+        raise Failed(f"{len(sent.failed)} rapport(en) niet afgeleverd")
+
+
+def entry() -> None:
+    main(prog_name="bvhk-triage")

@@ -1,0 +1,72 @@
+"""The `maildir` kind: a local folder in Maildir layout, the embedded default.
+
+Read only: files are never moved from new/ to cur/, renamed or flagged. The cursor is the
+last key handled; keys begin with the delivery time, so they sort in arrival order. Sent
+items live in the Maildir++ subfolder `.Sent`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from bot.ingest.mailboxes.base import Fetched, MailboxError
+
+
+class MaildirMailbox:
+    can_mark = False  # read only: marks are for the shared mailboxes people read in Outlook
+
+    def __init__(self, *, name: str, path: Path, sent_folder: str = ".Sent") -> None:
+        self.name = name
+        self.path = path
+        self.sent_path = path / sent_folder
+
+    def fetch(self, cursor: str) -> Iterator[Fetched]:
+        return self._read(self.path, cursor)
+
+    def sent_items(self, cursor: str) -> Iterator[Fetched]:
+        if not self.sent_path.is_dir():
+            return iter(())
+        return self._read(self.sent_path, cursor)
+
+    def mark(self, source_id: str, labels) -> None:
+        """Nothing: a Maildir is never changed."""
+
+    def check(self) -> str:
+        missing = [sub for sub in ("cur", "new") if not (self.path / sub).is_dir()]
+        if missing:
+            raise MailboxError(f"map {self.path} is geen Maildir (mist {', '.join(missing)}/)")
+        if not os.access(self.path / "new", os.R_OK):
+            raise MailboxError(f"map {self.path} is niet leesbaar")
+        return f"Maildir {self.path}: {len(self._keys(self.path))} berichten leesbaar"
+
+    def close(self) -> None:
+        pass
+
+    def _keys(self, folder: Path) -> dict[str, Path]:
+        keys: dict[str, Path] = {}
+        for sub in ("new", "cur"):
+            try:
+                entries = os.scandir(folder / sub)
+            except FileNotFoundError:
+                raise MailboxError(f"map {folder / sub} bestaat niet") from None
+            with entries:
+                for entry in entries:
+                    if entry.name.startswith(".") or not entry.is_file():
+                        continue
+                    keys[entry.name.split(":", 1)[0]] = Path(entry.path)
+        return keys
+
+    def _read(self, folder: Path, cursor: str) -> Iterator[Fetched]:
+        keys = self._keys(folder)
+        for key in sorted(k for k in keys if k > cursor):
+            try:
+                raw = keys[key].read_bytes()
+            except FileNotFoundError:
+                # moved by a mail client between listing and reading: look it up again
+                again = self._keys(folder).get(key)
+                if again is None:
+                    continue
+                raw = again.read_bytes()
+            yield Fetched(source_id=key, raw=raw, cursor=key)

@@ -1,0 +1,139 @@
+"""`run`: the long-running worker. Polls on a schedule (APScheduler) and stops cleanly.
+
+On SIGTERM or SIGINT the scheduler stops taking new jobs and waits for the running poll,
+which finishes the message it is handling (each message is one transaction).
+
+Several `run` processes may share one PostgreSQL database (`bot.service.leases`): each polls, a
+mailbox is read by one of them at a time, and each scheduled job (digest, report,
+followup, purge, retrain) runs once per schedule, on whichever worker claims it first.
+Each writes a heartbeat (`bot.service.heartbeat`) that `check` reports.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.reports.mailing import scheduled_jobs
+from bot.service.heartbeat import Pulse
+from bot.service.leases import once_per_schedule
+from bot.service.worker import PollReport, Runtime, poll, send_pending
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class _QuietOverlap(logging.Filter):
+    """A poll or sending round that outlasts its interval is normal: no warning each second."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances reached" not in record.getMessage()
+
+
+def run_worker(settings: Settings) -> None:
+    runtime = Runtime.start(settings)
+    scheduler = BlockingScheduler(timezone="Europe/Amsterdam")
+    logging.getLogger("apscheduler.scheduler").addFilter(_QuietOverlap())
+    pulse = Pulse(runtime.engine, runtime.worker_id)
+    pulse.start()
+    log.warning("worker %s started", runtime.worker_id)
+    problems: dict[str, str] = {}  # job -> the first error of its last round ("" when none)
+
+    def record(job: str, report: PollReport, *, reached: bool) -> None:
+        """Log a round (counts only) and say in the heartbeat whether every server was reachable.
+        `reached`: the round spoke to its servers (a sending round with nothing due did not)."""
+        numbers = {key: value for key, value in report.as_dict().items() if isinstance(value, int) and value}
+        numbers["errors"] = len(report.errors)
+        counts = " ".join(f"{key}={value}" for key, value in numbers.items() if value) or "nothing new"
+        if report.fetched or report.delivered or report.delivery_failed or report.errors:
+            log.warning("%s: %s", job, counts)
+        for line in report.errors:
+            log.error("%s", line)
+        if report.errors or reached:
+            if problems.get(job) and not report.errors:
+                log.warning("%s: reachable again", job)
+            problems[job] = report.errors[0] if report.errors else ""
+        trouble = next((line for line in problems.values() if line), "")
+        pulse.beat(status=f"fout: {trouble}" if trouble else f"ok: {counts}")
+
+    def poll_job() -> None:
+        runtime.refresh_rules()
+        record("poll", poll(runtime), reached=True)
+
+    def deliver_job() -> None:  # sends while a long poll is still triaging
+        report = PollReport()
+        send_pending(runtime, report)
+        record("deliver", report, reached=report.delivered > 0)
+
+    jobs = scheduled_jobs(settings, runtime.engine, runtime.sender) + [
+        ("followup", settings.schedule.followup_cron, lambda: _followup(runtime)),
+        ("purge", settings.schedule.purge_cron, lambda: _purge(runtime)),
+        ("retrain", settings.schedule.retrain_cron, lambda: _retrain(runtime)),
+    ]
+    for name, cron, job in jobs:
+        scheduler.add_job(_once(runtime, name, job), CronTrigger.from_crontab(cron, timezone="Europe/Amsterdam"),
+                          id=name, max_instances=1, coalesce=True)
+    every = ({"seconds": settings.schedule.poll_seconds} if settings.schedule.poll_seconds
+             else {"minutes": settings.schedule.poll_minutes})
+    scheduler.add_job(
+        poll_job, IntervalTrigger(**every), id="poll",
+        max_instances=1, coalesce=True, next_run_time=_now(),
+    )
+    scheduler.add_job(deliver_job, IntervalTrigger(seconds=min(settings.schedule.poll_seconds or 30, 30)),
+                      id="deliver", max_instances=1, coalesce=True, next_run_time=_now())
+    scheduler.add_job(pulse.beat, IntervalTrigger(seconds=settings.schedule.heartbeat_seconds), id="heartbeat",
+                      max_instances=1, coalesce=True)
+
+    def stop(signum, _frame) -> None:
+        log.warning("signal %s: stopping after the current message", signum)
+        runtime.stopping.set()
+        scheduler.shutdown(wait=True)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    scheduler.start()
+    pulse.stop()
+    log.warning("worker %s stopped", runtime.worker_id)
+    runtime.engine.dispose()
+
+
+def _once(runtime: Runtime, name: str, job):
+    """The job, run by one worker per scheduled minute (bot.service.leases.once_per_schedule)."""
+
+    def run() -> None:
+        once_per_schedule(runtime.engine, job=name, worker_id=runtime.worker_id, run=job)
+
+    return run
+
+
+def _followup(runtime: Runtime) -> None:
+    from bot.backlog.followup import run_followups
+
+    counts = run_followups(runtime, today=_now().date())
+    log.warning("followup: %s", " ".join(f"{k}={v}" for k, v in counts.items()))
+
+
+def _purge(runtime: Runtime) -> None:
+    from bot.backlog.retention import purge
+
+    result = purge(runtime.engine, retention_days=runtime.settings.storage.body_retention_days, dry_run=False)
+    log.warning("purge: bodies=%d payloads=%d", result.bodies, result.payloads)
+
+
+def _retrain(runtime: Runtime) -> None:
+    from bot.triage.training import retrain
+
+    outcome = retrain(runtime.settings, ruleset=runtime.ruleset, engine=runtime.engine)
+    log.warning("retrain: %s", outcome["message"])
+    if outcome["active"]:
+        runtime.reload_model()
+
+
+def _now():
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc)

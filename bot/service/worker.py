@@ -1,0 +1,394 @@
+"""One poll: fetch what is new, triage it, store the decision, then deliver.
+
+Per message one transaction holds the question (or the skip, or the quarantine entry),
+its deliveries with their composed payload, and the mailbox cursor. Sending happens
+after the commit and reads only stored deliveries; a delivered message is never sent
+again. A message that cannot be parsed is quarantined with its reason; one that makes a
+stage fail unexpectedly is retried on the next polls and quarantined after three tries.
+
+Delivery is at least once, made recognisable: a delivery is marked sent only after the
+server accepted it. When the outcome is unknown (the connection drops after DATA, or the
+worker dies between the server's answer and the commit) the message is sent again with the
+same Message-ID, which the receiving server or mail client can recognise as the same
+message (Exchange, for one, drops a second copy with a Message-ID already in the mailbox).
+A failed send waits `delivery.retry_seconds`, doubling per attempt up to an hour, as an
+MTA's queue does; after `delivery.max_attempts` it is marked failed and `check` shows it.
+
+Several workers (PostgreSQL): see `bot.service.leases` — one worker per mailbox at a time, and
+deliveries claimed with FOR UPDATE SKIP LOCKED. Should two workers still store the same
+item, or the same Message-ID from two mailboxes, at the same moment, a unique constraint
+makes the later commit fail: that message's savepoint is rolled back and it is triaged
+again as the duplicate it now is. Nothing is forwarded twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+import rules
+from bot.backlog import corrections, replies
+from bot.backlog.contacts import save_contacts
+from bot.ingest.mailboxes import MailboxError, mark_question, open_mailbox
+from bot.ingest.parse import ParseError, ParseLimits
+from bot.message import Screening, Triage
+from bot.outgoing import Sender, open_sender
+from bot.outgoing.compose import compose_forward, outgoing_message_id
+from bot.outgoing.queue import send_due
+from bot.service.heartbeat import worker_identity
+from bot.service.leases import Lease, LeaseLost, mailbox_lease
+from bot.settings import Settings
+from bot.triage import absence
+from bot.triage.pipeline import Context, Directory, triage_message
+from bot.triage.training import ensure_model
+from classifiers import TriageModel, redact
+from storage import repo
+from storage.db import open_database, unit_of_work
+from storage.models import Delivery, Question, utcnow
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3  # tries of a message that makes a stage fail, before quarantine
+
+
+@dataclass
+class PollReport:
+    fetched: int = 0
+    triaged: int = 0
+    routed: int = 0
+    needs_review: int = 0
+    skipped: Counter = field(default_factory=lambda: Counter(auto_reply=0, bounce=0, own_message=0, duplicate=0))
+    quarantined: int = 0
+    failed: int = 0  # unexpected errors, retried next poll
+    delivered: int = 0
+    delivery_failed: int = 0
+    answered: int = 0  # questions found answered by reply detection
+    errors: list[str] = field(default_factory=list)
+    elsewhere: list[str] = field(default_factory=list)  # mailboxes another worker was polling
+
+    def as_dict(self) -> dict:
+        return {
+            "fetched": self.fetched,
+            "triaged": self.triaged,
+            "routed": self.routed,
+            "needs_review": self.needs_review,
+            "skipped": dict(self.skipped),
+            "quarantined": self.quarantined,
+            "failed": self.failed,
+            "delivered": self.delivered,
+            "answered": self.answered,
+            "delivery_failed": self.delivery_failed,
+            "errors": self.errors,
+            "elsewhere": self.elsewhere,
+        }
+
+
+@dataclass
+class Runtime:
+    """What a poll needs, built once from the settings."""
+
+    settings: Settings
+    engine: Engine
+    ruleset: rules.RuleSet
+    contacts: list[rules.Contact]
+    model: TriageModel
+    sender: Sender
+    stopping: threading.Event = field(default_factory=threading.Event)  # set on SIGTERM
+    rules_stamp: tuple = ()
+    worker_id: str = ""  # holder of mailbox leases (bot.service.leases)
+    sending: threading.Lock = field(default_factory=threading.Lock)  # one sending round at a time
+
+    @classmethod
+    def start(cls, settings: Settings) -> "Runtime":
+        ruleset = rules.load_ruleset(settings.routing.rules)
+        contacts = rules.load_contacts(settings.routing.contacts, ruleset)
+        engine = open_database(settings.storage.url)
+        save_contacts(engine, contacts)
+        model = ensure_model(settings, ruleset=ruleset, engine=engine)
+        runtime = cls(settings, engine, ruleset, contacts, model, open_sender(settings.delivery, mailboxes=settings.mailboxes))
+        runtime.rules_stamp = runtime._stamp()
+        runtime.worker_id = worker_identity(settings.schedule.worker_id)
+        return runtime
+
+    def _stamp(self) -> tuple:
+        """When the routing data last changed (file modification times)."""
+        paths = [self.settings.routing.contacts, *sorted(self.settings.routing.rules.glob("*"))]
+        return tuple((str(p), p.stat().st_mtime_ns) for p in paths if p.exists())
+
+    def refresh_rules(self) -> str | None:
+        """Reload rules and contacts when their files changed. An invalid change is refused:
+        the worker keeps the last valid rules and says so (the returned line, also logged)."""
+        stamp = self._stamp()
+        if stamp == self.rules_stamp:
+            return None
+        self.rules_stamp = stamp
+        try:
+            ruleset = rules.load_ruleset(self.settings.routing.rules)
+            contacts = rules.load_contacts(self.settings.routing.contacts, ruleset)
+        except rules.RulesError as exc:
+            line = f"regels niet geladen, de worker houdt de vorige geldige regels: {exc}"
+            log.error("%s", line)
+            return line
+        self.ruleset, self.contacts = ruleset, contacts
+        save_contacts(self.engine, contacts, reloaded=str(self.settings.routing.rules))
+        log.warning("rules and contacts reloaded")
+        return "regels en contactpersonen opnieuw geladen"
+
+    def reload_model(self) -> None:
+        self.model = ensure_model(self.settings, ruleset=self.ruleset, engine=self.engine)
+
+
+def poll(runtime: Runtime, *, mailboxes: list[str] | None = None, progress=None) -> PollReport:
+    """One cycle over the configured mailboxes (or the named ones)."""
+    report = PollReport()
+    for config in runtime.settings.mailboxes:
+        if mailboxes and config.name not in mailboxes:
+            continue
+        if runtime.stopping.is_set():
+            break
+        try:
+            _poll_mailbox(runtime, config, report, progress)
+        except MailboxError as exc:
+            report.errors.append(f"mailbox {config.name}: {exc}")
+    send_pending(runtime, report)
+    return report
+
+
+def _context(runtime: Runtime, config, already_seen) -> Context:
+    today = datetime.now(timezone.utc).date()
+    with unit_of_work(runtime.engine) as session:
+        directory = Directory(
+            contacts=runtime.contacts,
+            open_questions=repo.open_counts(session),
+            absent=repo.absent_on(session, day=today)
+            | absence.automatic_reply_absences(runtime.settings, runtime.contacts, today),
+            last_assigned=repo.last_assigned(session),
+        )
+    return Context(
+        mailbox=config.name,
+        mailbox_organisation=config.organisation,
+        ruleset=runtime.ruleset,
+        model=runtime.model,
+        directory=directory,
+        min_confidence=runtime.settings.classifier.min_confidence,
+        own_addresses=runtime.settings.own_addresses,
+        already_seen=already_seen,
+        today=today,
+        limits=ParseLimits(
+            max_bytes=runtime.settings.parsing.max_bytes, max_depth=runtime.settings.parsing.max_depth
+        ),
+    )
+
+
+def _poll_mailbox(runtime: Runtime, config, report: PollReport, progress) -> None:
+    """Poll one mailbox while holding its lease; a mailbox another worker polls is passed over."""
+    lease = mailbox_lease(runtime.engine, mailbox=config.name, holder=runtime.worker_id,
+                          seconds=runtime.settings.schedule.lease_seconds)
+    if not lease.take():
+        report.elsewhere.append(config.name)
+        return
+    try:
+        _read_mailbox(runtime, config, report, progress, lease)
+    except LeaseLost:
+        log.warning("mailbox %s: lease taken over by another worker; it continues", config.name)
+        report.elsewhere.append(config.name)
+    finally:
+        lease.release()
+
+
+def _read_mailbox(runtime: Runtime, config, report: PollReport, progress, lease: Lease) -> None:
+    mailbox = open_mailbox(config)
+    try:
+        with unit_of_work(runtime.engine) as session:
+            cursor = repo.get_cursor(session, mailbox=config.name)
+        seen_ids: set[str] = set()
+
+        def already_seen(message_id: str) -> bool:
+            if message_id in seen_ids:
+                return True
+            with unit_of_work(runtime.engine) as s:
+                return repo.message_id_seen(s, message_id=message_id)
+
+        ctx = _context(runtime, config, already_seen)
+        blocked = False  # an earlier item failed and will be retried: keep the cursor before it
+        for item in mailbox.fetch(cursor):
+            if runtime.stopping.is_set():
+                break
+            report.fetched += 1
+            if progress:
+                progress(config.name)
+            with unit_of_work(runtime.engine) as session:
+                if not repo.is_known(session, mailbox=config.name, source_id=item.source_id):
+                    answer = replies.note_inbox_reply(session, raw=item.raw, shared_address=config.address)
+                    done = _handle(session, runtime, ctx, item, report, answer=answer)
+                    blocked = blocked or not done
+                if not blocked:
+                    repo.set_cursor(session, mailbox=config.name, value=item.cursor)
+                lease.hold(session)  # fence: if another worker took the mailbox, roll back and stop
+            seen_ids.add(item.source_id)
+            if getattr(mailbox, "can_mark", False):  # marks after the commit, never before the decision
+                with unit_of_work(runtime.engine) as session:
+                    question = repo.question_for_item(session, mailbox=config.name, source_id=item.source_id)
+                mark_question(mailbox, config, question, ruleset=runtime.ruleset, contacts=runtime.contacts)
+        if not runtime.stopping.is_set():  # reply detection: once per mailbox per poll
+            report.answered += replies.detect_replies(runtime.engine, mailbox, name=config.name)
+            corrections.from_marks(runtime.engine, mailbox, config, ruleset=runtime.ruleset)
+    finally:
+        mailbox.close()
+
+
+ANSWER = Screening("answer", "antwoord van een contactpersoon met de functionele mailbox in kopie")
+
+
+def _handle(session, runtime: Runtime, ctx: Context, item, report: PollReport, *, answer: bool = False) -> bool:
+    """Triage one item and store the outcome. False when it must be tried again."""
+    verdict = ANSWER if answer else None
+    try:
+        try:
+            with session.begin_nested():
+                triage = triage_message(item.raw, source_id=item.source_id, ctx=ctx, screening=verdict)
+                question = _store(session, runtime, ctx, triage, item.raw)
+        except IntegrityError:
+            # another worker stored this item, or this Message-ID, at the same moment: the
+            # savepoint is rolled back; triaged again it is a duplicate (or already known)
+            if repo.is_known(session, mailbox=ctx.mailbox, source_id=item.source_id):
+                report.skipped["duplicate"] += 1
+                return True
+            with session.begin_nested():
+                triage = triage_message(item.raw, source_id=item.source_id, ctx=ctx, screening=verdict)
+                question = _store(session, runtime, ctx, triage, item.raw)
+    except ParseError as exc:
+        repo.quarantine(session, mailbox=ctx.mailbox, source_id=item.source_id,
+                        fingerprint=_fingerprint(item.raw), reason=str(exc))
+        report.quarantined += 1
+        return True
+    except Exception as exc:  # a bug or an outage in a stage: retry, then quarantine
+        # the type only: an exception's text may quote the mail
+        log.error("triage failed for item %s of mailbox %s: %s", item.source_id, ctx.mailbox, type(exc).__name__)
+        reason = f"verwerking mislukt: {type(exc).__name__}"
+        entry = repo.quarantine(session, mailbox=ctx.mailbox, source_id=item.source_id,
+                                fingerprint=_fingerprint(item.raw), reason=reason, final_after=MAX_ATTEMPTS)
+        if entry.final:
+            report.quarantined += 1
+            return True
+        report.failed += 1
+        return False
+    if triage.screening.is_question:
+        report.triaged += 1
+        if question.status == "review":
+            report.needs_review += 1
+        else:
+            report.routed += 1
+            ctx.directory.assigned(question.assignee, question.routed_at)
+    else:
+        report.skipped[triage.screening.verdict] += 1
+    return True
+
+
+def _store(session, runtime: Runtime, ctx: Context, triage: Triage, raw: bytes) -> Question:
+    """The handler: record the decision, then compose and store the deliveries it calls for."""
+    msg = triage.message
+    now = utcnow()
+    question = Question(
+        triage_id=uuid.uuid4().hex[:12],
+        mailbox=ctx.mailbox,
+        source_id=msg.source_id,
+        message_id=msg.message_id,
+        fingerprint=msg.fingerprint,
+        received_at=msg.date or now,
+        subject=redact(msg.subject),
+        sender=msg.sender.lower(),
+        sender_domain=msg.sender.rpartition("@")[2].lower(),
+        size=msg.size,
+        attachments=len(msg.attachments),
+        verdict=triage.screening.verdict,
+        verdict_reason=triage.screening.reason,
+        status="skipped",
+    )
+    if triage.screening.is_question:
+        cls, route = triage.classification, triage.route
+        due_days = route.due_days or runtime.ruleset.due_days(cls.theme.label)
+        question.sqlmodel_update(
+            dict(
+                asking_organisation=cls.asking_organisation.label,
+                theme=cls.theme.label,
+                theme_confidence=cls.theme.confidence,
+                organisation=cls.organisation.label,
+                organisation_confidence=cls.organisation.confidence,
+                region=triage.region.label,
+                region_confidence=triage.region.confidence,
+                region_reason=triage.region_reason,
+                model_version=cls.model_version,
+                explanation=list(cls.explanation),
+                assignee=route.assignee,
+                rule=route.rule,
+                route_reason=route.reason,
+                rules_hit=list(route.hits),
+                rules_missed=list(route.misses),
+                priority=route.priority,
+                status="review" if route.review or not route.assignee else "routed",
+                routed_at=now,
+                due_on=rules.due_date(question.received_at, due_days),
+                body=redact(msg.question),
+            )
+        )
+    session.add(question)
+    session.flush()
+    repo.audit(session, action=f"triage:{question.status}", question_id=question.id,
+               rule=question.rule, hits=question.rules_hit, verdict=question.verdict)
+    if question.status == "routed":
+        recipients = [("forward", question.assignee)] + [("copy", cc) for cc in triage.route.copy_to]
+        for purpose, recipient in recipients:
+            _enqueue(session, runtime, triage, question, raw, recipient=recipient, purpose=purpose)
+    return question
+
+
+def _enqueue(session, runtime: Runtime, triage: Triage, question: Question, raw: bytes, *, recipient: str, purpose: str) -> None:
+    message_id = outgoing_message_id(triage_id=question.triage_id, recipient=recipient, purpose=purpose)
+    summary = dict(
+        mailbox=question.mailbox,
+        theme_name=runtime.ruleset.theme_name(question.theme),
+        theme_confidence=question.theme_confidence,
+        organisation=question.organisation,
+        asking_organisation=question.asking_organisation,
+        region=question.region,
+        region_reason=question.region_reason,
+        priority=question.priority,
+        due_on=question.due_on,
+        reason=question.route_reason,
+        purpose=purpose,
+        assignee=question.assignee,
+    )
+    payload = compose_forward(
+        raw=raw,
+        original_message_id=question.message_id,
+        original_subject=triage.message.subject,
+        sender=runtime.settings.delivery.from_,
+        recipient=recipient,
+        message_id=message_id,
+        triage_id=question.triage_id,
+        summary=summary,
+    )
+    session.add(Delivery(question_id=question.id, recipient=recipient, purpose=purpose,
+                         message_id=message_id, payload=payload))
+
+
+def send_pending(runtime: Runtime, report: PollReport) -> None:
+    """Send the stored deliveries that are due (`bot.outgoing.queue`), counted in `report`."""
+    sent = send_due(runtime.engine, runtime.sender, runtime.settings.delivery,
+                    stopping=runtime.stopping, lock=runtime.sending)
+    report.delivered += sent.delivered
+    report.delivery_failed += sent.failed
+    report.errors += sent.errors
+
+
+def _fingerprint(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()

@@ -1,0 +1,221 @@
+"""Screening: is this a question for a contact person, or mail to skip?
+
+Each rule answers yes (a Dutch reason naming the header or phrase that gave it away) or no
+(None), and changes nothing. `RULES` is the order they are asked in; the first yes decides.
+Reasons name headers and fixed phrases, never addresses, subjects or text of the message.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.message import Message as _HeaderBox
+
+from bot.ingest.parse import ORIGINAL_MESSAGE_ID, RECEIVED_COUNT
+from bot.message import Message, Screening
+
+MAX_RECEIVED = 25  # more Received headers than this means the message is going round
+
+_DAEMONS = frozenset({"mailer-daemon", "mail-daemon", "mailer_daemon"})
+_SYSTEM_NAME = re.compile(r"mail delivery|mail administrator|postmaster|mailer|delivery system", re.I)
+_BOUNCE_SUBJECT = re.compile(
+    r"^\s*(?:undeliverable|undelivered mail|onbestelbaar|niet bezorgd|kan niet worden bezorgd"
+    r"|delivery status notification|delivery failure|delivery has failed|mail delivery failed"
+    r"|returned mail|mail system error|failure notice|unzustellbar|non remis)\b",
+    re.I,
+)
+_RECEIPT_SUBJECT = re.compile(r"^\s*(?:gelezen|niet gelezen|read|not read)\s*:", re.I)
+_AUTO_SUBJECT = re.compile(
+    r"^\s*(?:automatisch antwoord|automatisch bericht|automatic reply|auto[- ]?reply"
+    r"|out of (?:the )?office|afwezigheidsmelding|afwezigheidsbericht|abwesenheitsnotiz"
+    r"|automatische antwort|r[ée]ponse automatique)\b"
+    r"|^\s*(?:afwezig|niet aanwezig|absent)(?:\s*:|\s*$|\s+(?:tot|t/m|tm|van|vanaf|until|from)\b)",
+    re.I,
+)
+_AUTO_PRECEDENCE = frozenset({"auto_reply", "junk"})
+_LIST_PRECEDENCE = frozenset({"list", "bulk"})
+_MSG_ID = re.compile(r"^\s*message-id:\s*(<[^<>\s]{1,900}>)", re.I | re.M)
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenContext:
+    """What the rules know besides the message."""
+
+    own_addresses: frozenset[str]  # the product's own sending addresses, lower case
+    already_seen: Callable[[str], bool]  # Message-ID -> handled before?
+
+
+ScreenRule = Callable[[Message, ScreenContext], "str | None"]
+
+
+def screen(
+    message: Message, *, own_addresses: frozenset[str], already_seen: Callable[[str], bool]
+) -> Screening:
+    """The first rule of `RULES` that says yes gives the verdict; none: `question`.
+
+    `own_addresses` are the addresses the product itself sends from. Do not put the shared
+    mailbox address there: contact persons answer from it, and those replies are questions.
+    """
+    context = ScreenContext(frozenset(a.lower() for a in own_addresses), already_seen)
+    for verdict, rule in RULES:
+        reason = rule(message, context)
+        if reason is not None:
+            return Screening(verdict=verdict, reason=reason, refers_to=_refers_to(message, verdict))
+    return Screening(verdict="question", reason="geen enkele regel van toepassing")
+
+
+def explain(
+    message: Message, *, own_addresses: frozenset[str], already_seen: Callable[[str], bool]
+) -> tuple[tuple[str, str | None], ...]:
+    """Every rule with its answer (reason, or None for no), for "why was this skipped?"."""
+    context = ScreenContext(frozenset(a.lower() for a in own_addresses), already_seen)
+    return tuple((verdict, rule(message, context)) for verdict, rule in RULES)
+
+
+# --- the rules -------------------------------------------------------------------------
+
+
+def own_message(message: Message, context: ScreenContext) -> str | None:
+    if "x-bvhk-triage" in message.headers:
+        return "kopregel X-BvhK-Triage: door dit product verzonden"
+    if _from_address(message) in context.own_addresses:
+        return "afzender is het eigen verzendadres van dit product"
+    return None
+
+
+def loop(message: Message, context: ScreenContext) -> str | None:
+    if "x-bvhk-triage-original" in message.headers:
+        return "kopregel X-BvhK-Triage-Original: kwam eerder door dit product"
+    if "bvhk-triage" in message.headers.get("x-loop", "").lower():
+        return "kopregel X-Loop noemt bvhk-triage"
+    received = int(message.headers.get(RECEIVED_COUNT, "0") or 0)
+    if received > MAX_RECEIVED:
+        return f"meer dan {MAX_RECEIVED} Received-kopregels: het bericht gaat rond"
+    return None
+
+
+def bounce(message: Message, context: ScreenContext) -> str | None:
+    if _report_type(message) == "delivery-status":
+        return "multipart/report met report-type=delivery-status"
+    if _has_part(message, "message/delivery-status", "message/global-delivery-status"):
+        return "bevat een deel message/delivery-status"
+    local = _from_address(message).partition("@")[0]
+    if local in _DAEMONS:
+        return "afzender is MAILER-DAEMON"
+    subject = _BOUNCE_SUBJECT.match(message.subject)
+    if subject is None:
+        return None
+    phrase = subject.group(0).strip()
+    if local == "postmaster":
+        return f"afzender postmaster en onderwerp begint met '{phrase}'"
+    if message.headers.get("return-path", "").strip() == "<>":
+        return f"Return-Path <> en onderwerp begint met '{phrase}'"
+    if "auto-submitted" in message.headers:
+        return f"kopregel Auto-Submitted en onderwerp begint met '{phrase}'"
+    if _SYSTEM_NAME.search(message.sender_name):
+        return f"afzender is een afleversysteem en onderwerp begint met '{phrase}'"
+    return None
+
+
+def read_receipt(message: Message, context: ScreenContext) -> str | None:
+    if _report_type(message) == "disposition-notification":
+        return "multipart/report met report-type=disposition-notification"
+    if _has_part(message, "message/disposition-notification", "message/global-disposition-notification"):
+        return "bevat een deel message/disposition-notification"
+    if _RECEIPT_SUBJECT.match(message.subject) and message.content_type == "multipart/report":
+        return "leesbevestiging: onderwerp 'Gelezen:'/'Read:' in een multipart/report"
+    return None
+
+
+def feedback_report(message: Message, context: ScreenContext) -> str | None:
+    if _report_type(message) == "feedback-report":
+        return "multipart/report met report-type=feedback-report"
+    if _has_part(message, "message/feedback-report"):
+        return "bevat een deel message/feedback-report"
+    return None
+
+
+def auto_reply(message: Message, context: ScreenContext) -> str | None:
+    headers = message.headers
+    submitted = headers.get("auto-submitted", "").split(";")[0].strip().lower()
+    if submitted and submitted != "no":
+        return f"kopregel Auto-Submitted: {submitted}"
+    if "x-auto-response-suppress" in headers:
+        return "kopregel X-Auto-Response-Suppress"
+    precedence = headers.get("precedence", "").strip().lower()
+    # Not "bulk": mailing lists and newsletters send it far more often than vacation
+    # programs, which also send Auto-Submitted or a telling subject (see rule `bulk`).
+    if precedence in _AUTO_PRECEDENCE:
+        return f"kopregel Precedence: {precedence}"
+    for name, label in (("x-autoreply", "X-Autoreply"), ("x-autorespond", "X-Autorespond")):
+        if name in headers and headers[name].strip().lower() not in ("no", "false", "0"):
+            return f"kopregel {label}"
+    match = _AUTO_SUBJECT.match(message.subject)
+    if match:
+        return f"onderwerp begint met '{match.group(0).strip(' :')}'"
+    return None
+
+
+def bulk(message: Message, context: ScreenContext) -> str | None:
+    if "list-id" in message.headers:
+        return "kopregel List-Id: bericht van een verzendlijst"
+    if "list-unsubscribe" in message.headers:
+        return "kopregel List-Unsubscribe: bericht van een verzendlijst"
+    precedence = message.headers.get("precedence", "").strip().lower()
+    if precedence in _LIST_PRECEDENCE:
+        return f"kopregel Precedence: {precedence}"
+    return None
+
+
+def duplicate(message: Message, context: ScreenContext) -> str | None:
+    if context.already_seen(message.message_id):
+        return "Message-ID is al eerder verwerkt"
+    return None
+
+
+RULES: tuple[tuple[str, ScreenRule], ...] = (
+    ("own_message", own_message),
+    ("loop", loop),
+    ("bounce", bounce),
+    ("read_receipt", read_receipt),
+    ("feedback_report", feedback_report),
+    ("auto_reply", auto_reply),
+    ("bulk", bulk),
+    ("duplicate", duplicate),
+)
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def _from_address(message: Message) -> str:
+    """The address in the From header: the forwarder when the message is a forward."""
+    return (message.forwarded_by or message.sender).lower()
+
+
+def _report_type(message: Message) -> str:
+    if message.content_type != "multipart/report":
+        return ""
+    box = _HeaderBox()
+    box["content-type"] = message.headers.get("content-type", "")
+    value = box.get_param("report-type") or ""
+    return str(value).strip().lower() if isinstance(value, str) else ""
+
+
+def _has_part(message: Message, *content_types: str) -> bool:
+    return any(a.content_type in content_types for a in message.attachments)
+
+
+def _refers_to(message: Message, verdict: str) -> str:
+    """For a bounce or receipt, the Message-ID of the message it is about; for an
+    automatic reply, the message it answers."""
+    if verdict in ("bounce", "read_receipt", "feedback_report"):
+        found = message.headers.get(ORIGINAL_MESSAGE_ID, "")
+        if not found:
+            match = _MSG_ID.search(message.text[:200_000])
+            found = match.group(1) if match else ""
+        return found
+    if verdict == "auto_reply":
+        return message.in_reply_to
+    return ""
