@@ -7,36 +7,26 @@ policy.default chokes. Nothing in an attachment is opened or executed; a TNEF bl
 (winmail.dat) is read by `tnefparse` in a child process with a time limit, only for its body
 text and the names of what it holds.
 
-Every bound is in `ParseLimits`, so a hostile message is quarantined or cut short, never a
+Every bound is in `ParseLimits` (`bot.ingest.limits`), so a hostile message is quarantined or cut short, never a
 hang. `parse_message` raises nothing but `ParseError`.
 """
 
 from __future__ import annotations
 
-import codecs
 import email.header
 import email.utils
 import hashlib
-import json
-import mimetypes
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from email import policy
 from email.message import Message as MimePart
 from email.parser import BytesParser, HeaderParser
 
-import charset_normalizer
-from inscriptis import get_text
-from inscriptis.css_profiles import CSS_PROFILES
-from inscriptis.html_properties import Display
-from inscriptis.model.config import ParserConfig
-from inscriptis.model.html_element import HtmlElement
-
+from bot.ingest.limits import ParseError, ParseLimits
 from bot.ingest.quoting import find_forwarded, parse_address, split_question
+from bot.ingest.text import decode_bytes, part_text
+from bot.ingest.tnef import Tnef, is_tnef, read_tnef
 from bot.message import Attachment, Message
 
 # Headers the screening rules read, copied into `Message.headers` under lower-case names.
@@ -77,81 +67,10 @@ _BOUNDARY = re.compile(
     rb"""boundary\s*=\s*(?:"([^"\r\n]{1,200})"|([^\s;"]{1,200}))|^--([^\r\n]{1,200}?)--[ \t]*\r?$""",
     re.I | re.M,
 )
-_META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?([\w.:-]{1,40})""", re.I)
+_BOM = b"\xef\xbb\xbf"
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 _OBSOLETE_COLON = re.compile(rb"^([!-9;-~]{1,100})[ \t]+:", re.M)  # "Subject :" (RFC 822 obs-syntax)
-_BOM = b"\xef\xbb\xbf"
-# Codecs Python knows that are no mail charset; a label naming one is treated as unknown.
-_NOT_MAIL_CHARSETS = frozenset(
-    {"idna", "punycode", "raw_unicode_escape", "unicode_escape", "undefined", "mbcs", "oem"}
-)
-# Labels of 8-bit charsets; bytes that are valid UTF-8 under such a label are read as UTF-8.
-_SINGLE_BYTE = re.compile(r"^(?:ascii|iso8859_\d+|cp125\d|koi8_[ru]|mac_\w+)$")
-_LATIN1_LIKE = frozenset({"ascii", "iso8859_1", "cp1252"})
-_HTML_CONFIG = ParserConfig(css=CSS_PROFILES["strict"])
-# Word (Outlook) HTML sets paragraph margins to 0 in its style sheet and writes empty
-# paragraphs for blank lines; inscriptis ignores style sheets, so say it here.
-_WORD_CSS = dict(CSS_PROFILES["strict"])
-_WORD_CSS["p"] = HtmlElement(display=Display.block, margin_before=0, margin_after=0)
-_WORD_HTML_CONFIG = ParserConfig(css=_WORD_CSS)
-_WORD_MARKS = ("urn:schemas-microsoft-com:office", "MsoNormal")
-_DETECT_SAMPLE = 64 * 1024
-
-_TNEF_CHILD = r"""
-import json, logging, sys
-logging.disable(logging.CRITICAL)
-from tnefparse import TNEF
-
-def text(value):
-    if isinstance(value, list):
-        value = value[0] if value else ""
-    if isinstance(value, bytes):
-        try:
-            return value.decode("utf-8")
-        except UnicodeDecodeError:
-            return value.decode("cp1252", "replace")
-    return str(value or "")
-
-tnef = TNEF(sys.stdin.buffer.read(), do_checksum=False)
-json.dump({
-    "body": text(tnef.body),
-    "html": text(tnef.htmlbody),
-    "attachments": [[text(a.long_filename()), len(a.data or b"")] for a in tnef.attachments],
-}, sys.stdout)
-"""
-
-
-class ParseError(Exception):
-    """The message cannot be handled; `reason` is one Dutch line without personal data."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-@dataclass(frozen=True, slots=True)
-class ParseLimits:
-    """Bounds on the work spent on one message."""
-
-    max_bytes: int = 25 * 1024 * 1024  # larger messages are quarantined
-    max_depth: int = 20  # deeper MIME nesting is quarantined
-    max_parts: int = 1000  # more MIME parts are quarantined
-    max_header_bytes: int = 1024 * 1024  # a larger header block (of any part) is quarantined
-    max_header_chars: int = 16_384  # a longer header value is cut before decoding
-    max_text_chars: int = 1_000_000  # the extracted text is cut here
-    max_html_chars: int = 2_000_000  # HTML beyond this is not converted to text
-    tnef_seconds: float = 10.0  # the TNEF reader is stopped after this
-
-
-@dataclass(frozen=True, slots=True)
-class Tnef:
-    """What a TNEF blob holds: body text and the attachments it lists (never opened)."""
-
-    text: str
-    attachments: tuple[Attachment, ...]
-
-
 def parse_message(
     raw: bytes, *, mailbox: str, source_id: str, limits: ParseLimits = ParseLimits()
 ) -> Message:
@@ -391,7 +310,7 @@ def _body(root: MimePart, limits: ParseLimits, defects: list[str]) -> tuple[str,
     texts = [part_text(part, limits) for part in parts]
     tnef = None
     for part in _walk(root, into_messages=False):
-        if _is_tnef(part, _filename(part, limits)):
+        if is_tnef(part, _filename(part, limits)):
             try:
                 tnef = read_tnef(part.get_payload(decode=True) or b"", limits=limits)
             except ParseError as error:
@@ -406,107 +325,7 @@ def _body(root: MimePart, limits: ParseLimits, defects: list[str]) -> tuple[str,
     return text, parts, tnef
 
 
-def part_text(part: MimePart, limits: ParseLimits = ParseLimits()) -> str:
-    """The readable text of one text/plain or text/html part, charset decoded."""
-    payload = part.get_payload(decode=True)
-    if not isinstance(payload, bytes):
-        return ""
-    is_html = part.get_content_type() == "text/html"
-    payload = payload[: (limits.max_html_chars if is_html else limits.max_text_chars) * 4]
-    charset = part.get_content_charset()
-    if is_html and not charset:
-        meta = _META_CHARSET.search(payload[:4096])
-        charset = meta.group(1).decode("ascii", "replace") if meta else None
-    text = decode_bytes(payload, charset)
-    return normalise_text(html_to_text(text, limits) if is_html else text)
-
-
-def decode_bytes(data: bytes, charset: str | None) -> str:
-    """Bytes to text by the declared charset, else by detection; never raises.
-
-    An iso-8859-1 or ascii label is read as windows-1252 (as browsers do), and bytes that are
-    valid UTF-8 under an 8-bit label are read as UTF-8: the usual cause of mojibake is a
-    client that labels UTF-8 as latin-1.
-    """
-    codec = _codec(charset)
-    if codec is not None:
-        if _SINGLE_BYTE.match(codec) and not data.isascii():
-            try:
-                return data.decode("utf-8")
-            except UnicodeDecodeError:
-                pass
-        if codec in _LATIN1_LIKE:
-            codec = "cp1252"
-        try:
-            return data.decode(codec)
-        except (UnicodeError, LookupError):
-            if codec == "cp1252":
-                return data.decode("latin-1")
-    if data.isascii():
-        return data.decode("ascii")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    return data.decode(_detect(data[:_DETECT_SAMPLE]), "replace")
-
-
-def _detect(sample: bytes) -> str:
-    """charset-normalizer's guess, with windows-1252 winning ties: detection is weak on
-    short texts, and undeclared 8-bit mail here is mostly Western European."""
-    matches = list(charset_normalizer.from_bytes(sample))
-    if not matches:
-        return "cp1252"
-    least = min(match.chaos for match in matches)
-    if any(match.chaos <= least and "cp1252" in match.could_be_from_charset for match in matches):
-        return "cp1252"
-    return matches[0].encoding if _codec(matches[0].encoding) else "cp1252"
-
-
-def _codec(charset: str | None) -> str | None:
-    """The Python codec name for a charset label, or None for unknown or unsuitable labels."""
-    if not charset:
-        return None
-    label = charset.strip().strip("\"'").lower()
-    if label in ("unicode-1-1-utf-7", "utf7"):
-        label = "utf-7"
-    try:
-        info = codecs.lookup(label)
-    except (LookupError, ValueError, TypeError):
-        return None
-    name = info.name.replace("-", "_")
-    if name in _NOT_MAIL_CHARSETS or not getattr(info, "_is_text_encoding", True):  # rot13, zlib, ...
-        return None
-    return name
-
-
-def html_to_text(html: str, limits: ParseLimits = ParseLimits()) -> str:
-    """HTML (Outlook/Word included) to plain text with inscriptis; style and comments dropped."""
-    if len(html) > limits.max_html_chars:
-        html = html[: limits.max_html_chars]
-    html = html.replace("\x00", "")
-    head = html[:20_000]
-    config = _WORD_HTML_CONFIG if any(mark in head for mark in _WORD_MARKS) else _HTML_CONFIG
-    try:
-        return get_text(html, config)
-    except (ValueError, TypeError, RecursionError):
-        return re.sub(r"<[^>]{0,2000}>", " ", html)
-
-
-def normalise_text(text: str) -> str:
-    """Line endings to \\n, no trailing spaces, at most one empty line in a row."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\xa0", " ")
-    text = re.sub(r"[\u200b\u200c\u200d\ufeff]", "", text)
-    text = re.sub(r"[ \t]+\n", "\n", text)
-    text = re.sub(r"\n{3,}", "\n\n", text)
-    return text.strip("\n").rstrip()
-
-
 # --- attachments and TNEF --------------------------------------------------------------
-
-
-def _is_tnef(part: MimePart, name: str) -> bool:
-    return part.get_content_type() == "application/ms-tnef" or name.lower() == "winmail.dat"
 
 
 def _attachments(
@@ -530,7 +349,7 @@ def _attachments(
         name = _filename(part, limits)
         if ctype in ("text/plain", "text/html") and not name and not _is_attachment(part):
             continue
-        if tnef is not None and _is_tnef(part, name):
+        if tnef is not None and is_tnef(part, name):
             found.extend(tnef.attachments)
             continue
         found.append(Attachment(name=name, content_type=ctype, size=_size(part)))
@@ -555,40 +374,6 @@ def _size(part: MimePart) -> int:
             return 0
     payload = part.get_payload(decode=True)
     return len(payload) if isinstance(payload, bytes) else 0
-
-
-def read_tnef(data: bytes, *, limits: ParseLimits = ParseLimits()) -> Tnef:
-    """Body text and attachment list of a TNEF blob (winmail.dat), read in a child process.
-
-    tnefparse trusts the counts inside the blob, so a hostile blob can make it loop for a
-    very long time; the child process is stopped after `limits.tnef_seconds`.
-    """
-    if not data.startswith(b"\x78\x9f\x3e\x22"):
-        raise ParseError("TNEF-bijlage onleesbaar: geen TNEF-handtekening")
-    if not sys.executable:
-        raise ParseError("TNEF-bijlage niet gelezen: geen Python-interpreter beschikbaar")
-    try:
-        done = subprocess.run(
-            [sys.executable, "-I", "-c", _TNEF_CHILD],
-            input=data, capture_output=True, timeout=limits.tnef_seconds, check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise ParseError(f"TNEF-bijlage niet gelezen binnen {limits.tnef_seconds:g} seconden") from None
-    except OSError:
-        raise ParseError("TNEF-bijlage niet gelezen: hulpproces start niet") from None
-    if done.returncode != 0:
-        raise ParseError("TNEF-bijlage onleesbaar")
-    try:
-        result = json.loads(done.stdout)
-        body, html = str(result["body"]), str(result["html"])
-        listed = [(str(name), int(size)) for name, size in result["attachments"]]
-    except (ValueError, KeyError, TypeError):
-        raise ParseError("TNEF-bijlage onleesbaar") from None
-    text = body if body.strip() else html_to_text(html, limits) if html.strip() else ""
-    attachments = tuple(
-        Attachment(name, mimetypes.guess_type(name)[0] or "application/octet-stream", size) for name, size in listed
-    )
-    return Tnef(text=normalise_text(text)[: limits.max_text_chars], attachments=attachments)
 
 
 # --- headers ---------------------------------------------------------------------------

@@ -23,17 +23,10 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.message import Message
-from bot.ingest.parse import (
-    ParseError,
-    decode_bytes,
-    html_to_text,
-    normalise_text,
-    parse_message,
-    parse_mime,
-    part_text,
-    read_tnef,
-    subparts,
-)
+from bot.ingest.limits import ParseError
+from bot.ingest.parse import parse_message, parse_mime, subparts
+from bot.ingest.text import decode_bytes, html_to_text, normalise_text, part_text
+from bot.ingest.tnef import read_tnef
 
 from tests import paths
 

@@ -15,15 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.ingest.parse import (
-    ORIGINAL_MESSAGE_ID,
-    RECEIVED_COUNT,
-    ParseError,
-    ParseLimits,
-    decode_bytes,
-    parse_message,
-    read_tnef,
-)
+from bot.ingest.limits import ParseError, ParseLimits
+from bot.ingest.parse import ORIGINAL_MESSAGE_ID, RECEIVED_COUNT, parse_message
+from bot.ingest.text import decode_bytes
+from bot.ingest.tnef import read_tnef
 
 from tests import paths
 
