@@ -1,20 +1,35 @@
-"""The forward: a short Dutch triage summary on top, the original attached; and its Message-ID."""
+"""The forward: a short Dutch triage summary on top, the original attached as received.
+
+The original is attached as the raw bytes that came in (`message/rfc822`), never parsed and
+serialised again: what the contact person opens is what the asker sent, and no header of it
+can be re-folded into new header lines (CVE-2024-6923). Every header the product writes
+goes through `email`'s header check, which refuses CR and LF; text taken from a mail (the
+subject) has its control characters replaced first.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import re
+import secrets
 from email import policy
-from email.message import EmailMessage
-from email.parser import BytesParser
+from email.message import EmailMessage, MIMEPart
 from email.utils import formatdate
 
 from bot.render import render
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 
 def outgoing_message_id(*, triage_id: str, recipient: str, purpose: str) -> str:
     """Stable: the same question, recipient and purpose always give the same Message-ID."""
     digest = hashlib.sha256(f"{triage_id}|{recipient.lower()}|{purpose}".encode()).hexdigest()[:16]
     return f"<{triage_id}.{purpose}.{digest}@bvhk-triage>"
+
+
+def header_text(value: str, *, limit: int = 200) -> str:
+    """Text from a mail made fit for a header we write: no control characters, one line, cut."""
+    return " ".join(_CONTROL.sub(" ", value).split())[:limit]
 
 
 def compose_forward(
@@ -28,20 +43,45 @@ def compose_forward(
     triage_id: str,
     summary: dict,
 ) -> bytes:
-    """The forward: a short Dutch triage summary on top, the original attached unchanged."""
-    msg = EmailMessage(policy=policy.SMTP)
-    msg["From"] = sender
-    msg["To"] = recipient
-    msg["Subject"] = f"[BvhK {summary['theme_name']}] {original_subject or '(geen onderwerp)'}"
-    msg["Date"] = formatdate(localtime=False)
-    msg["Message-ID"] = message_id
-    msg["In-Reply-To"] = original_message_id
-    msg["References"] = original_message_id
-    msg["X-BvhK-Triage"] = triage_id
-    msg["X-BvhK-Triage-Original"] = original_message_id
-    msg["Auto-Submitted"] = "auto-generated"
-    msg["X-Auto-Response-Suppress"] = "All"
-    msg.set_content(render("forward.txt.j2", triage_id=triage_id, **summary))
-    original = BytesParser(policy=policy.default).parsebytes(raw)
-    msg.add_attachment(original, filename="vraag.eml")
-    return msg.as_bytes()
+    """The forward: a short Dutch triage summary on top, the original attached as received."""
+    head = EmailMessage(policy=policy.SMTP)
+    head["From"] = sender
+    head["To"] = recipient
+    head["Subject"] = f"[BvhK {summary['theme_name']}] {header_text(original_subject) or '(geen onderwerp)'}"
+    head["Date"] = formatdate(localtime=True)
+    head["Message-ID"] = message_id
+    head["In-Reply-To"] = original_message_id
+    head["References"] = original_message_id
+    head["X-BvhK-Triage"] = triage_id
+    head["X-BvhK-Triage-Original"] = original_message_id
+    head["Auto-Submitted"] = "auto-generated"
+    head["X-Auto-Response-Suppress"] = "All"
+    text = MIMEPart(policy=policy.SMTP)
+    text.set_content(render("forward.txt.j2", triage_id=triage_id, **summary))
+    return with_attached_original(head, text, raw)
+
+
+def with_attached_original(head: EmailMessage, first: MIMEPart, raw: bytes) -> bytes:
+    """`head`'s headers over a multipart/mixed of `first` and `raw` attached byte for byte."""
+    boundary = _boundary(raw)
+    head["MIME-Version"] = "1.0"
+    head["Content-Type"] = f'multipart/mixed; boundary="{boundary}"'
+    headers = head.as_bytes().split(b"\r\n\r\n", 1)[0] + b"\r\n"  # the header block as email folds it
+    encoding = b"7bit" if raw.isascii() else b"8bit"
+    dash = b"--" + boundary.encode("ascii")
+    return b"".join((
+        headers, b"\r\n",
+        dash, b"\r\n", first.as_bytes(), b"\r\n",
+        dash, b"\r\n",
+        b'Content-Type: message/rfc822\r\nContent-Disposition: attachment; filename="vraag.eml"\r\n',
+        b"Content-Transfer-Encoding: ", encoding, b"\r\n\r\n",
+        raw, b"" if raw.endswith(b"\n") else b"\r\n",
+        dash, b"--\r\n",
+    ))
+
+
+def _boundary(raw: bytes) -> str:
+    while True:  # a boundary that occurs nowhere in the original
+        boundary = f"bvhk-{secrets.token_hex(12)}"
+        if boundary.encode("ascii") not in raw:
+            return boundary

@@ -1,0 +1,62 @@
+"""The forward attaches the original as received and writes only clean headers."""
+
+from __future__ import annotations
+
+from email import policy
+from email.parser import BytesParser
+
+from bot.outgoing.compose import compose_forward, header_text
+from tests.paths import FIXTURES
+
+SUMMARY = dict(mailbox="ind", theme_name="Voogdij", theme_confidence=0.9, organisation="IND",
+               asking_organisation="gemeente", region="Zwolle", region_reason="plaatsnaam Zwolle",
+               priority="normaal", due_on=None, reason="minste openstaande vragen", purpose="forward",
+               assignee="d.visser@ind.example")
+
+
+def forward(raw: bytes) -> bytes:
+    return compose_forward(raw=raw, original_message_id="<injectie-0001@gemeente.example>",
+                           original_subject="Vraag over verblijf\r\nBcc: attacker@evil.example\r\nX-Injected: yes",
+                           sender="bvhk-triage@ind.example", recipient="d.visser@ind.example",
+                           message_id="<t1.forward.x@bvhk-triage>", triage_id="t1", summary=SUMMARY)
+
+
+def header_names(block: bytes) -> list[str]:
+    return [line.split(b":", 1)[0].decode().lower() for line in block.split(b"\r\n")
+            if line and not line[:1].isspace()]
+
+
+def test_the_original_is_attached_byte_for_byte():
+    raw = (FIXTURES / "mail" / "question-header-injection.eml").read_bytes()
+    payload = forward(raw)
+    assert raw in payload
+    message = BytesParser(policy=policy.default).parsebytes(payload)
+    attached = [p for p in message.iter_attachments() if p.get_content_type() == "message/rfc822"]
+    assert len(attached) == 1 and attached[0].get_filename() == "vraag.eml"
+    assert attached[0].get_content()["Message-ID"] == "<injectie-0001@gemeente.example>"
+
+
+def test_an_encoded_newline_in_the_subject_adds_no_header_line():
+    raw = (FIXTURES / "mail" / "question-header-injection.eml").read_bytes()
+    payload = forward(raw)
+    outer = payload.split(b"\r\n\r\n", 1)[0]
+    assert "bcc" not in header_names(outer) and "x-injected" not in header_names(outer)
+    start = payload.index(raw)
+    inner = payload[start:].split(b"\r\n\r\n", 1)[0]  # the attached header block, as received
+    assert "bcc" not in header_names(inner) and "x-injected" not in header_names(inner)
+    assert b"\r\nBcc:" not in payload and b"\nX-Injected:" not in payload
+    subject = BytesParser(policy=policy.default).parsebytes(payload)["Subject"].strip()
+    assert subject == "[BvhK Voogdij] Vraag over verblijf Bcc: attacker@evil.example X-Injected: yes"
+
+
+def test_header_text_is_one_line_without_control_characters():
+    assert header_text("a\r\nb\tc\x00d  e") == "a b c d e"
+    assert len(header_text("x" * 500)) == 200
+
+
+def test_an_eight_bit_original_is_declared_8bit_and_a_boundary_never_occurs_in_it():
+    raw = "Subject: café\r\n\r\n--bvhk-\r\nvraag ü\r\n".encode()
+    payload = forward(raw)
+    assert b"Content-Transfer-Encoding: 8bit\r\n\r\n" + raw in payload
+    boundary = BytesParser(policy=policy.default).parsebytes(payload).get_boundary()
+    assert boundary.encode() not in raw
