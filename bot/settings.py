@@ -61,6 +61,8 @@ class _RemoteMailboxSettings(_Section):
     move_to: str = ""  # a folder to move a handled question to; "" (default): never move
     since: date | None = None  # first read: pass over mail received before this date
     ca_file: Path | None = None  # extra CA certificates (PEM) to trust, e.g. PKIoverheid private
+    # Credentials go unencrypted only to this machine (loopback); true also allows another host.
+    allow_insecure: bool = False
     # Corrections from marks (bot.backlog.corrections): a theme mark of `mark_theme` other than the
     # predicted one, or a mark of `correction_marks` (mark -> theme key or organisation), that
     # a contact person sets on a question counts as their correction of it.

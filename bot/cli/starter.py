@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import rules
-from bot.ingest.mailboxes import MailboxError, open_mailbox
+from bot.ingest.mailboxes import MailboxError, clear_text_login, open_mailbox
 from bot.outgoing import DeliveryError, open_sender
 from bot.settings import DEFAULT_RULES, PACKAGE_DIR, Settings
 from classifiers import ModelError, ModelStore
@@ -53,6 +53,13 @@ def check_all(settings: Settings, *, offline: bool) -> tuple[list[str], bool]:
     except ModelError as exc:
         lines.append(f"FOUT  model: {exc}")
         ok = False
+    for m in settings.mailboxes:
+        reason = clear_text_login(m) if m.kind != "maildir" else None
+        if reason and m.allow_insecure:
+            lines.append(f"let op mailbox {m.name}: {reason}; toegestaan door allow_insecure = true")
+        elif reason and offline:  # online, opening the mailbox refuses it with the same reason
+            lines.append(f"FOUT  mailbox {m.name}: geweigerd: {reason} (of zet allow_insecure = true)")
+            ok = False
     if offline:
         for m in settings.mailboxes:
             lines.append(f"--    mailbox {m.name} ({m.kind}): niet verbonden (--offline)")

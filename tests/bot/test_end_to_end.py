@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from bot.cli.commands import main
 
-from tests.paths import FIXTURES, SAMPLE
+from tests.paths import FIXTURES
 
 E2E = FIXTURES / "e2e"
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.ingest.mailboxes.base import Fetched, Mailbox, MailboxError, mark_labels
+from bot.ingest.mailboxes.base import Fetched, Mailbox, MailboxError, clear_text_login, mark_labels
 from bot.ingest.mailboxes.maildir import MaildirMailbox
 
 log = logging.getLogger(__name__)
@@ -18,6 +18,9 @@ def open_mailbox(config) -> Mailbox:
     """The mailbox for one `[[mailboxes]]` entry of the settings (no connection made yet)."""
     if config.kind == "maildir":
         return MaildirMailbox(name=config.name, path=config.path)
+    reason = clear_text_login(config)
+    if reason and not config.allow_insecure:
+        raise MailboxError(f"mailbox '{config.name}': geweigerd: {reason} (of zet allow_insecure = true)")
     if config.kind == "imap":
         from bot.ingest.mailboxes.imap import ImapMailbox
 
@@ -56,4 +59,4 @@ def mark_question(mailbox: Mailbox, config, question, *, ruleset=None, contacts=
                     type(exc).__name__)
 
 
-__all__ = ["Fetched", "Mailbox", "MailboxError", "MaildirMailbox", "mark_question", "open_mailbox"]
+__all__ = ["Fetched", "Mailbox", "MailboxError", "clear_text_login", "MaildirMailbox", "mark_question", "open_mailbox"]

@@ -19,6 +19,7 @@ contact person's out-of-office setting; ews and graph: bot.triage.absence).
 from __future__ import annotations
 
 import functools
+import ipaddress
 import os
 import re
 import socket
@@ -31,6 +32,7 @@ from email.parser import BytesHeaderParser
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import urlsplit
 
 
 class MailboxError(Exception):
@@ -171,6 +173,37 @@ def _bundle(ca_file: Path, _mtime: int) -> str:
         out.write(Path(certifi.where()).read_bytes() + b"\n" + extra)
     atexit.register(lambda: Path(name).unlink(missing_ok=True))
     return name
+
+
+def is_loopback(host: str) -> bool:
+    """True when every address `host` stands for is on this machine's loopback interface."""
+    name = host.strip("[]")
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        pass
+    try:
+        found = {info[4][0] for info in socket.getaddrinfo(name, None)}
+    except (OSError, UnicodeError):
+        return False
+    return bool(found) and all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in found)
+
+
+def clear_text_login(config) -> str | None:
+    """Why this mailbox would send its credentials unencrypted to another machine, or None.
+
+    IMAP with `tls = "none"`, an EWS `service_endpoint` and a Graph URL with `http://` send a
+    password or token as plain text; that is only acceptable to this machine's loopback."""
+    if config.kind == "imap" and config.tls == "none" and not is_loopback(config.host):
+        return (f"tls = \"none\" zou het wachtwoord onversleuteld naar {config.host} sturen; "
+                "gebruik tls = \"ssl\" of \"starttls\"")
+    urls = {"ews": ("service_endpoint",), "graph": ("base_url", "authority")}.get(config.kind, ())
+    for key in urls:
+        url = urlsplit(getattr(config, key) or "")
+        if url.scheme == "http" and not is_loopback(url.hostname or ""):
+            return (f"{key} met http:// zou de aanmeldgegevens onversleuteld naar {url.hostname} "
+                    "sturen; gebruik https://")
+    return None
 
 
 def network_error(exc: BaseException, where: str) -> str:
