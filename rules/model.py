@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
+from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, NonNegativeInt, field_validator
 
 ORGANISATIONS = ("IND", "DT&V", "RvdK")  # the organisations whose contact persons answer
@@ -18,7 +19,6 @@ PRIORITIES = ("laag", "normaal", "hoog")
 STRATEGIES = ("fewest_open", "round_robin", "fixed")
 COORDINATOR = "coordinator"  # a contact's role, and the `assign` value that means "the coordinator"
 
-_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 _THEME_KEY = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
@@ -26,8 +26,20 @@ class RulesError(Exception):
     """A routing file is wrong. The message is one line: `file:line: what, where`."""
 
 
+def email_problem(value: str) -> str | None:
+    """Why `value` is not a usable e-mail address (email-validator's reason), or None.
+
+    Syntax only, no DNS: a name such as `../x@ind.example` is refused, which matters because
+    addresses become folder names in the outbox."""
+    try:
+        validate_email(value, check_deliverability=False, test_environment=True)
+    except EmailNotValidError as exc:
+        return str(exc)
+    return None
+
+
 def looks_like_email(value: str) -> bool:
-    return bool(_EMAIL.match(value))
+    return email_problem(value) is None
 
 
 def _as_tuple(value: object) -> object:
@@ -189,8 +201,8 @@ class Contact(BaseModel):
     def _address(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        if not looks_like_email(value):
-            raise ValueError(f"'{value}' is not an e-mail address")
+        if (problem := email_problem(value)) is not None:
+            raise ValueError(f"'{value}' is not an e-mail address: {problem}")
         return value.lower()
 
     @property

@@ -23,6 +23,7 @@ from bot.settings import ConfigError, Settings, load_settings
 from bot.triage.training import DataError
 from classifiers import ModelError
 
+PRIVATE_UMASK = 0o077
 CONFIG_HELP = "Configuratiebestand (standaard: $BVHK_TRIAGE_CONFIG, anders ./config.toml)."
 
 
@@ -95,6 +96,10 @@ def main(config, debug, log_json):
     from bot.service.logs import setup_logging
 
     setup_logging(json_lines=log_json, debug=debug)
+    # What the product writes (database, outbox, models, digests, reports) concerns children:
+    # files 0600 and folders 0700, whatever the umask of the shell or service it runs from.
+    previous = os.umask(PRIVATE_UMASK)
+    click.get_current_context().call_on_close(lambda: os.umask(previous))
 
 
 # -- demo, init, check --------------------------------------------------------------------

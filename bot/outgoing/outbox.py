@@ -21,7 +21,7 @@ class OutboxSender:
         self.path = path
 
     def send(self, *, payload: bytes, recipient: str, message_id: str) -> None:
-        folder = self.path / recipient.lower()
+        folder = self.folder_of(recipient)
         name = hashlib.sha256(message_id.encode()).hexdigest()[:24]
         for sub in ("tmp", "new", "cur"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
@@ -36,6 +36,13 @@ class OutboxSender:
             os.replace(tmp, folder / "new" / name)
         except OSError as exc:
             raise DeliveryError(f"outbox {folder}: {exc.strerror}") from None
+
+    def folder_of(self, recipient: str) -> Path:
+        """The recipient's Maildir: one folder directly under the outbox, whatever the address."""
+        name = recipient.strip().lower()
+        if not name or name in (".", "..") or any(c in name for c in "/\\\0") or name.startswith("."):
+            raise DeliveryError(f"outbox: ontvanger '{recipient[:80]}' is geen bruikbare mapnaam")
+        return self.path / name
 
     def check(self) -> str:
         try:

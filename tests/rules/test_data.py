@@ -248,6 +248,9 @@ def test_contacts_with_semicolons_and_without_optional_columns(ruleset, in_tmp):
                                                              "themes.toml (did you mean 'voogdij'?)"),
     ("Anna,anna@ind.example,IND,Zwolle,Zwolle,,veel,ja,,", "column 'capacity': "),
     ("Anna,anna-at-ind,IND,Zwolle,Zwolle,,5,ja,,", "column 'email': 'anna-at-ind' is not an e-mail address"),
+    ("Anna,../../x@ind.example,IND,Zwolle,Zwolle,,5,ja,,",
+     "column 'email': '../../x@ind.example' is not an e-mail address: An email address cannot start with a period"),
+    ("Anna,anna@ind..example,IND,Zwolle,Zwolle,,5,ja,,", "column 'email': 'anna@ind..example' is not an e-mail"),
     ("Anna,anna@ind.example,COA,Zwolle,Zwolle,,5,ja,,", "column 'organisation': 'COA' is not one of "
                                                         "IND, DT&V, RvdK"),
     ("Anna,anna@ind.example,IND,,Zwolle,,5,ja,,", "column 'region': empty; only a coordinator may have no region"),

@@ -1,0 +1,23 @@
+"""The outbox: one Maildir per recipient, never a file outside its folder, written privately."""
+
+from __future__ import annotations
+
+
+import pytest
+
+from bot.outgoing import DeliveryError, OutboxSender
+
+
+@pytest.mark.parametrize("recipient", ["../../x@ind.example", "a/b@ind.example", "..", ".hidden@ind.example", ""])
+def test_a_recipient_that_is_no_folder_name_is_refused_and_nothing_is_written(tmp_path, recipient):
+    outbox = OutboxSender(tmp_path / "outbox")
+    with pytest.raises(DeliveryError, match="geen bruikbare mapnaam"):
+        outbox.send(payload=b"Subject: x\r\n\r\nx\r\n", recipient=recipient, message_id="<m@x>")
+    assert [p for p in tmp_path.rglob("*")] == []
+
+
+def test_the_same_message_twice_leaves_one_file(tmp_path):
+    outbox = OutboxSender(tmp_path / "outbox")
+    for _ in range(2):
+        outbox.send(payload=b"Subject: x\r\n\r\nx\r\n", recipient="A.Bakker@ind.example", message_id="<m@x>")
+    assert len(list((tmp_path / "outbox" / "a.bakker@ind.example" / "new").iterdir())) == 1
