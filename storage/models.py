@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint, text
+from sqlalchemy import JSON, Column, Index, Integer, LargeBinary, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -168,7 +168,12 @@ class AuditEntry(SQLModel, table=True):
     actor: str = "bvhk-triage"
     action: str
     question_id: int | None = None
-    detail: dict = Field(default_factory=dict, sa_column=Column(JSON))
+    detail: dict | None = Field(default_factory=dict, sa_column=Column(JSON))
+    # the chain (storage.audit): place, hash of the detail, of the row before, of this row
+    seq: int | None = Field(default=None, sa_column=Column(Integer, unique=True))
+    detail_hash: str = ""
+    prev_hash: str = ""
+    hash: str = ""
 
 
 class Lease(SQLModel, table=True):

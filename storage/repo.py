@@ -12,9 +12,9 @@ from sqlalchemy import func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from storage import audit as audit_log
 from storage.models import (
     Absence,
-    AuditEntry,
     ContactPerson,
     Correction,
     Delivery,
@@ -175,7 +175,8 @@ def corrections(session: Session) -> Sequence[tuple[Correction, Question]]:
 
 
 def audit(session: Session, *, action: str, question_id: int | None = None, actor: str = "bvhk-triage", **detail) -> None:
-    session.add(AuditEntry(action=action, question_id=question_id, actor=actor, detail=detail))
+    """One row of the audit log (`storage.audit`: chained when the transaction commits)."""
+    audit_log.record(session, action=action, question_id=question_id, actor=actor, **detail)
 
 
 # --- replies and marks -------------------------------------------------------------------

@@ -329,6 +329,31 @@ def purge(ctx, dry_run: bool, as_json: bool):
                    f"{result.payloads} verzonden berichtinhouden")
 
 
+# -- audit --------------------------------------------------------------------------------
+@main.group("audit")
+def audit_group():
+    """Het auditlog: wie deed wat, in een keten die wijzigen en verwijderen zichtbaar maakt."""
+
+
+@audit_group.command("verify")
+@click.option("--json", "as_json", is_flag=True, help="Resultaat als één JSON-document op stdout.")
+@click.pass_context
+@handle_errors
+def audit_verify(ctx, as_json: bool):
+    """Controleer dat het auditlog onbroken is; exit 1 met de eerste regel die niet klopt."""
+    from storage.audit import verify
+    from storage.db import open_database, unit_of_work
+
+    with unit_of_work(open_database(settings_from(ctx).storage.url)) as session:
+        verdict = verify(session)
+    if as_json:
+        emit_json({"ok": verdict.ok, "rows": verdict.rows, "problem": verdict.problem})
+    else:
+        click.echo(verdict.line())
+    if not verdict.ok:
+        sys.exit(1)
+
+
 # -- rules --------------------------------------------------------------------------------
 @main.group("rules")
 def rules_group():

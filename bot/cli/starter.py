@@ -67,10 +67,15 @@ def check_all(settings: Settings, *, offline: bool) -> tuple[list[str], bool]:
         return lines, ok
     try:
         from bot.service.heartbeat import check_lines
-        from storage.db import open_database
+        from storage.audit import verify as verify_audit
+        from storage.db import open_database, unit_of_work
 
         engine = open_database(settings.storage.url)
         lines.append("ok    database bereikbaar en bijgewerkt")
+        with unit_of_work(engine) as session:
+            verdict = verify_audit(session)
+        lines.append(verdict.line())
+        ok = ok and verdict.ok
         try:
             lines += check_lines(engine, heartbeat_seconds=settings.schedule.heartbeat_seconds)
         finally:
