@@ -66,10 +66,12 @@ def question_by_message_id(session: Session, *, message_id: str) -> Question | N
 
 
 def question_by_ref(session: Session, *, ref: str) -> Question | None:
-    """A question by its database id or its triage id."""
-    if ref.isdigit():
-        return session.get(Question, int(ref))
-    return session.exec(select(Question).where(Question.triage_id == ref)).first()
+    """A question by its kenmerk (triage id), else by its number; a kenmerk may be all digits."""
+    ref = ref.strip()
+    found = session.exec(select(Question).where(Question.triage_id == ref)).first()
+    if found is None and ref.isdigit():
+        found = session.get(Question, int(ref))
+    return found
 
 
 def open_questions(session: Session, *, overdue_on: date | None = None) -> Sequence[Question]:

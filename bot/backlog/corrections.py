@@ -19,6 +19,7 @@ audit entry. The corrections and the cursor after them are one transaction.
 
 from __future__ import annotations
 
+import getpass
 import logging
 from collections.abc import Iterable, Sequence
 
@@ -118,10 +119,20 @@ def from_marks(engine: Engine, mailbox, config, *, ruleset) -> int:
     return recorded
 
 
-def record_feedback(settings: Settings, ref: str, *, theme: str, organisation, region, by: str) -> str:
+def record_feedback(settings: Settings, ref: str, *, theme: str, organisation, region, by: str | None) -> str:
+    """A person's correction of a question. The actor is the operating-system user running the
+    command, or with `by` a contact person of the directory (never free text: it is audited)."""
     ruleset = rules.load_ruleset(settings.routing.rules)
     if theme not in ruleset.theme_keys():
         raise ConfigError(f"--theme: onbekend thema '{theme}' (bekend: {', '.join(ruleset.theme_keys())})")
+    if by is None:
+        by = getpass.getuser()
+    else:
+        known = {c.email for c in rules.load_contacts(settings.routing.contacts, ruleset)}
+        if by.strip().lower() not in known:
+            raise ConfigError(f"--by: '{by[:80]}' is geen contactpersoon in {settings.routing.contacts} "
+                              "(geef het e-mailadres, of laat --by weg: dan telt de ingelogde gebruiker)")
+        by = by.strip().lower()
     engine = open_database(settings.storage.url)
     with unit_of_work(engine) as session:
         question = repo.question_by_ref(session, ref=ref)

@@ -278,7 +278,7 @@ def model_rollback(ctx):
 @click.option("--theme", required=True, help="Het juiste thema (sleutel uit themes.toml).")
 @click.option("--organisation", type=click.Choice(["IND", "DT&V", "RvdK"]))
 @click.option("--region")
-@click.option("--by", default=lambda: os.environ.get("USER", "onbekend"), help="Wie corrigeert.")
+@click.option("--by", metavar="EMAIL", help="De contactpersoon die corrigeert (standaard: de ingelogde gebruiker).")
 @click.pass_context
 @handle_errors
 def feedback(ctx, question_id, theme, organisation, region, by):
