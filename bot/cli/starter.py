@@ -49,7 +49,9 @@ def check_all(settings: Settings, *, offline: bool) -> tuple[list[str], bool]:
     store = ModelStore(settings.classifier.models)
     try:
         version = store.active_version()
-        lines.append(f"ok    model {version}" if version else "let op nog geen model: de eerste poll traint er een")
+        if version:  # loaded and checked as the worker would (version, labels, checksum, types)
+            store.load(version, expected_labels={"theme": ruleset.theme_keys()})
+        lines.append(f"ok    model {version} geladen" if version else "let op nog geen model: de eerste poll traint er een")
     except ModelError as exc:
         lines.append(f"FOUT  model: {exc}")
         ok = False
