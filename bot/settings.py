@@ -200,6 +200,7 @@ class ScheduleSettings(_Section):
     worker_id: str = ""  # "" = <host>-<pid>; a fixed id per process lets a restart take its leases back at once
     lease_seconds: int = Field(60, ge=5)  # a mailbox is polled by one worker; its lease lapses after this
     heartbeat_seconds: int = Field(30, ge=1)  # `run` writes its heartbeat this often
+    push: bool = True  # `run` reads a mailbox the moment mail arrives (IMAP IDLE; Graph every 30 s)
     digest_cron: str = "0 8 * * mon-fri"
     report_cron: str = "0 7 * * mon"
     purge_cron: str = "30 2 * * *"

@@ -39,11 +39,12 @@ class SendRound:
 
 
 def send_due(engine: Engine, sender: Sender, config, *, stopping: threading.Event | None = None,
-             lock: threading.Lock | None = None) -> SendRound:
+             lock: threading.Lock | None = None, wait: bool = False) -> SendRound:
     """Send the deliveries that are due. With `lock`, a round already running in another thread
-    of this process (`run` sends while a poll triages) makes this one return at once."""
+    of this process (`run` sends while a poll triages) makes this one return at once, or with
+    `wait`, go after it."""
     result = SendRound()
-    if lock is not None and not lock.acquire(blocking=False):
+    if lock is not None and not lock.acquire(blocking=wait):
         return result
     try:
         in_a_row = 0

@@ -21,6 +21,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.reports.mailing import scheduled_jobs
 from bot.service.heartbeat import Pulse
 from bot.service.leases import once_per_schedule
+from bot.service.push import start_watchers
 from bot.service.worker import PollReport, Runtime, poll, send_pending
 from bot.settings import Settings
 
@@ -64,6 +65,9 @@ def run_worker(settings: Settings) -> None:
         runtime.refresh_rules()
         record("poll", poll(runtime), reached=True)
 
+    def pushed(name: str) -> None:  # a watcher saw mail arrive: read that mailbox now, and send
+        record("push", poll(runtime, mailboxes=[name], wait_to_send=True), reached=True)
+
     def deliver_job() -> None:  # sends while a long poll is still triaging
         report = PollReport()
         send_pending(runtime, report)
@@ -95,7 +99,10 @@ def run_worker(settings: Settings) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    watchers = start_watchers(settings.mailboxes, on_new=pushed, stopping=runtime.stopping) if settings.schedule.push else []
     scheduler.start()
+    for watcher in watchers:
+        watcher.join(timeout=10)
     pulse.stop()
     log.warning("worker %s stopped", runtime.worker_id)
     runtime.engine.dispose()

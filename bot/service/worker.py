@@ -27,7 +27,7 @@ import hashlib
 import logging
 import threading
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -105,6 +105,8 @@ class Runtime:
     rules_stamp: tuple = ()
     worker_id: str = ""  # holder of mailbox leases (bot.service.leases)
     sending: threading.Lock = field(default_factory=threading.Lock)  # one sending round at a time
+    # one reader per mailbox in this process (a push and the scheduled poll take turns)
+    reading: defaultdict[str, threading.Lock] = field(default_factory=lambda: defaultdict(threading.Lock))
 
     @classmethod
     def start(cls, settings: Settings) -> "Runtime":
@@ -146,8 +148,11 @@ class Runtime:
         self.model = ensure_model(self.settings, ruleset=self.ruleset, engine=self.engine)
 
 
-def poll(runtime: Runtime, *, mailboxes: list[str] | None = None, progress=None) -> PollReport:
-    """One cycle over the configured mailboxes (or the named ones)."""
+def poll(runtime: Runtime, *, mailboxes: list[str] | None = None, progress=None,
+         wait_to_send: bool = False) -> PollReport:
+    """One cycle over the configured mailboxes (or the named ones), then a sending round.
+    `wait_to_send`: wait for a round another thread is running, rather than leave this
+    poll's forwards to the next one (a push wants them out now)."""
     report = PollReport()
     for config in runtime.settings.mailboxes:
         if mailboxes and config.name not in mailboxes:
@@ -158,7 +163,7 @@ def poll(runtime: Runtime, *, mailboxes: list[str] | None = None, progress=None)
             _poll_mailbox(runtime, config, report, progress)
         except MailboxError as exc:
             report.errors.append(f"mailbox {config.name}: {exc}")
-    send_pending(runtime, report)
+    send_pending(runtime, report, wait=wait_to_send)
     return report
 
 
@@ -190,6 +195,11 @@ def _context(runtime: Runtime, config, already_seen) -> Context:
 
 def _poll_mailbox(runtime: Runtime, config, report: PollReport, progress) -> None:
     """Poll one mailbox while holding its lease; a mailbox another worker polls is passed over."""
+    with runtime.reading[config.name]:
+        _poll_leased_mailbox(runtime, config, report, progress)
+
+
+def _poll_leased_mailbox(runtime: Runtime, config, report: PollReport, progress) -> None:
     lease = mailbox_lease(runtime.engine, mailbox=config.name, holder=runtime.worker_id,
                           seconds=runtime.settings.schedule.lease_seconds)
     if not lease.take():
@@ -381,10 +391,10 @@ def _enqueue(session, runtime: Runtime, triage: Triage, question: Question, raw:
                          message_id=message_id, payload=payload))
 
 
-def send_pending(runtime: Runtime, report: PollReport) -> None:
+def send_pending(runtime: Runtime, report: PollReport, *, wait: bool = False) -> None:
     """Send the stored deliveries that are due (`bot.outgoing.queue`), counted in `report`."""
     sent = send_due(runtime.engine, runtime.sender, runtime.settings.delivery,
-                    stopping=runtime.stopping, lock=runtime.sending)
+                    stopping=runtime.stopping, lock=runtime.sending, wait=wait)
     report.delivered += sent.delivered
     report.delivery_failed += sent.failed
     report.errors += sent.errors

@@ -11,9 +11,11 @@ theme and assignee, added next to what people set themselves, never replacing it
 mailbox moves an item only when its configuration names a `move_to` folder, and never
 deletes anything.
 
-Two more optional capabilities, looked for with getattr: `changed_marks(cursor)` (the marks
-people set, read back as corrections: bot.backlog.corrections) and `automatic_reply(address)` (a
-contact person's out-of-office setting; ews and graph: bot.triage.absence).
+More optional capabilities, looked for with getattr: `changed_marks(cursor)` (the marks
+people set, read back as corrections: bot.backlog.corrections), `automatic_reply(address)` (a
+contact person's out-of-office setting; ews and graph: bot.triage.absence) and
+`wait_for_new(stop)` (block until mail arrives, so that `run` reads it at once: IMAP IDLE;
+Graph asks its delta link every 30 seconds instead; bot.service.push).
 """
 
 from __future__ import annotations
@@ -37,6 +39,10 @@ from urllib.parse import urlsplit
 
 class MailboxError(Exception):
     """A mailbox cannot be read: one Dutch line, no secrets, no personal data."""
+
+
+class PushUnavailable(MailboxError):
+    """The server cannot tell when mail arrives (no IMAP IDLE): only the scheduled poll reads it."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,6 +45,7 @@ from bot.ingest.mailboxes.base import (
 
 log = logging.getLogger(__name__)
 
+DELTA_SECONDS = 30.0  # `run` asks the delta link this often, besides the scheduled poll
 PAGE_SIZE = 50
 RESYNC_MARGIN = timedelta(days=2)
 SCOPE = ["https://graph.microsoft.com/.default"]
@@ -118,6 +119,12 @@ class GraphMailbox:
             self._request("PATCH", url, json={"categories": wanted})
         if self.config.move_to:
             self._request("POST", f"{url}/move", json={"destinationId": self._folder_id(self.config.move_to)})
+
+    def wait_for_new(self, stop: threading.Event, *, seconds: float = DELTA_SECONDS) -> bool:
+        """Graph's change notifications need an address Microsoft can reach, which on-premises
+        set-ups often lack: instead the delta link is asked every `seconds` (True), which costs
+        one small request. False when `stop` is set."""
+        return not stop.wait(seconds)
 
     def check(self) -> str:
         parts = [f"{self.where}: {self.config.address} bereikbaar"]

@@ -17,6 +17,8 @@ The keywords people set are read back from a cursor of their own, `UIDVALIDITY:M
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,6 +32,7 @@ from bot.ingest.mailboxes.base import (
     Fetched,
     MailboxError,
     Marked,
+    PushUnavailable,
     message_id_of,
     network_error,
     tls_context,
@@ -40,6 +43,7 @@ log = logging.getLogger(__name__)
 BATCH = 25  # messages per FETCH
 RESYNC_DAYS = 2  # a resync re-reads from this many days before the last message handled
 TIMEOUT = 30.0
+IDLE_SECONDS = 25 * 60  # RFC 2177: end and renew IDLE well within the servers' 29-minute limit
 MARKS_RECENT = 500  # without CONDSTORE, or on a first read: the keywords of this many newest items
 SENT_HEADERS = "MESSAGE-ID IN-REPLY-TO REFERENCES DATE FROM TO CC X-BVHK-TRIAGE AUTO-SUBMITTED"
 _KEYWORD_BAD = set('(){%*"\\] ') | {chr(c) for c in range(32)} | {chr(127)}
@@ -108,6 +112,7 @@ class ImapMailbox:
         self._client: IMAPClient | None = None
         self._selected: tuple[str, bool] | None = None
         self._uids: dict[str, int] = {}  # source id -> UID of inbox items read in this session
+        self._seen_uidnext: int | None = None  # wait_for_new: the inbox's UIDNEXT when last looked
 
     @classmethod
     def from_config(cls, config) -> "ImapMailbox":
@@ -169,6 +174,33 @@ class ImapMailbox:
                     raw = next((v for k, v in data[uid].items() if k.startswith(b"BODY[")), b"") or b""
                     marked.append(Marked(message_id_of(raw) or f"uid:{status.uidvalidity}:{uid}", keywords[uid]))
         return marked, after
+
+    def wait_for_new(self, stop: threading.Event, *, idle_seconds: float = IDLE_SECONDS) -> bool:
+        """Wait with IMAP IDLE until mail arrives in the inbox (True), or `stop` is set or
+        `idle_seconds` pass (False). Mail that came while nobody was waiting counts too: the
+        inbox's UIDNEXT is compared with what the last call saw, and the first call says True (a
+read at start costs one STATUS, and nothing that came before it is missed). Give this its own mailbox
+        object: the connection stays in IDLE, and IMAPClient is not for two threads."""
+        client = self._connection()
+        if not client.has_capability("IDLE"):
+            raise PushUnavailable(f"{self.where}: server biedt geen IDLE; alleen het gewone ophalen volgens schema")
+        with self._errors(self.folder):
+            uidnext = client.select_folder(self.folder, readonly=True)[b"UIDNEXT"]
+            self._selected = (self.folder, True)
+            if uidnext != self._seen_uidnext:  # the first call, or mail that came between two calls
+                self._seen_uidnext = uidnext
+                return True
+            client.idle()
+            arrived, deadline = False, time.monotonic() + idle_seconds
+            try:
+                while not (arrived or stop.is_set() or time.monotonic() > deadline):
+                    arrived = any(len(r) > 1 and r[1] == b"EXISTS" for r in client.idle_check(timeout=1.0))
+            finally:
+                client.idle_done()
+            if arrived:
+                client.noop()
+                self._seen_uidnext = client.folder_status(self.folder, [b"UIDNEXT"])[b"UIDNEXT"]
+        return arrived
 
     def check(self) -> str:
         client = self._connection()
