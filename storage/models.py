@@ -176,6 +176,23 @@ class AuditEntry(SQLModel, table=True):
     hash: str = ""
 
 
+class ActionPoint(SQLModel, table=True):
+    """An item for the SKIV meeting, raised from a signal of the weekly report, and what the
+    meeting decided on it: the action, its owner and its status (bot.reports.agenda)."""
+
+    __tablename__ = "action_point"
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str
+    title: str
+    theme: str | None = Field(default=None, index=True)  # a theme key; None: every theme
+    signal: str = ""  # the report's signal it came from, e.g. "thema stijgt: voogdij (2026-W48)"
+    status: str = Field(default="agenda", index=True)  # agenda | open | gereed | vervallen
+    decision: str = ""  # what the meeting decided (the action point)
+    owner: str = ""  # who carries it out
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
 class Lease(SQLModel, table=True):
     """Who may do one thing now (poll mailbox "mailbox:<name>"), until when: several workers
     share the mailboxes, each polled by one worker at a time. Taken with one conditional

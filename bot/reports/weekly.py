@@ -30,6 +30,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from bot.render import render
+from bot.reports import agenda
+from bot.reports.agenda import ActionRow
 from bot.settings import Settings
 from storage import repo
 from storage.db import unit_of_work
@@ -190,6 +192,7 @@ class Report:
     rising_terms: tuple[Signal, ...]
     unsure_groups: tuple[UnsureGroup, ...]
     min_confidence: float
+    action_points: tuple[ActionRow, ...] = ()  # the SKIV's items and actions: current, or closed in the week
 
     @property
     def now(self) -> BacklogPoint:
@@ -323,6 +326,7 @@ def build_report(settings: Settings, engine: Engine, *, week: Week | None = None
     answered = _by_week([f for f in facts if f.answered_at], weeks, lambda f: f.answered_at)
     with unit_of_work(engine) as session:
         contacts = list(repo.contacts(session))
+        action_points = tuple(agenda.for_report(session, since=week.begins, until=week.ends))
     audit = load_rerouting(engine, weeks=weeks)
     backlogs = [backlog_at(facts, w.ends) for w in weeks]
     return Report(
@@ -346,6 +350,7 @@ def build_report(settings: Settings, engine: Engine, *, week: Week | None = None
         rising_terms=rising(Counter(t for f in group for t in f.terms) for group in received),
         unsure_groups=unsure_groups(received),
         min_confidence=min_confidence,
+        action_points=action_points,
     )
 
 

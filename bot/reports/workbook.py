@@ -58,6 +58,8 @@ def report_workbook(report: Report) -> bytes:
     _sheet(book, "Onzeker geclassificeerd",
            ["thema (beste gok)", "vragende organisatie", "deze week", "gemiddelde eerdere weken"],
            ((g.theme, g.asking_organisation, g.this_week, g.earlier_mean) for g in report.unsure_groups))
+    _sheet(book, "Actiepunten", ["status", "onderwerp", "thema", "besluit", "eigenaar"],
+           ((a.status, a.title, a.theme or "alle thema's", a.decision, a.owner) for a in report.action_points))
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

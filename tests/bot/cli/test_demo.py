@@ -116,4 +116,4 @@ def test_digest_and_weekly_report_are_written_with_figures_from_the_database(dem
     workbook = openpyxl.load_workbook(next((out / "rapport").glob("*.xlsx")), read_only=True)
     assert workbook.sheetnames == ["Backlog", "Per thema", "Per vragende organisatie", "Per regio", "Reactietijden",
                                    "Beoordeling en herverdeling", "Contactpersonen", "Signalen",
-                                   "Onzeker geclassificeerd"]
+                                   "Onzeker geclassificeerd", "Actiepunten"]
