@@ -55,6 +55,8 @@ def _seal(session: Session) -> None:
         return
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK})
+    else:  # SQLite: write first, so this transaction holds the one write lock before it reads
+        session.flush()
     last = session.exec(select(AuditEntry.seq, AuditEntry.hash).where(AuditEntry.seq.is_not(None))
                         .order_by(AuditEntry.seq.desc()).limit(1)).first()
     seq, previous = (last[0], last[1]) if last else (0, GENESIS)

@@ -1,7 +1,7 @@
 """The forward: a short Dutch triage summary on top, the original attached as received.
 
-The original is attached as the raw bytes that came in (`message/rfc822`), never parsed and
-serialised again: what the contact person opens is what the asker sent, and no header of it
+The original is attached as the raw bytes that came in (`message/rfc822`, line ends as on
+the wire), never parsed and serialised again: what the contact person opens is what the asker sent, and no header of it
 can be re-folded into new header lines (CVE-2024-6923). Every header the product writes
 goes through `email`'s header check, which refuses CR and LF; text taken from a mail (the
 subject) has its control characters replaced first.
@@ -9,6 +9,7 @@ subject) has its control characters replaced first.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 import secrets
@@ -19,6 +20,7 @@ from email.utils import formatdate
 from bot.render import render
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+_CRLF = re.compile(rb"\r?\n")
 
 
 def outgoing_message_id(*, triage_id: str, recipient: str, purpose: str) -> str:
@@ -62,22 +64,30 @@ def compose_forward(
 
 
 def with_attached_original(head: EmailMessage, first: MIMEPart, raw: bytes) -> bytes:
-    """`head`'s headers over a multipart/mixed of `first` and `raw` attached byte for byte."""
+    """`head`'s headers over a multipart/mixed of `first` and the original attached as received.
+
+    The original goes as `message/rfc822`, byte for byte but for its line ends, which become
+    CRLF as on the wire (a Maildir stores LF). A line longer than SMTP allows (998 octets)
+    cannot travel that way: such an original is attached base64-encoded as `vraag.eml`
+    (application/octet-stream), still byte for byte."""
     boundary = _boundary(raw)
     head["MIME-Version"] = "1.0"
     head["Content-Type"] = f'multipart/mixed; boundary="{boundary}"'
     headers = head.as_bytes().split(b"\r\n\r\n", 1)[0] + b"\r\n"  # the header block as email folds it
-    encoding = b"7bit" if raw.isascii() else b"8bit"
+    wire = _CRLF.sub(b"\r\n", raw)
+    if wire and not wire.endswith(b"\r\n"):
+        wire += b"\r\n"
+    if any(len(line) > 998 for line in wire.split(b"\r\n")):
+        attachment = (b'Content-Type: application/octet-stream; name="vraag.eml"\r\n'
+                      b'Content-Disposition: attachment; filename="vraag.eml"\r\n'
+                      b"Content-Transfer-Encoding: base64\r\n\r\n" + base64.encodebytes(raw).replace(b"\n", b"\r\n"))
+    else:
+        encoding = b"7bit" if wire.isascii() else b"8bit"
+        attachment = (b'Content-Type: message/rfc822\r\nContent-Disposition: attachment; filename="vraag.eml"\r\n'
+                      b"Content-Transfer-Encoding: " + encoding + b"\r\n\r\n" + wire)
     dash = b"--" + boundary.encode("ascii")
-    return b"".join((
-        headers, b"\r\n",
-        dash, b"\r\n", first.as_bytes(), b"\r\n",
-        dash, b"\r\n",
-        b'Content-Type: message/rfc822\r\nContent-Disposition: attachment; filename="vraag.eml"\r\n',
-        b"Content-Transfer-Encoding: ", encoding, b"\r\n\r\n",
-        raw, b"" if raw.endswith(b"\n") else b"\r\n",
-        dash, b"--\r\n",
-    ))
+    return b"".join((headers, b"\r\n", dash, b"\r\n", first.as_bytes(), b"\r\n", dash, b"\r\n",
+                     attachment, dash, b"--\r\n"))
 
 
 def _boundary(raw: bytes) -> str:

@@ -60,3 +60,21 @@ def test_an_eight_bit_original_is_declared_8bit_and_a_boundary_never_occurs_in_i
     assert b"Content-Transfer-Encoding: 8bit\r\n\r\n" + raw in payload
     boundary = BytesParser(policy=policy.default).parsebytes(payload).get_boundary()
     assert boundary.encode() not in raw
+
+
+def test_an_original_stored_with_lf_line_ends_travels_with_crlf():
+    raw = (FIXTURES / "mail" / "question-header-injection.eml").read_bytes().replace(b"\r\n", b"\n")
+    payload = forward(raw)
+    assert raw.replace(b"\n", b"\r\n") in payload
+    assert b"\n" not in payload.replace(b"\r\n", b"")  # no bare line feed anywhere: SMTP servers refuse them
+    assert all(len(line) <= 998 for line in payload.split(b"\r\n"))
+
+
+def test_an_original_with_a_line_too_long_for_smtp_is_attached_base64_byte_for_byte():
+    raw = b"Subject: lang\n\n<html>" + b"x" * 5000 + b"</html>\n"
+    message = BytesParser(policy=policy.default).parsebytes(forward(raw))
+    [attached] = list(message.iter_attachments())
+    assert attached.get_content_type() == "application/octet-stream"
+    assert attached.get_filename() == "vraag.eml"
+    assert attached.get_content() == raw
+    assert all(len(line) <= 998 for line in forward(raw).split(b"\r\n"))
