@@ -343,7 +343,7 @@ class Explainer:
     per fitted features; `TriageModel` keeps one per target between predictions.
     """
 
-    CACHED_WORDS = 100_000
+    CACHED_WORDS = 20_000  # some 7 MB
 
     def __init__(self, features: Any) -> None:
         parts = [part for _, part in features.transformer_list] if isinstance(features, FeatureUnion) else [features]
