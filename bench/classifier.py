@@ -1,6 +1,7 @@
 """Benchmark of the classifiers (not a test): speed, memory and how well the pipeline learns.
 
     .venv/bin/python bench/classifier.py [--sizes 10000 50000] [--json]
+    .venv/bin/python bench/classifier.py --compare DIR [--rounds 3] [--json]
 
 1. Training time and peak memory for generated labelled questions (default 10,000 and
    50,000), all three targets, with the seed terms. Each size trains in a fresh forked
@@ -22,6 +23,17 @@ paragraph stands, not what it is about. Section numbers and headings are dropped
 "3.2" cannot give the chapter away. Chapter 2 lost its heading in the text extraction; it
 is taken to start at its first paragraph ("De IND levert drie leden ...").
 
+With `--compare DIR` (DIR: another checkout, say the previous commit in a temporary
+folder) the two classifiers are measured in the same run instead, each in its own fresh
+process, by the same code below (`measure_sample`), alternating, `--rounds` times:
+training on the sample's labelled questions (bot/sample/labelled.jsonl, 372, all targets,
+with the seed terms): seconds and peak memory (peak resident size minus the size after
+reading the data); prediction per question, one at a time (`predict`) and in a batch of 500
+(`predict_many`; the sample's 464 questions, cycled), explanations included; model file size
+and load time. Once per checkout (they are deterministic): the held-out scores on
+bot/sample/heldout.jsonl (92 generated questions: illustrative data, not real traffic) and
+the 5-fold cross-validation on the SKIV report described below. Times are medians.
+
 The generated questions come from a deterministic generator (seed 20221): greetings,
 an introduction by the asking organisation, one to three theme sentences, case details
 with personal data that redaction must remove, sometimes a sentence of another theme, and
@@ -33,10 +45,12 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
 import random
 import re
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -45,16 +59,19 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+# `--compare` runs this file again with the classifiers of another checkout first on the path.
+CODE = Path(os.environ.get("BENCH_CLASSIFIERS_FROM") or ROOT)
+sys.path.insert(0, str(CODE))
 
 from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 
-from classifiers import Example, ModelStore, cross_validate, evaluate, train  # noqa: E402
+from classifiers import Example, ModelStore, cross_validate, evaluate, read_examples, train  # noqa: E402
 
 SEED_TEXT = ROOT.parent / "shared" / "seed" / "000_ec40d76808588f1d.txt"
 THEMES = ROOT / "rules" / "data" / "themes.toml"
+SAMPLE = ROOT / "bot" / "sample"
 
 # --- generated questions -------------------------------------------------------------------
 
@@ -208,7 +225,7 @@ def _train_and_time(examples: list[Example], heldout: list[Example], measure_thr
         "train_seconds": round(seconds, 2),
         "peak_memory_mb": round((peak_kb - start_kb) / 1024, 1),
         "heldout_macro_f1": evaluate(model, heldout, threshold=0.5)["macro_f1"],
-        "n_features": sum(len(v.vocabulary_) for _, v in model.pipelines["theme"][0].transformer_list),
+        "n_features": sum(len(v.vocabulary_) for _, v in model.estimators["theme"].features_.transformer_list),
     }
     with tempfile.TemporaryDirectory() as folder:
         store = ModelStore(Path(folder))
@@ -327,13 +344,106 @@ def learning_quality(k: int = 5) -> dict[str, Any]:
     }
 
 
+# --- two checkouts compared on the sample ------------------------------------------------------
+
+def measure_sample(part: str) -> dict[str, Any]:
+    """Figures of the classifiers on the path, on the sample (see the module's docstring).
+
+    Uses only what both sides of a comparison offer: `read_examples`, `train`, `predict`,
+    `predict_many`, `evaluate`, `cross_validate(examples, k)` and `ModelStore`.
+    """
+    labelled, heldout = read_examples(SAMPLE / "labelled.jsonl"), read_examples(SAMPLE / "heldout.jsonl")
+    seeds = seed_terms()
+    if part == "quality":
+        model = train(labelled, labels={"theme": sorted(seeds)}, seed_terms=seeds)
+        scored = evaluate(model, heldout, threshold=0.35)
+        report = cross_validate(chapter_paragraphs(), 5)
+        return {
+            "heldout": {target: {key: row[key] for key in ("macro_f1", "accuracy", "abstained")}
+                        for target, row in scored["targets"].items()},
+            "report_cv": {"macro_f1": report["macro_f1"], "accuracy": report["accuracy"]},
+        }
+    start_kb = _rss_kb()
+    started = time.perf_counter()
+    model = train(labelled, labels={"theme": sorted(seeds)}, seed_terms=seeds)
+    result: dict[str, Any] = {"train_seconds": time.perf_counter() - started,
+                              "train_peak_mb": (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - start_kb) / 1024}
+    texts = [e.text for e in labelled + heldout]
+    batch = (texts * 2)[:500]
+    model.predict_many(batch[:20])  # warm up
+    started = time.perf_counter()
+    model.predict_many(batch)
+    result["batch_ms"] = (time.perf_counter() - started) / len(batch) * 1000
+    started = time.perf_counter()
+    for text in texts:
+        model.predict(text)
+    result["single_ms"] = (time.perf_counter() - started) / len(texts) * 1000
+    with tempfile.TemporaryDirectory() as folder:
+        store = ModelStore(Path(folder))
+        version = store.save(model)
+        result["file_mb"] = (Path(folder) / version / "model.skops").stat().st_size / 2**20
+        started = time.perf_counter()
+        store.load(version)
+        result["load_seconds"] = time.perf_counter() - started
+    return result
+
+
+def compare(other: Path, rounds: int) -> dict[str, Any]:
+    """`measure_sample` for `other`'s classifiers ("before") and this checkout's ("after")."""
+    sides = {"before": other.resolve(), "after": ROOT}
+
+    def child(side: str, part: str) -> dict[str, Any]:
+        env = {**os.environ, "BENCH_CLASSIFIERS_FROM": str(sides[side])}
+        done = subprocess.run([sys.executable, __file__, "--measure-sample", part], env=env, cwd=ROOT,
+                              capture_output=True, text=True, check=True)
+        return json.loads(done.stdout)
+
+    speeds: dict[str, list[dict[str, Any]]] = {side: [] for side in sides}
+    for _ in range(rounds):
+        for side in sides:
+            speeds[side].append(child(side, "speed"))
+    result: dict[str, Any] = {"rounds": rounds, "before_code": str(sides["before"])}
+    for side in sides:
+        medians = {key: round(statistics.median(run[key] for run in speeds[side]), 3) for key in speeds[side][0]}
+        result[side] = {**medians, **child(side, "quality")}
+    return result
+
+
+def print_comparison(result: dict[str, Any]) -> None:
+    before, after = result["before"], result["after"]
+    print(f"before: classifiers of {result['before_code']}; after: this checkout; median of {result['rounds']} runs")
+    rows = [("train on the sample (372), s", "train_seconds"), ("training peak memory, MB", "train_peak_mb"),
+            ("predict one at a time, ms/question", "single_ms"), ("predict_many of 500, ms/question", "batch_ms"),
+            ("model file, MB", "file_mb"), ("load, s", "load_seconds")]
+    print(f"{'':<38} {'before':>9} {'after':>9}")
+    for name, key in rows:
+        print(f"{name:<38} {before[key]:>9} {after[key]:>9}")
+    for target in after["heldout"]:
+        for key in ("macro_f1", "accuracy", "abstained"):
+            print(f"{'held-out ' + target + ' ' + key:<38} {before['heldout'][target][key]:>9}"
+                  f" {after['heldout'][target][key]:>9}")
+    for key in ("macro_f1", "accuracy"):
+        print(f"{'SKIV report 5-fold CV ' + key:<38} {before['report_cv'][key]:>9} {after['report_cv'][key]:>9}")
+
+
 # --- output ----------------------------------------------------------------------------------
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000])
     parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument("--compare", type=Path, metavar="DIR",
+                        help="measure the classifiers of checkout DIR against this one's, on the sample")
+    parser.add_argument("--rounds", type=int, default=3, help="timing runs per side with --compare")
+    parser.add_argument("--measure-sample", choices=["speed", "quality"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.measure_sample:
+        print(json.dumps(measure_sample(args.measure_sample)))
+        return 0
+    if args.compare:
+        result = compare(args.compare, args.rounds)
+        print(json.dumps(result, indent=2)) if args.json else print_comparison(result)
+        return 0
     started = time.perf_counter()
     report = {"speed": speed(args.sizes), "learning": learning_quality()}
     report["bench_seconds"] = round(time.perf_counter() - started, 1)

@@ -1,4 +1,9 @@
-"""How good a model is: scores on labelled data, K-fold cross-validation, a learning curve."""
+"""How good a model is: scores on labelled data, K-fold cross-validation, a learning curve.
+
+Cross-validation and the learning curve are scikit-learn's own (`cross_validate`,
+`learning_curve`) over the estimator `train` fits (`build_estimator`), seed terms included:
+they score what would be deployed.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +12,31 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
+from sklearn import model_selection
 from sklearn.base import BaseEstimator, clone
-from sklearn.metrics import accuracy_score, precision_recall_fscore_support
-from sklearn.model_selection import StratifiedKFold, train_test_split
+from sklearn.exceptions import FitFailedWarning
+from sklearn.metrics import accuracy_score, make_scorer, precision_recall_fscore_support
+from sklearn.model_selection import ShuffleSplit, StratifiedKFold, StratifiedShuffleSplit
 
-from classifiers.model import Example, TriageModel, abstains, fingerprint, train
+from classifiers.estimator import Prediction, abstains
+from classifiers.examples import Example, fingerprint
+from classifiers.model import TriageModel, build_estimator
 
-__all__ = ["cross_validate", "evaluate", "learning_curve", "scores", "should_promote"]
+__all__ = ["cross_validate", "evaluate", "learning_curve", "macro_f1", "scores", "should_promote"]
+
+
+def macro_f1(truth: Sequence[str], predicted: Sequence[str]) -> float:
+    """Mean F1 over the labels the data has: a label only ever predicted wrongly counts in
+    the precision of the others, not as an extra zero (as it would in sklearn's 'f1_macro')."""
+    labels = sorted(set(truth))
+    if not labels:
+        return 0.0
+    _, _, f1, _ = precision_recall_fscore_support(truth, predicted, labels=labels, zero_division=0)
+    return float(np.mean(f1))
+
+
+MACRO_F1 = make_scorer(macro_f1)
 
 
 def scores(truth: Sequence[str], predicted: Sequence[str]) -> dict[str, Any]:
@@ -24,13 +47,10 @@ def scores(truth: Sequence[str], predicted: Sequence[str]) -> dict[str, Any]:
     precision, recall, f1, support = precision_recall_fscore_support(
         truth, predicted, labels=labels, zero_division=0
     )
-    present = [i for i, label in enumerate(labels) if support[i] > 0]
     return {
         "n": len(truth),
         "accuracy": round(float(accuracy_score(truth, predicted)), 4),
-        # macro-F1 over the labels the data has: a label only ever predicted wrongly counts
-        # in precision of the others, not as an extra zero.
-        "macro_f1": round(float(sum(f1[i] for i in present) / len(present)), 4),
+        "macro_f1": round(macro_f1(truth, predicted), 4),
         "per_label": {
             label: {
                 "precision": round(float(precision[i]), 4),
@@ -41,6 +61,16 @@ def scores(truth: Sequence[str], predicted: Sequence[str]) -> dict[str, Any]:
             for i, label in enumerate(labels)
         },
     }
+
+
+def _with_abstentions(truth: Sequence[str], guesses: Sequence[Prediction], threshold: float) -> dict[str, Any]:
+    """`scores` of the first choices, plus `abstained` (confidence below `threshold`) and the
+    accuracy of the questions the model would not leave to a person (`answered_accuracy`)."""
+    result = scores(truth, [guess.label for guess in guesses])
+    answered = [t == guess.label for t, guess in zip(truth, guesses) if not abstains(guess, threshold)]
+    result["abstained"] = len(truth) - len(answered)
+    result["answered_accuracy"] = round(sum(answered) / len(answered), 4) if answered else 0.0
+    return result
 
 
 def evaluate(model: TriageModel, examples: Sequence[Example], *, threshold: float) -> dict[str, Any]:
@@ -55,12 +85,7 @@ def evaluate(model: TriageModel, examples: Sequence[Example], *, threshold: floa
     for target in model.targets:
         rows = [i for i, example in enumerate(examples) if example.labels.get(target)]
         truth = [examples[i].labels[target] for i in rows]
-        guesses = [predictions[i][target] for i in rows]
-        result = scores(truth, [p.label for p in guesses])
-        answered = [(t, p.label) for t, p in zip(truth, guesses) if not abstains(p, threshold)]
-        result["abstained"] = len(rows) - len(answered)
-        result["answered_accuracy"] = round(sum(t == p for t, p in answered) / len(answered), 4) if answered else 0.0
-        targets[target] = result
+        targets[target] = _with_abstentions(truth, [predictions[i][target] for i in rows], threshold)
     theme = targets.get("theme", {**scores([], []), "abstained": 0, "answered_accuracy": 0.0})
     return {
         **theme,
@@ -71,9 +96,9 @@ def evaluate(model: TriageModel, examples: Sequence[Example], *, threshold: floa
     }
 
 
-def _rows_with(examples: Sequence[Example], target: str) -> tuple[list[Example], list[str]]:
+def _rows_with(examples: Sequence[Example], target: str) -> tuple[list[str], list[str]]:
     kept = [example for example in examples if example.labels.get(target)]
-    return kept, [example.labels[target] for example in kept]
+    return [example.text for example in kept], [example.labels[target] for example in kept]
 
 
 def cross_validate(
@@ -81,39 +106,42 @@ def cross_validate(
     k: int,
     *,
     target: str = "theme",
+    seed_terms: Mapping[str, Sequence[str]] | None = None,
     estimator: BaseEstimator | None = None,
+    threshold: float = 0.0,
     random_state: int = 0,
 ) -> dict[str, Any]:
-    """Stratified K-fold scores of the learning pipeline on the examples' own labels, whatever they are.
+    """Stratified K-fold scores on the examples' own labels, whatever they are.
 
-    Each fold trains on the other folds without seed terms or a label set. With `estimator`
-    (any scikit-learn text classifier, cloned per fold) that is scored on the same folds
-    instead, on the raw text: a baseline to compare with.
+    Each fold fits `build_estimator(target, seed_terms=...)`, the estimator `train` deploys
+    for the target, on the other folds. With `estimator` (any scikit-learn classifier of text with
+    `predict_proba`) that is scored on the same folds instead: a baseline to compare with.
+    The top-level scores pool the folds' predictions; `fold_macro_f1` gives each fold's.
     """
-    kept, y = _rows_with(examples, target)
-    if k < 2 or k > len(kept):
-        raise ValueError(f"cross-validation needs 2 <= k <= {len(kept)} (the examples with a {target}), not {k}")
+    texts, y = _rows_with(examples, target)
+    if k < 2 or k > len(texts):
+        raise ValueError(f"cross-validation needs 2 <= k <= {len(texts)} (the examples with a {target}), not {k}")
+    seeded = estimator is None and bool(seed_terms)
+    if estimator is None:
+        estimator = build_estimator(target, seed_terms=seed_terms, random_state=random_state)
     rare = sorted(label for label, count in Counter(y).items() if count < k)
-    folds = StratifiedKFold(n_splits=k, shuffle=True, random_state=random_state)
-    predicted = [""] * len(kept)
-    per_fold = []
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # the least populated class warning: reported below
-        splits = list(folds.split(kept, y))
-    for train_rows, test_rows in splits:
-        train_examples = [kept[i] for i in train_rows]
-        test_texts = [kept[i].text for i in test_rows]
-        if estimator is None:
-            model = train(train_examples, targets=(target,), random_state=random_state)
-            labels = [p[target].label for p in model.predict_many(test_texts)]
-        else:
-            fitted = clone(estimator).fit([e.text for e in train_examples], [y[i] for i in train_rows])
-            labels = [str(label) for label in fitted.predict(test_texts)]
-        for i, label in zip(test_rows, labels):
-            predicted[i] = label
-        per_fold.append(scores([y[i] for i in test_rows], labels)["macro_f1"])
-    result = scores(y, predicted)
-    result.update(k=k, target=target, fold_macro_f1=per_fold, abstained=0)
+        warnings.filterwarnings("ignore", "The least populated class", UserWarning)  # reported below
+        folds = model_selection.cross_validate(
+            estimator, texts, y, cv=StratifiedKFold(n_splits=k, shuffle=True, random_state=random_state),
+            scoring=MACRO_F1, return_estimator=True, return_indices=True, error_score="raise",
+        )
+    guesses = [Prediction("", 0.0)] * len(texts)
+    for fitted, test_rows in zip(folds["estimator"], folds["indices"]["test"]):
+        probabilities = fitted.predict_proba([texts[i] for i in test_rows])
+        for i, row in zip(test_rows, probabilities):
+            guesses[i] = Prediction(str(fitted.classes_[row.argmax()]), float(row.max()))
+    result = _with_abstentions(y, guesses, threshold)
+    result.update(
+        k=k, target=target, threshold=threshold, seed_terms=seeded,
+        fold_macro_f1=[round(float(score), 4) for score in folds["test_score"]],
+        fit_seconds=round(float(np.sum(folds["fit_time"])), 2),
+    )
     if rare:
         result["warning"] = f"fewer than {k} examples for: {', '.join(rare)}"
     return result
@@ -128,25 +156,41 @@ def learning_curve(
     test_size: float = 0.25,
     random_state: int = 0,
 ) -> list[dict[str, Any]]:
-    """Macro-F1 on a fixed stratified held-out part after training on the first n of the rest.
+    """Macro-F1 on a fixed held-out part (stratified when every label can be split) after
+    fitting `build_estimator(target, seed_terms=...)` on the first n of the rest.
 
-    Sizes above what the rest holds are left out. With `seed_terms` (for the theme), size 0
-    shows what the seed terms alone achieve.
+    Sizes above what the rest holds are left out, and so is a size whose first n hold
+    fewer than two labels (and no seed terms). With `seed_terms`, size 0 shows what the
+    seed terms alone achieve.
     """
-    kept, y = _rows_with(examples, target)
-    stratify = y if min(Counter(y).values(), default=0) >= 2 else None  # a label seen once cannot be split
-    pool, test, _, test_y = train_test_split(kept, y, test_size=test_size, stratify=stratify, random_state=random_state)
-    curve = []
-    for n in sorted(set(sizes)):
-        if n > len(pool):
-            continue
-        model = train(pool[:n], targets=(target,), seed_terms=seed_terms if target == "theme" else None,
-                      random_state=random_state)
-        if target not in model.pipelines:
-            continue  # fewer than two labels among the first n
-        predicted = [p[target].label for p in model.predict_many([e.text for e in test])]
-        curve.append({"n": n, "macro_f1": scores(test_y, predicted)["macro_f1"]})
+    texts, y = _rows_with(examples, target)
+    estimator = build_estimator(target, seed_terms=seed_terms, random_state=random_state)
+    split = _held_out_split(y, test_size, random_state)
+    train_rows, test_rows = next(split.split(texts, y))
+    curve: list[dict[str, Any]] = []
+    if 0 in sizes and seed_terms:
+        cold = clone(estimator).fit([], [])
+        curve.append({"n": 0, "macro_f1": round(MACRO_F1(cold, [texts[i] for i in test_rows],
+                                                          [y[i] for i in test_rows]), 4)})
+    usable = sorted({n for n in sizes if 0 < n <= len(train_rows)})
+    if usable:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FitFailedWarning)  # fewer than two labels in the first n
+            ns, _, test_scores = model_selection.learning_curve(
+                estimator, texts, y, train_sizes=usable, cv=[(train_rows, test_rows)], scoring=MACRO_F1,
+                error_score=np.nan,
+            )
+        curve += [{"n": int(n), "macro_f1": round(float(score), 4)}
+                  for n, (score,) in zip(ns, test_scores) if not np.isnan(score)]
     return curve
+
+
+def _held_out_split(y: Sequence[str], test_size: float, random_state: int) -> ShuffleSplit | StratifiedShuffleSplit:
+    counts = Counter(y)
+    n_test = int(np.ceil(test_size * len(y)))
+    if min(counts.values(), default=0) >= 2 and len(counts) <= min(n_test, len(y) - n_test):
+        return StratifiedShuffleSplit(n_splits=1, test_size=test_size, random_state=random_state)
+    return ShuffleSplit(n_splits=1, test_size=test_size, random_state=random_state)  # a label seen once cannot be split
 
 
 def should_promote(candidate_metrics: Mapping[str, Any], active_metrics: Mapping[str, Any] | None) -> bool:

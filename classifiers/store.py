@@ -1,7 +1,7 @@
 """Trained models on disk: one folder per version, one of them active, rollback to the one before.
 
-    <root>/<version>/model.skops      the pipelines per target (skops, never pickle)
-    <root>/<version>/metadata.json    versions, label sets, data fingerprint, metrics
+    <root>/<version>/model.skops      the fitted estimator per target (skops, never pickle)
+    <root>/<version>/metadata.json    model format, versions, label sets, data fingerprint, metrics
     <root>/active.json                {"history": [..., previous, active]}
 
 A version is published by renaming a finished folder into place, and the active pointer is
@@ -25,6 +25,7 @@ import sklearn
 import skops
 import skops.io
 
+from classifiers.estimator import QuestionClassifier
 from classifiers.model import TriageModel, trusted_types
 
 __all__ = ["ModelError", "ModelStore"]
@@ -32,6 +33,9 @@ __all__ = ["ModelError", "ModelStore"]
 MODEL_FILE = "model.skops"
 METADATA_FILE = "metadata.json"
 ACTIVE_FILE = "active.json"
+# What model.skops holds: 2 = {target: QuestionClassifier} (1, without this key, was
+# {target: Pipeline} sharing one fitted FeatureUnion; it is refused, not converted).
+MODEL_FORMAT = 2
 
 
 class ModelError(Exception):
@@ -49,15 +53,16 @@ class ModelStore:
         created = datetime.now(UTC)
         version = self._free_version(f"{created:%Y-%m-%dT%H%M}-{model.data_fingerprint[:8] or 'nodata'}")
         staging = Path(tempfile.mkdtemp(prefix=f".{version}.", dir=self.root))
-        skops.io.dump(model.pipelines, staging / MODEL_FILE, compression=zipfile.ZIP_DEFLATED)
+        skops.io.dump(model.estimators, staging / MODEL_FILE, compression=zipfile.ZIP_DEFLATED)
         metadata = {
             "version": version,
+            "model_format": MODEL_FORMAT,
             "created": created.isoformat(timespec="seconds"),
             "sklearn_version": sklearn.__version__,
             "skops_version": skops.__version__,
             "python_version": platform.python_version(),
             "labels": {target: list(labels) for target, labels in model.label_sets.items()},
-            "classes": {t: [str(c) for c in p.classes_] for t, p in model.pipelines.items()},
+            "classes": {t: [str(c) for c in e.classes_] for t, e in model.estimators.items()},
             "data_fingerprint": model.data_fingerprint,
             "n_examples": model.n_examples,
             "metrics": dict(metrics or {}),
@@ -118,9 +123,10 @@ class ModelStore:
     ) -> TriageModel:
         """The model of `version` (default: the active one), checked before it is trusted.
 
-        Refuses (ModelError) a model saved with another scikit-learn version, a model file
-        that is not the one its metadata describes, one holding types the pipeline never
-        uses, and one whose label set for a target differs from `expected_labels`.
+        Refuses (ModelError) a model saved in another model format or with another
+        scikit-learn version, a model file that is not the one its metadata describes, one
+        holding types the estimators are not made of, and one whose label set for a target
+        differs from `expected_labels`.
         """
         version = version or self.active_version()
         if version is None:
@@ -128,6 +134,11 @@ class ModelStore:
         metadata = self.metadata(version)
         metadata_path = self.root / version / METADATA_FILE
         model_path = self.root / version / MODEL_FILE
+        if metadata.get("model_format") != MODEL_FORMAT:
+            raise ModelError(
+                f"{metadata_path}: model format {metadata.get('model_format', 1)}, this version of bvhk-triage "
+                f"reads format {MODEL_FORMAT}; train again"
+            )
         saved_with = metadata.get("sklearn_version")
         if saved_with != sklearn.__version__:
             raise ModelError(
@@ -141,11 +152,17 @@ class ModelStore:
         if _sha256(model_path) != metadata.get("model_sha256"):
             raise ModelError(f"{model_path}: file differs from the one its metadata describes (sha256)")
         try:
-            pipelines = skops.io.load(model_path, trusted=trusted_types())
+            estimators = skops.io.load(model_path, trusted=trusted_types())
         except Exception as error:  # skops raises several kinds; all mean "not loadable"
             raise ModelError(f"{model_path}: cannot load: {' '.join(str(error).split())}") from None
+        classes = metadata.get("classes") or {}
+        if not isinstance(estimators, dict) or not all(
+            isinstance(e, QuestionClassifier) and [str(c) for c in getattr(e, "classes_", ())] == classes.get(t)
+            for t, e in estimators.items()
+        ):
+            raise ModelError(f"{model_path}: does not hold the fitted estimators its metadata describes")
         return TriageModel(
-            pipelines=pipelines,
+            estimators=estimators,
             label_sets={target: tuple(values) for target, values in labels.items()},
             n_examples=int(metadata.get("n_examples", 0)),
             data_fingerprint=str(metadata.get("data_fingerprint", "")),

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-__all__ = ["PLACEHOLDERS", "is_bsn", "normalise", "prepare", "redact"]
+__all__ = ["PLACEHOLDERS", "is_bsn", "normalise", "prepare", "question_text", "redact"]
 
 PLACEHOLDERS = ("[BSN]", "[VNUMMER]", "[IBAN]", "[TELEFOON]", "[EMAIL]", "[DATUM]", "[NAAM]")
 
@@ -238,6 +238,15 @@ def normalise(text: str) -> str:
     return re.sub(r"\n\s*\n+", "\n\n", text).strip()
 
 
+def question_text(subject: str, body: str) -> str:
+    """One question as the models see it: its subject, a blank line, its body.
+
+    Labelled data, corrections and the mail being triaged are all joined here, so a model
+    predicts on text joined the way it was trained on.
+    """
+    return f"{subject}\n\n{body}".strip()
+
+
 def prepare(subject: str, body: str) -> str:
     """Features' text of one question: subject and body, redacted and lower-cased."""
-    return normalise(f"{subject}\n\n{body}")
+    return normalise(question_text(subject, body))

@@ -21,7 +21,7 @@ import rules
 from bot.ingest.parse import ParseLimits, parse_message
 from bot.message import Classification, Label, Route, Screening, Triage
 from bot.triage.screen import screen
-from classifiers import TriageModel, abstains
+from classifiers import TriageModel, abstains, question_text
 
 
 @dataclass
@@ -73,7 +73,7 @@ def screen_stage(triage: Triage, ctx: Context) -> Triage:
 
 def classify_stage(triage: Triage, ctx: Context) -> Triage:
     message = triage.message
-    predictions = ctx.model.predict(f"{message.subject}\n{message.question}")
+    predictions = ctx.model.predict(question_text(message.subject, message.question))
     theme = predictions.get("theme")
     answering = predictions.get("organisation")
     asking = predictions.get("asking_organisation")

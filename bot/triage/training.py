@@ -1,20 +1,20 @@
 """Labelled data in, a stored model out: the glue between the settings, the data and `classifiers`.
 
-Labelled data is JSON Lines (CONTRACT.md): `subject`, `body`, optional `from`, and the labels
-`theme`, optional `organisation`, `asking_organisation`, `region`. An unknown theme is an
-error naming the file and line. Corrections recorded in the database are training data too.
+Labelled data is JSON Lines (CONTRACT.md), read by `classifiers.read_examples`; here only the
+rules' checks are added: an unknown theme or organisation is an error naming the file, the
+line and the key. Corrections recorded in the database are training data too.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
 import rules
-from bot.settings import ConfigError, Settings
+from bot.settings import ClassifierSettings, ConfigError, Settings
 from classifiers import (
+    DataError,
     Example,
     LabelError,
     ModelError,
@@ -23,6 +23,8 @@ from classifiers import (
     cross_validate,
     evaluate,
     learning_curve,
+    question_text,
+    read_examples,
     should_promote,
     train,
 )
@@ -32,43 +34,9 @@ from storage.db import open_database, unit_of_work
 ORGANISATIONS = ["IND", "DT&V", "RvdK"]
 
 
-class DataError(Exception):
-    """Labelled data that cannot be used: one line naming file, line and key."""
-
-
-def read_labelled(path: Path, *, themes: list[str] | None) -> list[Example]:
-    """Read a labelled JSONL file; with `themes`, every theme must be one of them."""
-    examples: list[Example] = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found") from None
-    except UnicodeDecodeError:
-        raise DataError(f"{path}: not UTF-8 text") from None
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
-        if not isinstance(record, dict):
-            raise DataError(f"{path}:{number}: expected a JSON object")
-        for key in ("subject", "body", "theme"):
-            if not isinstance(record.get(key), str):
-                raise DataError(f"{path}:{number}: key '{key}' is missing or not text")
-        if themes is not None and record["theme"] not in themes:
-            raise DataError(f"{path}:{number}: key 'theme': unknown theme '{record['theme']}'")
-        organisation = record.get("organisation")
-        if themes is not None and organisation is not None and organisation not in ORGANISATIONS:
-            raise DataError(f"{path}:{number}: key 'organisation': unknown organisation '{organisation}'")
-        labels = {
-            key: record[key]
-            for key in ("theme", "organisation", "asking_organisation")
-            if isinstance(record.get(key), str)
-        }
-        examples.append(Example(text=f"{record['subject']}\n{record['body']}", labels=labels))
-    return examples
+def read_labelled(path: Path, *, ruleset: rules.RuleSet | None) -> list[Example]:
+    """Read a labelled JSONL file; with `ruleset`, every theme and organisation must be one it knows."""
+    return read_examples(path, labels=label_sets(ruleset) if ruleset else None)
 
 
 def label_sets(ruleset: rules.RuleSet) -> dict[str, list[str]]:
@@ -81,7 +49,7 @@ def corrections_as_examples(engine: Engine) -> list[Example]:
         rows = repo.corrections(session)
         return [
             Example(
-                text=f"{question.subject}\n{question.body}",
+                text=question_text(question.subject or "", question.body),
                 labels={k: v for k, v in (("theme", c.theme), ("organisation", c.organisation)) if v},
             )
             for c, question in rows
@@ -91,7 +59,7 @@ def corrections_as_examples(engine: Engine) -> list[Example]:
 
 def _training_examples(settings: Settings, *, ruleset: rules.RuleSet, engine: Engine | None, data: Path | None):
     source = data or settings.classifier.training_data
-    examples = read_labelled(source, themes=ruleset.theme_keys()) if source else []
+    examples = read_labelled(source, ruleset=ruleset) if source else []
     if engine is not None:
         examples += corrections_as_examples(engine)
     return source, examples
@@ -109,7 +77,7 @@ def fit(settings: Settings, *, ruleset: rules.RuleSet, engine: Engine | None, da
 def _held_out(settings: Settings, examples: list[Example], *, ruleset: rules.RuleSet) -> tuple[list[Example], list[Example]]:
     """Training and held-out examples: the configured held-out file, else every fifth example."""
     if settings.classifier.heldout_data:
-        return examples, read_labelled(settings.classifier.heldout_data, themes=ruleset.theme_keys())
+        return examples, read_labelled(settings.classifier.heldout_data, ruleset=ruleset)
     return ([e for i, e in enumerate(examples) if i % 5 != 4], [e for i, e in enumerate(examples) if i % 5 == 4])
 
 
@@ -183,17 +151,24 @@ def train_command(settings: Settings, *, data: Path | None) -> dict:
 
 
 def evaluate_command(settings: Settings | None, *, data: Path, folds: int | None) -> dict:
-    """Score the active model on DATA (or K folds of DATA), with a learning curve of DATA."""
+    """Score the active model on DATA, with a learning curve of DATA.
+
+    With `folds`, train and score K folds of DATA on its own labels instead (`settings` may
+    be None: the packaged rules are used). When those labels are themes of the rules, each
+    fold is trained as `train` would train it, seed terms included.
+    """
+    ruleset = rules.load_ruleset(settings.routing.rules if settings else rules.DEFAULT_FOLDER)
+    threshold = (settings.classifier if settings else ClassifierSettings()).min_confidence
+    seeds = ruleset.seed_terms()
     if folds:
-        examples = read_labelled(data, themes=None)
-        result = cross_validate(examples, folds)
-        seeds = None
+        examples = read_labelled(data, ruleset=None)
+        if not {example.labels["theme"] for example in examples} <= set(ruleset.theme_keys()):
+            seeds = None  # labels of its own: seed pseudo-questions of themes would be wrong answers
+        result = cross_validate(examples, folds, seed_terms=seeds, threshold=threshold)
     else:
-        ruleset = rules.load_ruleset(settings.routing.rules)
-        examples = read_labelled(data, themes=ruleset.theme_keys())
+        examples = read_labelled(data, ruleset=ruleset)
         model = ensure_model(settings, ruleset=ruleset, engine=None, persist=False)
-        result = evaluate(model, examples, threshold=settings.classifier.min_confidence)
-        seeds = ruleset.seed_terms()
+        result = evaluate(model, examples, threshold=threshold)
     return result | {"learning_curve": learning_curve(examples, curve_sizes(len(examples)), seed_terms=seeds)}
 
 

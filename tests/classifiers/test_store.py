@@ -67,9 +67,10 @@ def test_model_file_is_skops_not_pickle(store, small_model):
     path = store.root / version / "model.skops"
     assert zipfile.is_zipfile(path)
     assert "schema.json" in zipfile.ZipFile(path).namelist()
-    # Beyond what skops trusts itself, the file holds only our vectorizer, which we trust.
-    assert skops.io.get_untrusted_types(file=path) == ["classifiers.model.TermVectorizer"]
-    assert "classifiers.model.TermVectorizer" in trusted_types()
+    # Beyond what skops trusts itself, the file holds only our estimator and vectorizer.
+    ours = ["classifiers.estimator.QuestionClassifier", "classifiers.estimator.TermVectorizer"]
+    assert skops.io.get_untrusted_types(file=path) == ours
+    assert set(ours) <= set(trusted_types())
 
 
 def test_saving_twice_gives_two_versions(store, small_model):
@@ -145,7 +146,7 @@ def test_refuses_an_edited_label_set_in_a_copy(store, small_model, theme_keys, t
 
 def test_refuses_a_replaced_model_file(store, small_model, second_model):
     version = store.save(small_model, activate=True)
-    skops.io.dump(second_model.pipelines, store.root / version / "model.skops")
+    skops.io.dump(second_model.estimators, store.root / version / "model.skops")
     with pytest.raises(ModelError, match="differs from the one its metadata describes"):
         store.load()
 
@@ -157,6 +158,29 @@ def test_refuses_types_the_pipeline_never_uses(store, small_model):
     skops.io.dump({"theme": FunctionTransformer(eval)}, path)
     _edit_metadata(store, version, model_sha256=_sha256(path))
     with pytest.raises(ModelError, match=r"cannot load.*builtins\.eval"):
+        store.load()
+
+
+def test_refuses_a_file_that_does_not_hold_what_its_metadata_says(store, small_model, second_model):
+    # A well-formed model file with a matching checksum, but the targets' estimators swapped.
+    version = store.save(small_model, activate=True)
+    path = store.root / version / "model.skops"
+    estimators = small_model.estimators
+    skops.io.dump({"theme": estimators["organisation"], "organisation": estimators["theme"]}, path)
+    _edit_metadata(store, version, model_sha256=_sha256(path))
+    with pytest.raises(ModelError, match="does not hold the fitted estimators its metadata describes"):
+        store.load()
+
+
+def test_refuses_a_model_of_the_former_format(store, small_model):
+    # Models stored before the estimators (one shared FeatureUnion, no model_format) are
+    # refused with a clear line, not loaded into something that fails later.
+    version = store.save(small_model, activate=True)
+    path = store.root / version / "metadata.json"
+    metadata = json.loads(path.read_text("utf-8"))
+    del metadata["model_format"]
+    path.write_text(json.dumps(metadata), "utf-8")
+    with pytest.raises(ModelError, match=r"metadata.json: model format 1, .* reads format 2; train again$"):
         store.load()
 
 

@@ -1,0 +1,455 @@
+"""The estimator of one target: a question's text in, a label out, seed terms fitted with the data.
+
+`QuestionClassifier` is a scikit-learn classifier: `clone` copies it, `fit` returns it,
+`cross_validate` and `learning_curve` train and score it as it is deployed. Inside, in order:
+
+1. the text is redacted and normalised (`classifiers.text.normalise`);
+2. cold start: the seed terms become short pseudo-questions labelled with their theme
+   (`seed_documents`), set in the words all the real questions share (`mail_frame`);
+3. word n-grams (1-2) and character n-grams within word boundaries (3-5), both TF-IDF in
+   float32, side by side in a FeatureUnion, fitted on the real and the pseudo-questions
+   (and on texts without a label of this target, given with the label None);
+4. a LogisticRegression, with sample weights that balance the labels of the real questions
+   and give each theme's pseudo-questions together the weight of SEED_MASS real questions
+   (`training_weights`): everything at a cold start, less and less as questions accumulate.
+   With `seed_mass=0` the pseudo-questions shape the features only (the targets other than
+   the theme: their features then equal the theme's, and `TriageModel` makes them once).
+
+`Explainer` turns the features of a text back into its readable terms, so that a verdict is
+explained by the terms whose coefficient times feature value weighed most.
+
+LogisticRegression because it gives probabilities without a calibration split
+(CalibratedClassifierCV needs several examples of every label per fold, which a mailbox with
+a dozen questions a theme does not have), trains in seconds on tens of thousands of mails,
+and its coefficients explain a verdict term by term (`QuestionClassifier.predictions`).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion
+from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
+
+from classifiers.text import PLACEHOLDERS, normalise
+
+__all__ = [
+    "SEED_MASS",
+    "Prediction",
+    "QuestionClassifier",
+    "TermVectorizer",
+    "Attribution",
+    "Explainer",
+    "abstains",
+    "build_classifier",
+    "build_features",
+    "mail_frame",
+    "same_features",
+    "seed_documents",
+    "training_weights",
+]
+
+TOKEN_PATTERN = r"(?u)\b\w[\w'-]*\w\b|\b\w\b"  # keeps 'pij-maatregel' and the '8' of 'artikel 8'
+SEED_MASS = 30.0  # the seed pseudo-questions of one theme together weigh as much as this many questions
+FRAME_SHARE = 0.2  # a word in at least this share of the real questions belongs to the mail frame
+N_EXPLANATION = 5
+MIN_EXPLANATION_SHARE = 0.2  # a term weighing less than this share of the strongest one is left out
+
+# Function words that never make a readable explanation (they still count as features).
+_STOP = frozenset(
+    """aan al als bij dan dat de deze die dit door een en er had heb heeft hem het hier hij hoe
+    hun ik in is je kan kon kunnen maar me meer met mij mijn na naar niet nog nu of om omdat ook
+    op over te tot u uit van voor was wat we wel werd wie wij wil worden wordt zal ze zich zij
+    zijn zo zou graag vraag vragen beste groet vriendelijke geachte hoi hallo dank alvast""".split()
+) | {p.strip("[]").lower() for p in PLACEHOLDERS}
+_PUNCTUATION = ".,;:!?()[]{}\"'<>*/\\|“”‘’«»"
+_WORDS = re.compile(TOKEN_PATTERN)
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    """A label, its probability and the terms of the text that weighed most for it."""
+
+    label: str
+    confidence: float
+    explanation: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "confidence": round(self.confidence, 3), "explanation": list(self.explanation)}
+
+
+def abstains(prediction: Prediction | None, threshold: float) -> bool:
+    """True when the model should leave the question to a person: no prediction or too unsure."""
+    return prediction is None or prediction.confidence < threshold
+
+
+class TermVectorizer(TfidfVectorizer):
+    """A TfidfVectorizer that stores its vocabulary as one text, a term a line.
+
+    As a dict, skops writes every term as a JSON object of some 250 bytes; a model of real
+    mail has hundreds of thousands of terms. Terms never hold a newline: text is split on
+    whitespace before n-grams are made, and n-grams join words with one space.
+    """
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(super().__getstate__())  # a copy: object.__getstate__ gives __dict__ itself
+        if "vocabulary_" in state:
+            vocabulary = state.pop("vocabulary_")
+            state["terms_"] = "\n".join(sorted(vocabulary, key=vocabulary.__getitem__))
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        if "terms_" in state:
+            terms = state.pop("terms_")
+            state["vocabulary_"] = {term: i for i, term in enumerate(terms.split("\n"))} if terms else {}
+        super().__setstate__(state)
+
+
+def build_features() -> FeatureUnion:
+    """The unfitted text features: word 1-2-grams and char_wb 3-5-grams, TF-IDF in float32."""
+    tfidf = {"sublinear_tf": True, "dtype": np.float32}  # float32: half the memory, same verdicts
+    return FeatureUnion(
+        [
+            ("words", TermVectorizer(ngram_range=(1, 2), token_pattern=TOKEN_PATTERN, **tfidf)),
+            ("chars", TermVectorizer(analyzer="char_wb", ngram_range=(3, 5), **tfidf)),
+        ]
+    )
+
+
+def build_classifier(*, random_state: int = 0) -> LogisticRegression:
+    """The unfitted linear classifier. Labels are balanced by `training_weights`, not by
+    class_weight: the seed pseudo-questions must not count as data."""
+    return LogisticRegression(C=10.0, max_iter=2000, random_state=random_state)
+
+
+def same_features(a: Any, b: Any) -> bool:
+    """True when two fitted `build_features()` unions make the same columns of every text:
+    the same vectorizers with the same settings, vocabularies and IDF weights."""
+    if a is b:
+        return True
+    if not (isinstance(a, FeatureUnion) and isinstance(b, FeatureUnion)):
+        return False
+    if a.transformer_weights != b.transformer_weights:
+        return False
+    return len(a.transformer_list) == len(b.transformer_list) and all(
+        name_a == name_b
+        and type(x) is type(y)
+        and isinstance(x, TfidfVectorizer)
+        and x.get_params() == y.get_params()
+        and x.vocabulary_ == y.vocabulary_
+        and np.array_equal(x.idf_, y.idf_)
+        for (name_a, x), (name_b, y) in zip(a.transformer_list, b.transformer_list)
+    )
+
+
+class QuestionClassifier(ClassifierMixin, BaseEstimator):
+    """Labels the text of a question (subject and body) for one target.
+
+    Parameters
+    ----------
+    seed_terms : mapping of label to terms, default None
+        Words that mark a label. Each becomes a pseudo-question of that label, and the
+        features are fitted on the pseudo-questions too.
+    seed_mass : float, default SEED_MASS
+        How many real questions all pseudo-questions of one label together weigh in the
+        classifier. 0 keeps them out of the classifier: they then shape the features only
+        (the targets other than the theme do this, so that all targets fit the same features).
+    features : transformer, default None
+        Unfitted text features (cloned in `fit`); None is `build_features()`.
+    classifier : classifier, default None
+        Unfitted classifier taking sample weights (cloned in `fit`); None is
+        `build_classifier(random_state=random_state)`.
+    random_state : int, default 0
+        Seeds the mixes of seed terms and the classifier.
+
+    Attributes
+    ----------
+    classes_ : ndarray of labels, from the data (and the seed terms when they weigh)
+    features_ : the fitted text features
+    classifier_ : the fitted classifier
+    frame_ : str, the words most questions share, that the pseudo-questions are set in
+    n_seed_documents_ : int, how many pseudo-questions the seed terms gave
+    """
+
+    def __init__(
+        self,
+        seed_terms: Mapping[str, Sequence[str]] | None = None,
+        seed_mass: float = SEED_MASS,
+        features: Any = None,
+        classifier: Any = None,
+        random_state: int = 0,
+    ) -> None:
+        self.seed_terms = seed_terms
+        self.seed_mass = seed_mass
+        self.features = features
+        self.classifier = classifier
+        self.random_state = random_state
+
+    def fit(self, X: Iterable[str], y: Iterable[Any]) -> QuestionClassifier:
+        """Fit on texts `X` and their labels `y`, together with the seed terms' pseudo-questions.
+
+        A label None marks a text without a label of this target: it shapes the features
+        (vocabulary, IDF, mail frame) but teaches the classifier nothing. `X` may be empty
+        when seed terms of at least two labels weigh (a cold start).
+        """
+        texts, labels = _texts(X), list(y)
+        if len(texts) != len(labels):
+            raise ValueError(f"{len(texts)} texts but {len(labels)} labels")
+        prepared = [normalise(text) for text in texts]
+        seed_texts, seed_labels = seed_documents(self.seed_terms or {}, random_state=self.random_state)
+        frame = mail_frame(prepared)
+        documents = prepared + [f"{frame}\n{text}" for text in seed_texts]
+        real_rows = [i for i, label in enumerate(labels) if label is not None]
+        real_labels = [labels[i] for i in real_rows]
+        if self.seed_mass <= 0:
+            seed_labels = []  # the pseudo-questions shape the features only
+        rows = real_rows + list(range(len(prepared), len(prepared) + len(seed_labels)))
+        if len(set(real_labels) | set(seed_labels)) < 2:
+            raise ValueError("needs at least two labels among the texts and the weighing seed terms")
+        weights = training_weights(real_labels, seed_labels, seed_mass=self.seed_mass)
+        features = build_features() if self.features is None else clone(self.features)
+        classifier = build_classifier(random_state=self.random_state) if self.classifier is None else clone(
+            self.classifier
+        )
+        matrix = features.fit_transform(documents).tocsr()
+        # One BLAS thread: the dense parts of the solver are small, and spare BLAS threads only
+        # spin against the sparse products (five times slower on a busy two-core machine).
+        with threadpool_limits(limits=1, user_api="blas"):
+            subset = matrix if len(rows) == matrix.shape[0] else matrix[rows]  # no copy when all
+            classifier.fit(subset, real_labels + seed_labels, sample_weight=weights)
+        self.features_, self.classifier_ = features, classifier
+        self.classes_ = classifier.classes_
+        self.frame_ = frame
+        self.n_seed_documents_ = len(seed_texts)
+        return self
+
+    def predict_proba(self, X: Iterable[str]) -> np.ndarray:
+        """Probabilities per text, a column per label of `classes_`."""
+        check_is_fitted(self)
+        return self.classifier_.predict_proba(self.features_.transform([normalise(text) for text in _texts(X)]))
+
+    def predict(self, X: Iterable[str]) -> np.ndarray:
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    def predictions(self, X: Iterable[str]) -> list[Prediction]:
+        """Per text its most probable label, that probability, and the terms that weighed most."""
+        check_is_fitted(self)
+        texts = [normalise(text) for text in _texts(X)]
+        if not texts:
+            return []
+        matrix = self.features_.transform(texts).tocsr()
+        explainer = Explainer(self.features_)
+        return self.predictions_from(matrix, [explainer.attribute(text, matrix, row) for row, text in enumerate(texts)])
+
+    def predictions_from(self, matrix: sparse.csr_matrix, attributions: Sequence[Attribution]) -> list[Prediction]:
+        """`predictions` from texts' features made already by `features_` (or by features
+        equal to them, see `same_features`) and their `Explainer.attribute`s."""
+        probabilities = self.classifier_.predict_proba(matrix)
+        coef = getattr(self.classifier_, "coef_", None)
+        results = []
+        for row, k in enumerate(probabilities.argmax(axis=1)):
+            explanation: tuple[str, ...] = ()
+            if coef is not None:
+                weights = coef[k] if coef.shape[0] > 1 else (coef[0] if k == 1 else -coef[0])
+                explanation = attributions[row].explain(weights)
+            results.append(Prediction(str(self.classes_[k]), float(probabilities[row, k]), explanation))
+        return results
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        return tags
+
+
+def _texts(X: Iterable[str]) -> list[str]:
+    if isinstance(X, str):
+        raise ValueError("expected a sequence of texts, got one string")
+    texts = list(X)
+    if not all(isinstance(text, str) for text in texts):
+        raise ValueError("expected texts (str)")
+    return texts
+
+
+def seed_documents(seed_terms: Mapping[str, Sequence[str]], *, random_state: int = 0) -> tuple[list[str], list[str]]:
+    """Short pseudo-questions from seed terms: each term alone, and a few random mixes per label."""
+    rng = random.Random(random_state)
+    texts: list[str] = []
+    labels: list[str] = []
+    for label in sorted(seed_terms):
+        terms = [normalise(term) for term in seed_terms[label] if term.strip()]
+        mixes = [" ".join(rng.sample(terms, min(3, len(terms)))) for _ in range(len(terms) // 2)]
+        texts += terms + mixes
+        labels += [label] * (len(terms) + len(mixes))
+    return texts, labels
+
+
+def mail_frame(texts: Sequence[str]) -> str:
+    """The words that at least FRAME_SHARE of the (prepared) real questions have: greetings,
+    closings, the mailbox's everyday words. Seed pseudo-questions are set in this frame, so
+    that such words do not turn into evidence against themes that have only seeds so far."""
+    if len(texts) < 5:
+        return ""
+    counts = Counter(word for text in texts for word in set(_WORDS.findall(text)))
+    return " ".join(sorted(word for word, count in counts.items() if count >= FRAME_SHARE * len(texts)))
+
+
+def training_weights(real: Sequence[str], seeds: Sequence[str] = (), *, seed_mass: float = SEED_MASS) -> np.ndarray:
+    """Sample weights: the real questions balanced over their labels (each label weighs
+    len(real) / number of labels in all), then each label's seed pseudo-questions sharing
+    `seed_mass`. So the seeds of a theme count as much as 30 real questions of it: all there
+    is at a cold start, a tenth when that theme has 300."""
+    real_counts, seed_counts = Counter(real), Counter(seeds)
+    per_label = len(real) / max(len(real_counts), 1)
+    return np.array(
+        [per_label / real_counts[label] for label in real] + [seed_mass / seed_counts[label] for label in seeds]
+    )
+
+
+# --- explanations ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Block:
+    """The columns one vectorizer of the features fills: from `offset`, its vocabulary."""
+
+    offset: int
+    vectorizer: TfidfVectorizer
+
+
+class Explainer:
+    """Which readable terms of a text the columns of fitted features stand for.
+
+    A word n-gram is a term itself. A character n-gram is shared out equally over the
+    readable whitespace-separated words of the text that contain it (padded as `char_wb`
+    pads them), so function words neither show nor take a share. Features other than
+    word and char_wb vectorizers explain nothing.
+
+    Keeps the character columns of each word it has seen (up to CACHED_WORDS): mail
+    repeats its words, and looking their n-grams up is most of the work. One explainer
+    per fitted features; `TriageModel` keeps one per target between predictions.
+    """
+
+    CACHED_WORDS = 20_000  # some 7 MB
+
+    def __init__(self, features: Any) -> None:
+        parts = [part for _, part in features.transformer_list] if isinstance(features, FeatureUnion) else [features]
+        self._words: list[_Block] = []
+        self._chars: list[_Block] = []
+        offset = 0
+        for part in parts:
+            vocabulary = getattr(part, "vocabulary_", None)
+            if vocabulary is None:  # a transformer whose columns are not terms
+                self._words, self._chars = [], []
+                break
+            if part.analyzer == "word":
+                self._words.append(_Block(offset, part))
+            elif part.analyzer == "char_wb":
+                self._chars.append(_Block(offset, part))
+            offset += len(vocabulary)
+        self._analyzers = [block.vectorizer.build_analyzer() for block in self._words]
+        self._columns: dict[str, tuple[str, np.ndarray] | None] = {}
+
+    def attribute(self, text: str, matrix: sparse.csr_matrix, row: int) -> Attribution:
+        """The terms of `text` (row `row` of its features `matrix`) and their share of each column."""
+        if not matrix.has_sorted_indices:
+            matrix.sort_indices()
+        start, end = matrix.indptr[row], matrix.indptr[row + 1]
+        present, values = matrix.indices[start:end], matrix.data[start:end]
+        terms: dict[str, int] = {}
+        ids: list[int] = []
+        columns: list[int] = []
+        for block, analyze in zip(self._words, self._analyzers):
+            vocabulary = block.vectorizer.vocabulary_
+            grams = {vocabulary[gram] + block.offset: gram for gram in analyze(text) if gram in vocabulary}
+            for column in sorted(grams):
+                if _readable(gram := grams[column]):
+                    ids.append(terms.setdefault(gram, len(terms)))
+                    columns.append(column)
+        word_ids, word_columns = np.array(ids, dtype=np.intp), np.array(columns, dtype=np.intp)
+        word_amounts = _values_at(present, values, word_columns)
+        ids, parts = [], []
+        for chunk in sorted(set(text.split())):
+            if (found := self._chunk(chunk)) is not None:
+                term, chunk_columns = found
+                ids.append(np.full(len(chunk_columns), terms.setdefault(term, len(terms)), dtype=np.intp))
+                parts.append(chunk_columns)
+        char_ids = np.concatenate(ids) if ids else np.empty(0, dtype=np.intp)
+        char_columns = np.concatenate(parts) if parts else np.empty(0, dtype=np.intp)
+        _, holder, holders = np.unique(char_columns, return_inverse=True, return_counts=True)
+        char_amounts = _values_at(present, values, char_columns) / holders[holder] if len(char_columns) else np.empty(0)
+        return Attribution(
+            list(terms),
+            np.concatenate([word_ids, char_ids]),
+            np.concatenate([word_columns, char_columns]),
+            np.concatenate([word_amounts, char_amounts]),
+        )
+
+    def _chunk(self, chunk: str) -> tuple[str, np.ndarray] | None:
+        """A whitespace-separated chunk as a readable term and the char columns it fills."""
+        if chunk in self._columns:
+            return self._columns[chunk]
+        term = chunk.strip(_PUNCTUATION)
+        found = None
+        if _readable(term):
+            padded = f" {chunk} "
+            columns = []
+            for block in self._chars:
+                low, high = block.vectorizer.ngram_range
+                vocabulary = block.vectorizer.vocabulary_
+                grams = {padded[i : i + n] for n in range(low, high + 1) for i in range(len(padded) - n + 1)}
+                columns += [vocabulary[gram] + block.offset for gram in grams if gram in vocabulary]
+            found = term, np.array(sorted(columns), dtype=np.intp)
+        if len(self._columns) >= self.CACHED_WORDS:
+            self._columns.clear()
+        self._columns[chunk] = found
+        return found
+
+
+def _values_at(present: np.ndarray, values: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """The feature values of a sparse row (sorted column indices `present`) at `columns`; 0 where absent."""
+    if not len(columns) or not len(present):
+        return np.zeros(len(columns))
+    at = np.minimum(np.searchsorted(present, columns), len(present) - 1)
+    return np.where(present[at] == columns, values[at], 0.0).astype(np.float64)
+
+
+@dataclass(frozen=True, slots=True)
+class Attribution:
+    terms: list[str]
+    term_ids: np.ndarray
+    columns: np.ndarray
+    amounts: np.ndarray  # feature value times the term's share of it
+
+    def explain(self, weights: np.ndarray) -> tuple[str, ...]:
+        """The terms that weighed most for a label: the sum of coefficient times feature value."""
+        if not self.terms:
+            return ()
+        scores = np.bincount(self.term_ids, weights=self.amounts * weights[self.columns], minlength=len(self.terms))
+        chosen: list[str] = []
+        for i in np.argsort(-scores, kind="stable"):
+            if len(chosen) == N_EXPLANATION or scores[i] <= 0 or scores[i] < MIN_EXPLANATION_SHARE * scores.max():
+                break
+            term = self.terms[i]
+            if not any(term in other or other in term for other in chosen):  # not 'voogd' beside 'voogdij'
+                chosen.append(term)
+        return tuple(chosen)
+
+
+@lru_cache(maxsize=1 << 16)
+def _readable(term: str) -> bool:
+    words = term.split()
+    return bool(words) and all(len(w) > 1 and w not in _STOP and not w.isdigit() for w in words)
