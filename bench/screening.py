@@ -23,7 +23,7 @@ if str(ROOT) not in sys.path:  # runnable as a plain script from a checkout
     sys.path.insert(0, str(ROOT))
 
 from bot.ingest.parse import ParseError, parse_message  # noqa: E402
-from bot.triage.screen import screen  # noqa: E402
+from bot.triage.screen import ScreenContext, screen  # noqa: E402
 
 CORPUS = Path(os.environ.get("BVHK_MAIL_CORPUS", ROOT.parent / "shared" / "corpora" / "mail"))
 FIXTURES = ROOT / "tests" / "fixtures" / "mail"
@@ -127,7 +127,7 @@ def verdict_of(item: Item) -> str:
         message = parse_message(item.raw, mailbox="bench", source_id=item.name)
     except ParseError:
         return "quarantine"
-    return screen(message, own_addresses=OWN_ADDRESSES, already_seen=lambda _: False).verdict
+    return screen(message, ScreenContext(own_addresses=OWN_ADDRESSES, already_seen=lambda _: False)).verdict
 
 
 def measure(items: list[Item] | None = None) -> dict[str, Score]:

@@ -8,7 +8,7 @@ nothing else crosses the boundaries between `bot/`, `classifiers/`, `rules/` and
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +62,11 @@ class Label:
 class Screening:
     """The screening verdict: `question` goes on; every other verdict is skipped."""
 
-    verdict: str  # question | auto_reply | bounce | own_message | duplicate | ...
+    verdict: str  # question | auto_reply | bounce | answer | own_message | duplicate | ...
     reason: str = ""  # in Dutch, for people: which header or phrase gave it away
-    refers_to: str = ""  # for a bounce: the Message-ID of the message that bounced
+    refers_to: str = ""  # a bounce: the Message-ID that bounced; an answer: the question's
+    hits: tuple[str, ...] = ()  # every screening rule that said yes (the first decides)
+    misses: tuple[str, ...] = ()  # every screening rule that said no
 
     @property
     def is_question(self) -> bool:
@@ -76,6 +78,7 @@ class Classification:
     theme: Label
     organisation: Label  # the organisation that should answer
     asking_organisation: Label
+    organisation_source: str = "model"  # model | mailbox (the model abstained: the arrival mailbox's)
     explanation: tuple[str, ...] = ()  # the terms that weighed most
     model_version: str = ""
 
@@ -93,6 +96,15 @@ class Route:
     due_days: int | None = None
     hits: tuple[str, ...] = ()
     misses: tuple[str, ...] = ()
+    organisation: str | None = None  # the organisation whose contact person answers
+    region: str | None = None  # where the contact person was found (after overflow)
+    due_on: date | None = None  # the working day the answer is due
+    due_rule: str = ""  # what set the term: a rule's name, or "thema <key>" for the theme's default
+
+    @property
+    def status(self) -> str:
+        """What the backlog calls it: routed to a person, or waiting for review."""
+        return "review" if self.review or not self.assignee else "routed"
 
     def as_dict(self) -> dict:
         return {"assignee": self.assignee, "rule": self.rule, "reason": self.reason}

@@ -30,7 +30,7 @@ import random
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -85,6 +85,7 @@ class Prediction:
     label: str
     confidence: float
     explanation: tuple[str, ...] = ()
+    probabilities: Mapping[str, float] = field(default_factory=dict, compare=False)  # every label's
 
     def as_dict(self) -> dict[str, Any]:
         return {"label": self.label, "confidence": round(self.confidence, 3), "explanation": list(self.explanation)}
@@ -265,7 +266,8 @@ class QuestionClassifier(ClassifierMixin, BaseEstimator):
             if coef is not None:
                 weights = coef[k] if coef.shape[0] > 1 else (coef[0] if k == 1 else -coef[0])
                 explanation = attributions[row].explain(weights)
-            results.append(Prediction(str(self.classes_[k]), float(probabilities[row, k]), explanation))
+            every = {str(label): float(p) for label, p in zip(self.classes_, probabilities[row])}
+            results.append(Prediction(str(self.classes_[k]), float(probabilities[row, k]), explanation, every))
         return results
 
     def __sklearn_tags__(self):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from email.utils import parseaddr
 from functools import lru_cache
 
@@ -56,7 +56,8 @@ class Decision:
     misses: tuple[str, ...] = ()
     organisation: str | None = None
     region: str | None = None  # where the assignee was found (after overflow)
-    due_date: date | None = None  # today plus due_days working days
+    due_date: date | None = None  # the day passed in plus due_days working days
+    due_rule: str = ""  # the rule that set due_days, or "thema <key>" for the theme's default
 
 
 @dataclass
@@ -68,6 +69,7 @@ class _Outcome:
     copy_to: list[str] = field(default_factory=list)
     priority: str = "normaal"
     due_days: int | None = None
+    due_rule: str = ""
     person: str | None = None
     region: Region | None = None
     review: bool = False
@@ -75,7 +77,9 @@ class _Outcome:
     note: str = ""
 
 
-def decide(facts: Facts, *, ruleset: RuleSet, contacts: Sequence[ContactState], today: date) -> Decision:
+def decide(facts: Facts, *, ruleset: RuleSet, contacts: Sequence[ContactState], today: date | datetime) -> Decision:
+    """Where the question goes, and why. `today` is when the question arrived: its term counts
+    from that (Dutch) day."""
     organisation = facts.organisation or facts.mailbox_organisation
     region, region_note = _region(facts, organisation, ruleset)
     outcome = _read_rules(facts, organisation, region, ruleset)
@@ -94,12 +98,15 @@ def decide(facts: Facts, *, ruleset: RuleSet, contacts: Sequence[ContactState], 
         (outcome.hits if chosen.assignee else outcome.misses).append(ASSIGNMENT_STEP)
         assignee, where, rule = chosen.assignee, chosen.region, outcome.deciding or ASSIGNMENT_STEP
         steps += [*chosen.notes, "" if chosen.assignee else "naar beoordeling"]
-    due_days = outcome.due_days if outcome.due_days is not None else ruleset.due_days(facts.theme)
+    due_days, due_rule = outcome.due_days, outcome.due_rule
+    if due_days is None:
+        due_days, due_rule = ruleset.due_days(facts.theme), f"thema {facts.theme}" if facts.theme else ""
     return Decision(
         assignee=assignee, rule=rule, reason=_sentence(steps), review=assignee is None,
         copy_to=tuple(dict.fromkeys(outcome.copy_to)), priority=outcome.priority, due_days=due_days,
         hits=tuple(outcome.hits), misses=tuple(outcome.misses), organisation=organisation or None,
         region=where, due_date=due_date(today, due_days) if due_days is not None else None,
+        due_rule=due_rule if due_days is not None else "",
     )
 
 
@@ -128,7 +135,8 @@ def _read_rules(facts: Facts, organisation: str, region: Region | None, ruleset:
         outcome.hits.append(rule.name)
         outcome.copy_to += rule.copy_to
         outcome.priority = rule.priority or outcome.priority
-        outcome.due_days = rule.due_days if rule.due_days is not None else outcome.due_days
+        if rule.due_days is not None:
+            outcome.due_days, outcome.due_rule = rule.due_days, rule.name
         if rule.review:
             outcome.review, outcome.deciding, outcome.note = True, rule.name, f"regel {rule.name}"
         elif rule.assign:

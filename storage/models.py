@@ -60,14 +60,18 @@ class Question(SQLModel, table=True):
 
     verdict: str = "question"  # screening verdict
     verdict_reason: str = ""
+    screen_hits: list = Field(default_factory=list, sa_column=Column(JSON))  # screening rules that said yes
+    screen_misses: list = Field(default_factory=list, sa_column=Column(JSON))
 
     theme: str | None = Field(default=None, index=True)
     theme_confidence: float = 0.0
     organisation: str | None = None  # the organisation that should answer
     organisation_confidence: float = 0.0
-    region: str | None = None
+    organisation_source: str = ""  # model | mailbox (the model abstained: the arrival mailbox's)
+    region: str | None = None  # the region located from signature, sender and places
     region_confidence: float = 0.0
     region_reason: str = ""
+    region_found: str | None = None  # where the contact person was found (after overflow)
     model_version: str = ""
     explanation: list = Field(default_factory=list, sa_column=Column(JSON))
 
@@ -80,6 +84,7 @@ class Question(SQLModel, table=True):
 
     status: str = Field(default="new", index=True)  # new|routed|review|reassigned|answered|closed|skipped
     due_on: date | None = None
+    due_rule: str = ""  # what set the term: a rule's name, or "thema <key>"
     routed_at: datetime | None = None
     answered_at: datetime | None = None
     closed_at: datetime | None = None

@@ -38,16 +38,16 @@ import rules
 from bot.backlog import corrections, replies
 from bot.backlog.contacts import save_contacts
 from bot.ingest.mailboxes import MailboxError, mark_question, open_mailbox
-from bot.ingest.parse import ParseError, ParseLimits
-from bot.message import Screening, Triage
+from bot.ingest.parse import ParseError
+from bot.message import Triage
 from bot.outgoing import Sender, open_sender
 from bot.outgoing.compose import compose_forward, outgoing_message_id
 from bot.outgoing.queue import send_due
 from bot.service.heartbeat import worker_identity
 from bot.service.leases import Lease, LeaseLost, mailbox_lease
 from bot.settings import Settings
-from bot.triage import absence
-from bot.triage.pipeline import Context, Directory, triage_message
+from bot.triage.context import Context, open_context
+from bot.triage.pipeline import triage_message
 from bot.triage.training import ensure_model
 from classifiers import TriageModel, redact
 from storage import repo
@@ -167,32 +167,6 @@ def poll(runtime: Runtime, *, mailboxes: list[str] | None = None, progress=None,
     return report
 
 
-def _context(runtime: Runtime, config, already_seen) -> Context:
-    today = datetime.now(timezone.utc).date()
-    with unit_of_work(runtime.engine) as session:
-        directory = Directory(
-            contacts=runtime.contacts,
-            open_questions=repo.open_counts(session),
-            absent=repo.absent_on(session, day=today)
-            | absence.automatic_reply_absences(runtime.settings, runtime.contacts, today),
-            last_assigned=repo.last_assigned(session),
-        )
-    return Context(
-        mailbox=config.name,
-        mailbox_organisation=config.organisation,
-        ruleset=runtime.ruleset,
-        model=runtime.model,
-        directory=directory,
-        min_confidence=runtime.settings.classifier.min_confidence,
-        own_addresses=runtime.settings.own_addresses,
-        already_seen=already_seen,
-        today=today,
-        limits=ParseLimits(
-            max_bytes=runtime.settings.parsing.max_bytes, max_depth=runtime.settings.parsing.max_depth
-        ),
-    )
-
-
 def _poll_mailbox(runtime: Runtime, config, report: PollReport, progress) -> None:
     """Poll one mailbox while holding its lease; a mailbox another worker polls is passed over."""
     with runtime.reading[config.name]:
@@ -220,14 +194,9 @@ def _read_mailbox(runtime: Runtime, config, report: PollReport, progress, lease:
         with unit_of_work(runtime.engine) as session:
             cursor = repo.get_cursor(session, mailbox=config.name)
         seen_ids: set[str] = set()
-
-        def already_seen(message_id: str) -> bool:
-            if message_id in seen_ids:
-                return True
-            with unit_of_work(runtime.engine) as s:
-                return repo.message_id_seen(s, message_id=message_id)
-
-        ctx = _context(runtime, config, already_seen)
+        ctx = open_context(runtime.settings, config=config, ruleset=runtime.ruleset, contacts=runtime.contacts,
+                           model=runtime.model, engine=runtime.engine, today=datetime.now(timezone.utc).date(),
+                           seen=seen_ids.__contains__)
         blocked = False  # an earlier item failed and will be retried: keep the cursor before it
         for item in mailbox.fetch(cursor):
             if runtime.stopping.is_set():
@@ -237,8 +206,7 @@ def _read_mailbox(runtime: Runtime, config, report: PollReport, progress, lease:
                 progress(config.name)
             with unit_of_work(runtime.engine) as session:
                 if not repo.is_known(session, mailbox=config.name, source_id=item.source_id):
-                    answer = replies.note_inbox_reply(session, raw=item.raw, shared_address=config.address)
-                    done = _handle(session, runtime, ctx, item, report, answer=answer)
+                    done = _handle(session, runtime, ctx, item, report)
                     blocked = blocked or not done
                 if not blocked:
                     repo.set_cursor(session, mailbox=config.name, value=item.cursor)
@@ -255,17 +223,13 @@ def _read_mailbox(runtime: Runtime, config, report: PollReport, progress, lease:
         mailbox.close()
 
 
-ANSWER = Screening("answer", "antwoord van een contactpersoon met de functionele mailbox in kopie")
-
-
-def _handle(session, runtime: Runtime, ctx: Context, item, report: PollReport, *, answer: bool = False) -> bool:
+def _handle(session, runtime: Runtime, ctx: Context, item, report: PollReport) -> bool:
     """Triage one item and store the outcome. False when it must be tried again."""
-    verdict = ANSWER if answer else None
     try:
         try:
             with session.begin_nested():
-                triage = triage_message(item.raw, source_id=item.source_id, ctx=ctx, screening=verdict)
-                question = _store(session, runtime, ctx, triage, item.raw)
+                triage = triage_message(item.raw, source_id=item.source_id, ctx=ctx)
+                question, answered = _store(session, runtime, ctx, triage, item.raw)
         except IntegrityError:
             # another worker stored this item, or this Message-ID, at the same moment: the
             # savepoint is rolled back; triaged again it is a duplicate (or already known)
@@ -273,8 +237,8 @@ def _handle(session, runtime: Runtime, ctx: Context, item, report: PollReport, *
                 report.skipped["duplicate"] += 1
                 return True
             with session.begin_nested():
-                triage = triage_message(item.raw, source_id=item.source_id, ctx=ctx, screening=verdict)
-                question = _store(session, runtime, ctx, triage, item.raw)
+                triage = triage_message(item.raw, source_id=item.source_id, ctx=ctx)
+                question, answered = _store(session, runtime, ctx, triage, item.raw)
     except ParseError as exc:
         repo.quarantine(session, mailbox=ctx.mailbox, source_id=item.source_id,
                         fingerprint=_fingerprint(item.raw), reason=str(exc))
@@ -300,13 +264,16 @@ def _handle(session, runtime: Runtime, ctx: Context, item, report: PollReport, *
             ctx.directory.assigned(question.assignee, question.routed_at)
     else:
         report.skipped[triage.screening.verdict] += 1
+        report.answered += answered
     return True
 
 
-def _store(session, runtime: Runtime, ctx: Context, triage: Triage, raw: bytes) -> Question:
-    """The handler: record the decision, then compose and store the deliveries it calls for."""
+def _store(session, runtime: Runtime, ctx: Context, triage: Triage, raw: bytes) -> tuple[Question, bool]:
+    """The handler: record the decision, then compose and store the deliveries it calls for.
+    Also True when the item was a contact person's answer that answered its question first."""
     msg = triage.message
     now = utcnow()
+    screening = triage.screening
     question = Question(
         triage_id=uuid.uuid4().hex[:12],
         mailbox=ctx.mailbox,
@@ -319,13 +286,14 @@ def _store(session, runtime: Runtime, ctx: Context, triage: Triage, raw: bytes) 
         sender_domain=msg.sender.rpartition("@")[2].lower(),
         size=msg.size,
         attachments=len(msg.attachments),
-        verdict=triage.screening.verdict,
-        verdict_reason=triage.screening.reason,
+        verdict=screening.verdict,
+        verdict_reason=screening.reason,
+        screen_hits=list(screening.hits),
+        screen_misses=list(screening.misses),
         status="skipped",
     )
-    if triage.screening.is_question:
+    if screening.is_question:
         cls, route = triage.classification, triage.route
-        due_days = route.due_days or runtime.ruleset.due_days(cls.theme.label)
         question.sqlmodel_update(
             dict(
                 asking_organisation=cls.asking_organisation.label,
@@ -333,9 +301,11 @@ def _store(session, runtime: Runtime, ctx: Context, triage: Triage, raw: bytes) 
                 theme_confidence=cls.theme.confidence,
                 organisation=cls.organisation.label,
                 organisation_confidence=cls.organisation.confidence,
+                organisation_source=cls.organisation_source,
                 region=triage.region.label,
                 region_confidence=triage.region.confidence,
                 region_reason=triage.region_reason,
+                region_found=route.region,
                 model_version=cls.model_version,
                 explanation=list(cls.explanation),
                 assignee=route.assignee,
@@ -344,21 +314,27 @@ def _store(session, runtime: Runtime, ctx: Context, triage: Triage, raw: bytes) 
                 rules_hit=list(route.hits),
                 rules_missed=list(route.misses),
                 priority=route.priority,
-                status="review" if route.review or not route.assignee else "routed",
+                status=route.status,
                 routed_at=now,
-                due_on=rules.due_date(question.received_at, due_days),
+                due_on=route.due_on,
+                due_rule=route.due_rule,
                 body=redact(msg.question),
             )
         )
     session.add(question)
     session.flush()
+    answered = False
+    if screening.verdict == "answer":  # a contact person's answer in the inbox: the question it answers
+        first = repo.question_replied_to(session, message_id=screening.refers_to)
+        answered = first is not None and repo.record_answer(session, question=first, at=msg.date or now,
+                                                            via="inbox_reply")
     repo.audit(session, action=f"triage:{question.status}", question_id=question.id,
-               rule=question.rule, hits=question.rules_hit, verdict=question.verdict)
+               rule=question.rule, hits=question.rules_hit, verdict=question.verdict, assignee=question.assignee)
     if question.status == "routed":
         recipients = [("forward", question.assignee)] + [("copy", cc) for cc in triage.route.copy_to]
         for purpose, recipient in recipients:
             _enqueue(session, runtime, triage, question, raw, recipient=recipient, purpose=purpose)
-    return question
+    return question, answered
 
 
 def _enqueue(session, runtime: Runtime, triage: Triage, question: Question, raw: bytes, *, recipient: str, purpose: str) -> None:

@@ -21,6 +21,7 @@ from datetime import date
 
 from bot.ingest.mailboxes import MailboxError, open_mailbox
 from bot.settings import ConfigError
+from storage import repo
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,12 @@ FAILURES_IN_A_ROW = 2
 
 _cache: dict[tuple, tuple[float, frozenset[str]]] = {}
 _lock = threading.Lock()
+
+
+def absent_on(session, settings, contacts: Iterable, day: date) -> set[str]:
+    """Who is away on `day` as routing and follow-up see it: an absence planned with
+    `contacts absent`, or an automatic reply that is on (when `read_automatic_replies`)."""
+    return repo.absent_on(session, day=day) | automatic_reply_absences(settings, contacts, day)
 
 
 def automatic_reply_absences(settings, contacts: Iterable, today: date) -> set[str]:

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import sys
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import rules
 from bot.ingest.parse import ParseError
 from bot.settings import ConfigError, Settings
-from bot.triage.pipeline import Context, Directory, triage_message
+from bot.triage.context import open_context
+from bot.triage.pipeline import triage_message
 from bot.triage.training import ensure_model
-from storage import repo
-from storage.db import open_existing, unit_of_work
+from storage.db import open_existing
 
 
 def classify_file(settings: Settings, path: str, *, mailbox: str | None) -> dict:
@@ -27,28 +27,9 @@ def classify_file(settings: Settings, path: str, *, mailbox: str | None) -> dict
     config = settings.mailbox(mailbox) if mailbox else (settings.mailboxes[0] if settings.mailboxes else None)
     ruleset = rules.load_ruleset(settings.routing.rules)
     contacts = rules.load_contacts(settings.routing.contacts, ruleset)
-    directory, seen = Directory(contacts=contacts), (lambda _mid: False)
-    engine = open_existing(settings.storage.url)
-    if engine is not None:
-        with unit_of_work(engine) as session:
-            directory.open_questions = repo.open_counts(session)
-            directory.absent = repo.absent_on(session, day=date.today())
-
-        def seen(message_id: str) -> bool:
-            with unit_of_work(engine) as session:
-                return repo.message_id_seen(session, message_id=message_id)
-
-    ctx = Context(
-        mailbox=config.name if config else "classify",
-        mailbox_organisation=config.organisation if config else "",
-        ruleset=ruleset,
-        model=ensure_model(settings, ruleset=ruleset, engine=None, persist=False),
-        directory=directory,
-        min_confidence=settings.classifier.min_confidence,
-        own_addresses=settings.own_addresses,
-        already_seen=seen,
-        today=datetime.now(timezone.utc).date(),
-    )
+    ctx = open_context(settings, config=config, ruleset=ruleset, contacts=contacts,
+                       model=ensure_model(settings, ruleset=ruleset, engine=None, persist=False),
+                       engine=open_existing(settings.storage.url), today=datetime.now(timezone.utc).date())
     try:
         triage = triage_message(raw, source_id=Path(path).name, ctx=ctx)
     except ParseError as exc:
@@ -58,14 +39,18 @@ def classify_file(settings: Settings, path: str, *, mailbox: str | None) -> dict
 
 
 def triage_document(triage) -> dict:
-    cls, route = triage.classification, triage.route
+    """What `classify --json` shows: every decision of the pipeline with its why."""
+    screening, cls, route = triage.screening, triage.classification, triage.route
     none = {"label": None, "confidence": 0.0}
     return {
-        "screen": triage.screening.verdict,
-        "screen_reason": triage.screening.reason,
+        "screen": screening.verdict,
+        "screen_reason": screening.reason,
+        "screen_hits": list(screening.hits),
+        "screen_misses": list(screening.misses),
         "subject": triage.message.subject,
         "theme": cls.theme.as_dict() if cls else none,
         "organisation": cls.organisation.as_dict() if cls else none,
+        "organisation_source": cls.organisation_source if cls else None,
         "asking_organisation": cls.asking_organisation.as_dict() if cls else none,
         "region": triage.region.as_dict() if triage.region else none,
         "region_reason": triage.region_reason,
@@ -73,5 +58,8 @@ def triage_document(triage) -> dict:
         "model_version": cls.model_version if cls else None,
         "route": route.as_dict() | {"review": route.review, "copy_to": list(route.copy_to),
                                      "priority": route.priority, "rules_hit": list(route.hits),
-                                     "rules_missed": list(route.misses)} if route else None,
+                                     "rules_missed": list(route.misses), "organisation": route.organisation,
+                                     "region": route.region,
+                                     "due_on": route.due_on.isoformat() if route.due_on else None,
+                                     "due_rule": route.due_rule} if route else None,
     }

@@ -1,73 +1,36 @@
 """The pipeline: how one mail becomes a routed question. Read this file first.
 
-    raw bytes ─ parse ─▶ Message ─┬─ screen    automatic reply, bounce, own message, duplicate?
-                                  ├─ classify  theme, answering and asking organisation
+    raw bytes ─ parse ─▶ Message ─┬─ screen    automatic reply, bounce, answer, own message, duplicate?
+                                  ├─ classify  theme, answering organisation (or the mailbox's), asking
                                   ├─ locate    region of the answering organisation
-                                  └─ route     rules, then a contact person (or review)
+                                  └─ route     rules, then a contact person (or review), and the due date
 
 Each stage is a small function from a `Triage` to a `Triage` with one more field filled
-in; none of them writes anything. Storing the decision and sending happen afterwards, in
-one place (`bot.service.worker`), so `classify` (the command) runs the very same stages without
-side effects.
+in; none of them writes anything. Everything a question's row records is decided here, and
+each decision carries its why: which screening rules and routing rules said yes and no, where
+the organisation came from (model or mailbox), where the region was found and where the
+contact person, what set the due date. Storing the decision and sending happen afterwards, in
+one place (`bot.service.worker`), so `classify` (the command) runs the very same stages
+without side effects. What the stages read besides the message is `bot.triage.context`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date, datetime
 
 import rules
-from bot.ingest.parse import ParseLimits, parse_message
-from bot.message import Classification, Label, Route, Screening, Triage
-from bot.triage.screen import screen
-from classifiers import TriageModel, abstains, question_text
-
-
-@dataclass
-class Directory:
-    """The contact persons as routing sees them today: who is absent, how full each is."""
-
-    contacts: list[rules.Contact]
-    open_questions: dict[str, int] = field(default_factory=dict)
-    absent: set[str] = field(default_factory=set)
-    last_assigned: dict[str, datetime] = field(default_factory=dict)
-
-    def states(self) -> list[rules.ContactState]:
-        return [
-            rules.ContactState(
-                contact=c,
-                open_questions=self.open_questions.get(c.email, 0),
-                absent=c.email in self.absent,
-                last_assigned=self.last_assigned.get(c.email),
-            )
-            for c in self.contacts
-        ]
-
-    def assigned(self, email: str, when: datetime) -> None:
-        """Count a new assignment, so the next question in the same poll sees it."""
-        self.open_questions[email] = self.open_questions.get(email, 0) + 1
-        self.last_assigned[email] = when
-
-
-@dataclass
-class Context:
-    """What the stages read: one per mailbox per poll."""
-
-    mailbox: str
-    mailbox_organisation: str
-    ruleset: rules.RuleSet
-    model: TriageModel
-    directory: Directory
-    min_confidence: float
-    own_addresses: frozenset[str]
-    already_seen: Callable[[str], bool]
-    today: date
-    limits: ParseLimits = field(default_factory=ParseLimits)
+from bot.ingest.parse import parse_message
+from bot.message import Classification, Label, Route, Triage
+from bot.triage.context import Context, Directory
+from bot.triage.screen import ScreenContext, screen
+from classifiers import abstains, question_text
 
 
 def screen_stage(triage: Triage, ctx: Context) -> Triage:
-    verdict = screen(triage.message, own_addresses=ctx.own_addresses, already_seen=ctx.already_seen)
+    contact_persons = frozenset(c.email.lower() for c in ctx.directory.contacts)
+    verdict = screen(triage.message, ScreenContext(
+        own_addresses=frozenset(a.lower() for a in ctx.own_addresses), already_seen=ctx.already_seen,
+        shared_address=ctx.shared_address, contact_persons=contact_persons, known_question=ctx.known_question))
     return triage.with_(screening=verdict)
 
 
@@ -85,15 +48,18 @@ def classify_stage(triage: Triage, ctx: Context) -> Triage:
     else:
         asking_label = Label(None, 0.0)
     if answering is None or abstains(answering, ctx.min_confidence):
-        # the classifier is unsure who should answer: the mailbox it came to answers
-        answering_label = Label(ctx.mailbox_organisation, answering.confidence if answering else 0.0)
+        # the classifier is unsure who should answer: the mailbox it came to answers, with the
+        # probability the model gave that organisation (not that of its own best guess)
+        mailbox_share = answering.probabilities.get(ctx.mailbox_organisation, 0.0) if answering else 0.0
+        answering_label, source = Label(ctx.mailbox_organisation, mailbox_share), "mailbox"
     else:
-        answering_label = Label(answering.label, answering.confidence)
+        answering_label, source = Label(answering.label, answering.confidence), "model"
     return triage.with_(
         classification=Classification(
             theme=Label(theme.label, theme.confidence) if theme else Label(None, 0.0),
             organisation=answering_label,
             asking_organisation=asking_label,
+            organisation_source=source,
             explanation=tuple(theme.explanation) if theme else (),
             model_version=ctx.model.version,
         )
@@ -128,7 +94,8 @@ def route_stage(triage: Triage, ctx: Context) -> Triage:
         text=f"{message.subject}\n{message.question}",
         min_confidence=ctx.min_confidence,
     )
-    decision = rules.decide(facts, ruleset=ctx.ruleset, contacts=ctx.directory.states(), today=ctx.today)
+    arrived = message.date or ctx.today  # the term counts from the (Dutch) day the question arrived
+    decision = rules.decide(facts, ruleset=ctx.ruleset, contacts=ctx.directory.states(), today=arrived)
     return triage.with_(
         route=Route(
             assignee=decision.assignee,
@@ -140,6 +107,10 @@ def route_stage(triage: Triage, ctx: Context) -> Triage:
             due_days=decision.due_days,
             hits=tuple(decision.hits),
             misses=tuple(decision.misses),
+            organisation=decision.organisation,
+            region=decision.region,
+            due_on=decision.due_date,
+            due_rule=decision.due_rule,
         )
     )
 
@@ -152,14 +123,9 @@ STAGES: tuple[Callable[[Triage, Context], Triage], ...] = (
 )
 
 
-def triage_message(raw: bytes, *, source_id: str, ctx: Context, screening: Screening | None = None) -> Triage:
-    """Run every stage on one raw mail. Raises `bot.ingest.parse.ParseError` for what cannot be read.
-
-    A `screening` decided beforehand (a contact person's answer, recognised by reply
-    detection) replaces the stages: the mail is recorded, not routed."""
+def triage_message(raw: bytes, *, source_id: str, ctx: Context) -> Triage:
+    """Run every stage on one raw mail. Raises `bot.ingest.limits.ParseError` for what cannot be read."""
     triage = Triage(message=parse_message(raw, mailbox=ctx.mailbox, source_id=source_id, limits=ctx.limits))
-    if screening is not None:
-        return triage.with_(screening=screening)
     for stage in STAGES:
         triage = stage(triage, ctx)
         if not triage.screening.is_question:
@@ -167,8 +133,4 @@ def triage_message(raw: bytes, *, source_id: str, ctx: Context, screening: Scree
     return triage
 
 
-def skipped(triage: Triage) -> bool:
-    return triage.screening is not None and not triage.screening.is_question
-
-
-__all__ = ["Context", "Directory", "STAGES", "Screening", "triage_message", "skipped"]
+__all__ = ["Context", "Directory", "STAGES", "triage_message"]

@@ -1,8 +1,9 @@
 """Screening: is this a question for a contact person, or mail to skip?
 
 Each rule answers yes (a Dutch reason naming the header or phrase that gave it away) or no
-(None), and changes nothing. `RULES` is the order they are asked in; the first yes decides.
-Reasons name headers and fixed phrases, never addresses, subjects or text of the message.
+(None), and changes nothing. `RULES` is the order they are asked in; every rule is asked, the
+first yes decides, and the verdict records which rules said yes and which no (as routing
+does). Reasons name headers and fixed phrases, never addresses, subjects or text of the message.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ _AUTO_SUBJECT = re.compile(
 _AUTO_PRECEDENCE = frozenset({"auto_reply", "junk"})
 _LIST_PRECEDENCE = frozenset({"list", "bulk"})
 _MSG_ID = re.compile(r"^\s*message-id:\s*(<[^<>\s]{1,900}>)", re.I | re.M)
+_IDS = re.compile(r"<[^<>\s]{1,250}>")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,32 +46,32 @@ class ScreenContext:
 
     own_addresses: frozenset[str]  # the product's own sending addresses, lower case
     already_seen: Callable[[str], bool]  # Message-ID -> handled before?
+    shared_address: str = ""  # the functional mailbox's own address, lower case
+    contact_persons: frozenset[str] = frozenset()  # their addresses, lower case
+    known_question: Callable[[str], bool] = lambda _message_id: False  # a question, or our forward of one?
 
 
 ScreenRule = Callable[[Message, ScreenContext], "str | None"]
 
 
-def screen(
-    message: Message, *, own_addresses: frozenset[str], already_seen: Callable[[str], bool]
-) -> Screening:
-    """The first rule of `RULES` that says yes gives the verdict; none: `question`.
+def screen(message: Message, context: ScreenContext) -> Screening:
+    """Every rule of `RULES` is asked; the first that says yes gives the verdict, none: `question`.
 
-    `own_addresses` are the addresses the product itself sends from. Do not put the shared
-    mailbox address there: contact persons answer from it, and those replies are questions.
+    `context.own_addresses` are the addresses the product itself sends from. Do not put the
+    shared mailbox address there: contact persons answer from it, and those replies are questions.
     """
-    context = ScreenContext(frozenset(a.lower() for a in own_addresses), already_seen)
-    for verdict, rule in RULES:
-        reason = rule(message, context)
+    answers = explain(message, context)
+    hits = tuple(verdict for verdict, reason in answers if reason is not None)
+    misses = tuple(verdict for verdict, reason in answers if reason is None)
+    for verdict, reason in answers:
         if reason is not None:
-            return Screening(verdict=verdict, reason=reason, refers_to=_refers_to(message, verdict))
-    return Screening(verdict="question", reason="geen enkele regel van toepassing")
+            return Screening(verdict=verdict, reason=reason, refers_to=_refers_to(message, verdict, context),
+                             hits=hits, misses=misses)
+    return Screening(verdict="question", reason="geen enkele regel van toepassing", hits=hits, misses=misses)
 
 
-def explain(
-    message: Message, *, own_addresses: frozenset[str], already_seen: Callable[[str], bool]
-) -> tuple[tuple[str, str | None], ...]:
+def explain(message: Message, context: ScreenContext) -> tuple[tuple[str, str | None], ...]:
     """Every rule with its answer (reason, or None for no), for "why was this skipped?"."""
-    context = ScreenContext(frozenset(a.lower() for a in own_addresses), already_seen)
     return tuple((verdict, rule(message, context)) for verdict, rule in RULES)
 
 
@@ -157,6 +159,18 @@ def auto_reply(message: Message, context: ScreenContext) -> str | None:
     return None
 
 
+def answer(message: Message, context: ScreenContext) -> str | None:
+    """A contact person's answer with the functional mailbox in To or Cc: it answers the
+    question it refers to (reply detection records that), and is itself no question."""
+    if not context.shared_address or _from_address(message) not in context.contact_persons:
+        return None
+    if context.shared_address not in {a.lower() for a in (*message.to, *message.cc)}:
+        return None
+    if _answered(message, context):
+        return "antwoord van een contactpersoon met de functionele mailbox in kopie"
+    return None
+
+
 def bulk(message: Message, context: ScreenContext) -> str | None:
     if "list-id" in message.headers:
         return "kopregel List-Id: bericht van een verzendlijst"
@@ -181,6 +195,7 @@ RULES: tuple[tuple[str, ScreenRule], ...] = (
     ("read_receipt", read_receipt),
     ("feedback_report", feedback_report),
     ("auto_reply", auto_reply),
+    ("answer", answer),
     ("bulk", bulk),
     ("duplicate", duplicate),
 )
@@ -207,9 +222,25 @@ def _has_part(message: Message, *content_types: str) -> bool:
     return any(a.content_type in content_types for a in message.attachments)
 
 
-def _refers_to(message: Message, verdict: str) -> str:
-    """For a bounce or receipt, the Message-ID of the message it is about; for an
-    automatic reply, the message it answers."""
+def replied_to(message: Message) -> list[str]:
+    """The Message-IDs a message answers, most direct first: In-Reply-To, then References
+    from the newest to the oldest."""
+    seen: list[str] = []
+    for message_id in (*_IDS.findall(message.in_reply_to), *reversed(message.references)):
+        if message_id not in seen and message_id != message.message_id:
+            seen.append(message_id)
+    return seen
+
+
+def _answered(message: Message, context: ScreenContext) -> str:
+    return next((m for m in replied_to(message) if context.known_question(m)), "")
+
+
+def _refers_to(message: Message, verdict: str, context: ScreenContext) -> str:
+    """For a bounce or receipt, the Message-ID of the message it is about; for an automatic
+    reply, the message it answers; for a contact person's answer, the question (or forward)."""
+    if verdict == "answer":
+        return _answered(message, context)
     if verdict in ("bounce", "read_receipt", "feedback_report"):
         found = message.headers.get(ORIGINAL_MESSAGE_ID, "")
         if not found:

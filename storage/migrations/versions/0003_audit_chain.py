@@ -1,7 +1,7 @@
 """audit chain: every audit row carries the hash of the one before it
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-02 20:00:00
 """
 import sqlalchemy as sa
@@ -12,7 +12,7 @@ from storage.audit import GENESIS, digest, row_hash
 from storage.models import AuditEntry
 
 revision = '0003'
-down_revision = '0001'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 

@@ -11,7 +11,7 @@ import pytest
 
 from bot.message import Attachment, Message
 from bot.ingest.parse import ORIGINAL_MESSAGE_ID, RECEIVED_COUNT, ParseLimits, parse_message
-from bot.triage.screen import MAX_RECEIVED, RULES, explain, screen
+from bot.triage.screen import MAX_RECEIVED, RULES, ScreenContext, explain, screen
 
 from tests.paths import ROOT
 FIXTURES = ROOT / "tests" / "fixtures" / "mail"
@@ -25,20 +25,64 @@ def record(**fields) -> Message:
     return Message(**{**base, **fields})
 
 
+def context(*, seen: bool = False, **fields) -> ScreenContext:
+    return ScreenContext(own_addresses=OWN, already_seen=lambda _: seen, **fields)
+
+
 def verdict(message: Message, *, seen: bool = False) -> tuple[str, str, str]:
-    result = screen(message, own_addresses=OWN, already_seen=lambda _: seen)
+    result = screen(message, context(seen=seen))
     return result.verdict, result.reason, result.refers_to
 
 
 def test_rules_are_declared_in_order():
     assert [name for name, _ in RULES] == [
-        "own_message", "loop", "bounce", "read_receipt", "feedback_report", "auto_reply", "bulk", "duplicate",
+        "own_message", "loop", "bounce", "read_receipt", "feedback_report", "auto_reply", "answer", "bulk",
+        "duplicate",
     ]
 
 
 def test_plain_question():
     assert verdict(record())[0] == "question"
-    assert screen(record(), own_addresses=OWN, already_seen=lambda _: False).is_question
+    result = screen(record(), context())
+    assert result.is_question and result.hits == () and set(result.misses) == {name for name, _ in RULES}
+
+
+def test_every_rule_is_asked_and_the_first_yes_decides():
+    result = screen(record(subject="Afwezig", headers={"list-id": "<l>", RECEIVED_COUNT: "1"}), context(seen=True))
+    assert result.verdict == "auto_reply"
+    assert result.hits == ("auto_reply", "bulk", "duplicate")
+    assert "bounce" in result.misses and "answer" in result.misses
+
+
+SHARED = "bvhk@ind.example"
+
+
+def answering(**fields) -> Message:
+    return record(**{"sender": "a.bakker@ind.example", "to": ("e.smit@rvdk.example",), "cc": (SHARED,),
+                     "in_reply_to": "<t1.forward.abc@bvhk-triage>", "subject": "RE: Vraag over OTS"} | fields)
+
+
+def answer_context(**fields) -> ScreenContext:
+    return context(**{"shared_address": SHARED, "contact_persons": frozenset({"a.bakker@ind.example"}),
+                      "known_question": lambda m: m in {"<t1.forward.abc@bvhk-triage>", "<q-1@rvdk.example>"}}
+                   | fields)
+
+
+def test_a_contact_persons_answer_with_the_mailbox_in_copy_is_recorded_not_routed():
+    result = screen(answering(), answer_context())
+    assert (result.verdict, result.refers_to) == ("answer", "<t1.forward.abc@bvhk-triage>")
+    via_references = screen(answering(in_reply_to="", references=("<q-1@rvdk.example>", "<x@y>")), answer_context())
+    assert (via_references.verdict, via_references.refers_to) == ("answer", "<q-1@rvdk.example>")
+
+
+@pytest.mark.parametrize("fields, ctx_fields", [
+    ({"sender": "ouder@gmail.example"}, {}),  # not a contact person: a question (a follow-up, issue 12)
+    ({"cc": ()}, {}),  # the functional mailbox not in copy
+    ({"in_reply_to": "<unknown@x>"}, {}),  # refers to no question we know
+    ({}, {"shared_address": ""}),  # `classify` without a mailbox
+])
+def test_what_is_no_answer(fields, ctx_fields):
+    assert screen(answering(**fields), answer_context(**ctx_fields)).verdict == "question"
 
 
 @pytest.mark.parametrize(
@@ -139,13 +183,12 @@ def test_refers_to():
 def test_reasons_name_no_personal_data():
     secret = record(sender="mailer-daemon@geheim.example", subject="Undeliverable: kind Jansen 2014",
                     sender_name="Jan Jansen", headers={"return-path": "<>"})
-    for _, reason in explain(secret, own_addresses=OWN, already_seen=lambda _: False):
+    for _, reason in explain(secret, context()):
         assert reason is None or ("geheim" not in reason and "Jansen" not in reason and "2014" not in reason)
 
 
 def test_explain_lists_every_rule_with_its_answer():
-    answers = dict(explain(record(subject="Afwezig", headers={"list-id": "<l>"}), own_addresses=OWN,
-                           already_seen=lambda _: False))
+    answers = dict(explain(record(subject="Afwezig", headers={"list-id": "<l>"}), context()))
     assert list(answers) == [name for name, _ in RULES]
     assert answers["auto_reply"] and answers["bulk"] and answers["bounce"] is None
 

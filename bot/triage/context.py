@@ -1,0 +1,107 @@
+"""What the stages of the pipeline read besides the message: one `Context` per mailbox per poll.
+
+`open_context` builds it the one way both the worker and `classify` use: the rules, the
+model, the directory of contact persons as routing sees them today (who is absent, planned
+or by automatic reply; how full each is) and the lookups screening needs (seen before? a
+known question?). Reading only: nothing here writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy.engine import Engine
+
+import rules
+from bot.ingest.limits import ParseLimits
+from bot.settings import Settings
+from bot.triage.absence import absent_on
+from classifiers import TriageModel
+from storage import repo
+from storage.db import unit_of_work
+
+
+@dataclass
+class Directory:
+    """The contact persons as routing sees them today: who is absent, how full each is."""
+
+    contacts: list[rules.Contact]
+    open_questions: dict[str, int] = field(default_factory=dict)
+    absent: set[str] = field(default_factory=set)
+    last_assigned: dict[str, datetime] = field(default_factory=dict)
+
+    def states(self) -> list[rules.ContactState]:
+        return [
+            rules.ContactState(
+                contact=c,
+                open_questions=self.open_questions.get(c.email, 0),
+                absent=c.email in self.absent,
+                last_assigned=self.last_assigned.get(c.email),
+            )
+            for c in self.contacts
+        ]
+
+    def assigned(self, email: str, when: datetime) -> None:
+        """Count a new assignment, so the next question in the same poll sees it."""
+        self.open_questions[email] = self.open_questions.get(email, 0) + 1
+        self.last_assigned[email] = when
+
+
+@dataclass
+class Context:
+    """What the stages read: one per mailbox per poll."""
+
+    mailbox: str
+    mailbox_organisation: str
+    ruleset: rules.RuleSet
+    model: TriageModel
+    directory: Directory
+    min_confidence: float
+    own_addresses: frozenset[str]
+    already_seen: Callable[[str], bool]  # Message-ID -> handled before?
+    today: date
+    shared_address: str = ""  # the mailbox's own address: a contact person's answer has it in copy
+    known_question: Callable[[str], bool] = lambda _message_id: False  # a question or our forward of one?
+    limits: ParseLimits = field(default_factory=ParseLimits)
+
+
+def open_context(settings: Settings, *, config, ruleset: rules.RuleSet, contacts: list[rules.Contact],
+                 model: TriageModel, engine: Engine | None, today: date,
+                 seen: Callable[[str], bool] = lambda _message_id: False) -> Context:
+    """The context for one mailbox (`config`, a `[[mailboxes]]` entry; None: no mailbox), read
+    from the database when there is one. `seen` adds Message-IDs handled earlier in this poll."""
+    directory = Directory(contacts=contacts)
+    already_seen: Callable[[str], bool] = seen
+    known_question: Callable[[str], bool] = lambda _message_id: False
+    if engine is not None:
+        with unit_of_work(engine) as session:
+            directory.open_questions = repo.open_counts(session)
+            directory.absent = absent_on(session, settings, contacts, today)
+            directory.last_assigned = repo.last_assigned(session)
+
+        def already_seen(message_id: str) -> bool:
+            if seen(message_id):
+                return True
+            with unit_of_work(engine) as session:
+                return repo.message_id_seen(session, message_id=message_id)
+
+        def known_question(message_id: str) -> bool:
+            with unit_of_work(engine) as session:
+                return repo.question_replied_to(session, message_id=message_id) is not None
+
+    return Context(
+        mailbox=config.name if config else "classify",
+        mailbox_organisation=config.organisation if config else "",
+        ruleset=ruleset,
+        model=model,
+        directory=directory,
+        min_confidence=settings.classifier.min_confidence,
+        own_addresses=settings.own_addresses,
+        already_seen=already_seen,
+        today=today,
+        shared_address=(config.address or "").lower() if config else "",
+        known_question=known_question,
+        limits=ParseLimits(max_bytes=settings.parsing.max_bytes, max_depth=settings.parsing.max_depth),
+    )
