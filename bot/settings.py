@@ -244,6 +244,11 @@ class Settings(_Section):
     def own_addresses(self) -> frozenset[str]:
         return frozenset({self.delivery.from_.lower()})
 
+    @property
+    def mailbox_organisations(self) -> dict[str, str]:
+        """Each mailbox's name and the organisation it belongs to."""
+        return {m.name: m.organisation for m in self.mailboxes}
+
 
 def secret(env_name: str | None, *, key: str) -> str:
     """The secret held by the environment variable `env_name` (named by config key `key`)."""

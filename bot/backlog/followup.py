@@ -17,6 +17,7 @@ from email.utils import formatdate
 
 import rules
 from bot.backlog.replay import stored_facts
+from bot.triage.absence import absent_on
 from bot.outgoing.compose import outgoing_message_id
 from bot.outgoing.queue import send_due
 from bot.render import render
@@ -43,7 +44,8 @@ def _previous_working_day(day: date) -> date:
 
 
 def plan(questions: list[Question], *, contacts: list[rules.Contact], absent: set[str],
-         ruleset: rules.RuleSet, open_counts: dict[str, int], today: date) -> list[Step]:
+         ruleset: rules.RuleSet, open_counts: dict[str, int], today: date,
+         mailbox_organisation: dict[str, str]) -> list[Step]:
     """What should happen today to the open questions (pure: no I/O, no clock)."""
     steps: list[Step] = []
     load = dict(open_counts)
@@ -54,8 +56,8 @@ def plan(questions: list[Question], *, contacts: list[rules.Contact], absent: se
             states = [rules.ContactState(contact=c, open_questions=load.get(c.email, 0),
                                          absent=c.email in absent) for c in contacts]
             # min_confidence 0: the question was routed once already; only the person changes
-            decision = rules.decide(stored_facts(q, min_confidence=0.0), ruleset=ruleset,
-                                    contacts=states, today=today)
+            facts = stored_facts(q, min_confidence=0.0, mailbox_organisation=mailbox_organisation.get(q.mailbox, ""))
+            decision = rules.decide(facts, ruleset=ruleset, contacts=states, today=today)
             if decision.assignee and decision.assignee != q.assignee:
                 steps.append(Step(q.id, "reassign", decision.assignee,
                                   f"{q.assignee} is afwezig; {decision.reason}"))
@@ -85,8 +87,10 @@ def run_followups(runtime, *, today: date) -> dict[str, int]:
     counts = {"reminder": 0, "escalation": 0, "reassign": 0}
     with unit_of_work(runtime.engine) as session:
         questions = list(repo.open_questions(session))
-        steps = plan(questions, contacts=runtime.contacts, absent=repo.absent_on(session, day=today),
-                     ruleset=runtime.ruleset, open_counts=repo.open_counts(session), today=today)
+        steps = plan(questions, contacts=runtime.contacts,
+                     absent=absent_on(session, runtime.settings, runtime.contacts, today),
+                     ruleset=runtime.ruleset, open_counts=repo.open_counts(session), today=today,
+                     mailbox_organisation=runtime.settings.mailbox_organisations)
         by_id = {q.id: q for q in questions}
         for step in steps:
             q = by_id[step.question_id]

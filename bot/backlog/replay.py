@@ -10,6 +10,7 @@ stored or sent.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -48,20 +49,22 @@ def _outcome(d: rules.Decision) -> tuple:
 def replay(
     engine: Engine,
     *,
-    since: date,
+    since: date | None,
     current: tuple[rules.RuleSet, list[rules.Contact]],
     candidate: tuple[rules.RuleSet, list[rules.Contact]],
     min_confidence: float,
+    mailbox_organisation: Mapping[str, str],
 ) -> dict:
+    """`since` None: all stored history. `mailbox_organisation`: each mailbox's organisation."""
+    query = select(Question).where(Question.verdict == "question")
+    if since is not None:
+        query = query.where(Question.received_at >= _start_of(since))
     with unit_of_work(engine) as session:
-        questions = session.exec(
-            select(Question)
-            .where(Question.verdict == "question", Question.received_at >= _start_of(since))
-            .order_by(Question.received_at, Question.id)
-        ).all()
+        questions = session.exec(query.order_by(Question.received_at, Question.id)).all()
         absences = session.exec(select(Absence)).all()
-    before = _route_all(questions, *current, absences=absences, min_confidence=min_confidence)
-    after = _route_all(questions, *candidate, absences=absences, min_confidence=min_confidence)
+    routed = dict(absences=absences, min_confidence=min_confidence, mailbox_organisation=mailbox_organisation)
+    before = _route_all(questions, *current, **routed)
+    after = _route_all(questions, *candidate, **routed)
     changes = [
         Change(q.id, q.triage_id, q.received_at, q.theme, b, a)
         for q, b, a in zip(questions, before, after)
@@ -69,7 +72,8 @@ def replay(
     ]
     moved = Counter((c.before.assignee or "review", c.after.assignee or "review") for c in changes)
     return {
-        "since": since.isoformat(),
+        "since": since.isoformat() if since else (questions[0].received_at.date().isoformat()
+                                                  if questions and questions[0].received_at else None),
         "questions": len(questions),
         "changed": len(changes),
         "to_review": sum(c.after.review and not c.before.review for c in changes),
@@ -79,7 +83,8 @@ def replay(
     }
 
 
-def _route_all(questions, ruleset: rules.RuleSet, contacts: list[rules.Contact], *, absences, min_confidence: float):
+def _route_all(questions, ruleset: rules.RuleSet, contacts: list[rules.Contact], *, absences, min_confidence: float,
+               mailbox_organisation: Mapping[str, str]):
     """Route each question in arrival order, with the load each decision leaves behind."""
     open_until: dict[str, list[datetime | None]] = {}
     last: dict[str, datetime] = {}
@@ -97,8 +102,9 @@ def _route_all(questions, ruleset: rules.RuleSet, contacts: list[rules.Contact],
                                absent=c.email in away, last_assigned=last.get(c.email))
             for c in contacts
         ]
-        decision = rules.decide(stored_facts(q, min_confidence=min_confidence),
-                                ruleset=ruleset, contacts=states, today=day)
+        facts = stored_facts(q, min_confidence=min_confidence,
+                             mailbox_organisation=mailbox_organisation.get(q.mailbox, ""))
+        decision = rules.decide(facts, ruleset=ruleset, contacts=states, today=now or day)
         if decision.assignee and not decision.review:
             open_until.setdefault(decision.assignee, []).append(q.answered_at)
             last[decision.assignee] = now
@@ -106,10 +112,11 @@ def _route_all(questions, ruleset: rules.RuleSet, contacts: list[rules.Contact],
     return decisions
 
 
-def stored_facts(q: Question, *, min_confidence: float) -> rules.Facts:
-    """The facts routing saw, rebuilt from a stored question (its text only while kept)."""
+def stored_facts(q: Question, *, min_confidence: float, mailbox_organisation: str) -> rules.Facts:
+    """The facts routing saw, rebuilt from a stored question (its text only while kept).
+    `mailbox_organisation` is the organisation of the mailbox the question arrived in."""
     return rules.Facts(
-        mailbox=q.mailbox, mailbox_organisation=q.organisation or "", sender=q.sender,
+        mailbox=q.mailbox, mailbox_organisation=mailbox_organisation, sender=q.sender,
         theme=q.theme, theme_confidence=q.theme_confidence, organisation=q.organisation,
         organisation_confidence=q.organisation_confidence, asking_organisation=q.asking_organisation,
         region=q.region, region_confidence=q.region_confidence,

@@ -376,7 +376,8 @@ def rules_check(ctx, rules_dir: Path | None):
 
 
 @rules_group.command("replay")
-@click.option("--since", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Vanaf deze datum (JJJJ-MM-DD).")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]),
+              help="Vanaf deze datum (JJJJ-MM-DD); zonder: alle opgeslagen vragen.")
 @click.option("--rules", "rules_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="Map met kandidaat-regels (standaard: de huidige).")
 @click.option("--contacts", "contacts_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
@@ -384,7 +385,7 @@ def rules_check(ctx, rules_dir: Path | None):
 @click.option("--json", "as_json", is_flag=True, help="Resultaat als één JSON-document op stdout.")
 @click.pass_context
 @handle_errors
-def rules_replay(ctx, since: datetime, rules_dir: Path | None, contacts_file: Path | None, as_json: bool):
+def rules_replay(ctx, since: datetime | None, rules_dir: Path | None, contacts_file: Path | None, as_json: bool):
     """Routeer opgeslagen vragen opnieuw met kandidaat-regels en toon wat zou veranderen.
 
     Er wordt niets opgeslagen of verstuurd. Voorbeeld:
@@ -399,8 +400,9 @@ def rules_replay(ctx, since: datetime, rules_dir: Path | None, contacts_file: Pa
     settings = settings_from(ctx)
     current = load_candidate(None, None, settings=settings)
     candidate = load_candidate(rules_dir, contacts_file, settings=settings)
-    result = replay(open_database(settings.storage.url), since=since.date(), current=current,
-                    candidate=candidate, min_confidence=settings.classifier.min_confidence)
+    result = replay(open_database(settings.storage.url), since=since.date() if since else None, current=current,
+                    candidate=candidate, min_confidence=settings.classifier.min_confidence,
+                    mailbox_organisation=settings.mailbox_organisations)
     emit_json(result) if as_json else print_replay(result)
 
 

@@ -169,7 +169,7 @@ def scheduled_jobs(settings: Settings, engine: Engine, sender: Sender) -> list[t
     def job(kind: str, send) -> Callable[[], None]:
         def run() -> None:
             outcome = send(settings, engine, sender=sender)
-            log.warning("%s %s: sent=%d skipped=%d failed=%d", kind, outcome.period or "-",
+            log.info("%s %s: sent=%d skipped=%d failed=%d", kind, outcome.period or "-",
                         len(outcome.sent), len(outcome.skipped), len(outcome.failed))
 
         return run

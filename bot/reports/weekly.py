@@ -321,7 +321,7 @@ def build_report(settings: Settings, engine: Engine, *, week: Week | None = None
     min_confidence = settings.classifier.min_confidence
     facts = load_facts(engine, since=weeks[0].begins, until=week.ends, min_confidence=min_confidence,
                        themes=load_theme_names(settings.routing.rules),
-                       mailbox_organisation={m.name: m.organisation for m in settings.mailboxes})
+                       mailbox_organisation=settings.mailbox_organisations)
     received = _by_week(facts, weeks, lambda f: f.received_at)
     answered = _by_week([f for f in facts if f.answered_at], weeks, lambda f: f.answered_at)
     with unit_of_work(engine) as session:

@@ -12,6 +12,9 @@ import sys
 from datetime import datetime, timezone
 
 
+PRODUCT_LOGGERS = ("bot", "classifiers", "rules", "storage")
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         document = {
@@ -33,6 +36,8 @@ def setup_logging(*, json_lines: bool = False, debug: bool = False) -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(logging.DEBUG if debug else logging.WARNING)
-    for noisy in ("apscheduler", "alembic", "httpx", "exchangelib"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    # other libraries speak only when something needs attention (exchangelib not even then:
+    # its errors quote whole SOAP bodies, mail included; bot.ingest.mailboxes.ews silences it)
+    root.setLevel(logging.WARNING)
+    for ours in PRODUCT_LOGGERS:  # the product's routine events (a poll's counts, a job done) at INFO
+        logging.getLogger(ours).setLevel(logging.DEBUG if debug else logging.INFO)

@@ -41,7 +41,7 @@ def run_worker(settings: Settings) -> None:
     logging.getLogger("apscheduler.scheduler").addFilter(_QuietOverlap())
     pulse = Pulse(runtime.engine, runtime.worker_id)
     pulse.start()
-    log.warning("worker %s started", runtime.worker_id)
+    log.info("worker %s started", runtime.worker_id)
     problems: dict[str, str] = {}  # job -> the first error of its last round ("" when none)
 
     def record(job: str, report: PollReport, *, reached: bool) -> None:
@@ -51,12 +51,12 @@ def run_worker(settings: Settings) -> None:
         numbers["errors"] = len(report.errors)
         counts = " ".join(f"{key}={value}" for key, value in numbers.items() if value) or "nothing new"
         if report.fetched or report.delivered or report.delivery_failed or report.errors:
-            log.warning("%s: %s", job, counts)
+            log.info("%s: %s", job, counts)
         for line in report.errors:
             log.error("%s", line)
         if report.errors or reached:
             if problems.get(job) and not report.errors:
-                log.warning("%s: reachable again", job)
+                log.info("%s: reachable again", job)
             problems[job] = report.errors[0] if report.errors else ""
         trouble = next((line for line in problems.values() if line), "")
         pulse.beat(status=f"fout: {trouble}" if trouble else f"ok: {counts}")
@@ -93,7 +93,7 @@ def run_worker(settings: Settings) -> None:
                       max_instances=1, coalesce=True)
 
     def stop(signum, _frame) -> None:
-        log.warning("signal %s: stopping after the current message", signum)
+        log.info("signal %s: stopping after the current message", signum)
         runtime.stopping.set()
         scheduler.shutdown(wait=True)
 
@@ -104,7 +104,7 @@ def run_worker(settings: Settings) -> None:
     for watcher in watchers:
         watcher.join(timeout=10)
     pulse.stop()
-    log.warning("worker %s stopped", runtime.worker_id)
+    log.info("worker %s stopped", runtime.worker_id)
     runtime.engine.dispose()
 
 
@@ -121,21 +121,21 @@ def _followup(runtime: Runtime) -> None:
     from bot.backlog.followup import run_followups
 
     counts = run_followups(runtime, today=_now().date())
-    log.warning("followup: %s", " ".join(f"{k}={v}" for k, v in counts.items()))
+    log.info("followup: %s", " ".join(f"{k}={v}" for k, v in counts.items()))
 
 
 def _purge(runtime: Runtime) -> None:
     from bot.backlog.retention import purge
 
     result = purge(runtime.engine, retention_days=runtime.settings.storage.body_retention_days, dry_run=False)
-    log.warning("purge: bodies=%d payloads=%d", result.bodies, result.payloads)
+    log.info("purge: bodies=%d payloads=%d", result.bodies, result.payloads)
 
 
 def _retrain(runtime: Runtime) -> None:
     from bot.triage.training import retrain
 
     outcome = retrain(runtime.settings, ruleset=runtime.ruleset, engine=runtime.engine)
-    log.warning("retrain: %s", outcome["message"])
+    log.info("retrain: %s", outcome["message"])
     if outcome["active"]:
         runtime.reload_model()
 

@@ -141,7 +141,7 @@ class Runtime:
             return line
         self.ruleset, self.contacts = ruleset, contacts
         save_contacts(self.engine, contacts, reloaded=str(self.settings.routing.rules))
-        log.warning("rules and contacts reloaded")
+        log.info("rules and contacts reloaded")
         return "regels en contactpersonen opnieuw geladen"
 
     def reload_model(self) -> None:
@@ -182,7 +182,7 @@ def _poll_leased_mailbox(runtime: Runtime, config, report: PollReport, progress)
     try:
         _read_mailbox(runtime, config, report, progress, lease)
     except LeaseLost:
-        log.warning("mailbox %s: lease taken over by another worker; it continues", config.name)
+        log.info("mailbox %s: lease taken over by another worker; it continues", config.name)
         report.elsewhere.append(config.name)
     finally:
         lease.release()

@@ -264,7 +264,7 @@ class EwsMailbox:
                     items, state, done = self._batch(folder, state, ["categories"],
                                                      kinds=(SyncFolderItems.CREATE, SyncFolderItems.UPDATE))
             except _InvalidSyncState:
-                log.warning("%s: sync state of the marks no longer valid; reading all marks again", self.name)
+                log.info("%s: sync state of the marks no longer valid; reading all marks again", self.name)
                 state, found = "", {}
                 continue
             found.update((item.id, tuple(item.categories or ())) for item in items)
@@ -302,7 +302,7 @@ class EwsMailbox:
                 with self._errors(folder_name):
                     creates, new_state, done = self._batch(folder, state, fields)
             except _InvalidSyncState:
-                log.warning("%s: sync state no longer valid; syncing again with de-duplication", self.name)
+                log.info("%s: sync state no longer valid; syncing again with de-duplication", self.name)
                 state, floor = "", (received - RESYNC_MARGIN) if received else floor
                 continue
             when = "datetime_sent" if "datetime_sent" in fields else "datetime_received"

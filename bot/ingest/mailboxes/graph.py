@@ -164,7 +164,7 @@ class GraphMailbox:
                 page = self._request("GET", link, headers={"Prefer": f"odata.maxpagesize={PAGE_SIZE}"},
                                      delta=True, missing=f"map '{self.config.folder}'").json()
             except _Resync:
-                log.warning("%s: delta link of the marks expired; reading all marks again", self.name)
+                log.info("%s: delta link of the marks expired; reading all marks again", self.name)
                 link, found = "", {}
                 continue
             for message in page.get("value", []):
@@ -204,7 +204,7 @@ class GraphMailbox:
                 page = self._request("GET", page_link, headers={"Prefer": f"odata.maxpagesize={PAGE_SIZE}"},
                                      delta=True, missing=f"map '{folder}'").json()
             except _Resync:
-                log.warning("%s: delta link expired; a new round with de-duplication", self.name)
+                log.info("%s: delta link expired; a new round with de-duplication", self.name)
                 link, floor = "", (received - RESYNC_MARGIN) if received else floor
                 continue
             next_link = page.get("@odata.nextLink") or page.get("@odata.deltaLink") or ""

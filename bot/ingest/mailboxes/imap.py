@@ -235,7 +235,7 @@ read at start costs one STATUS, and nothing that came before it is missed). Give
                 return  # nothing new: one STATUS, whatever the size of the folder
             criteria: list = ["UID", f"{cursor.uid + 1}:*"]
         elif cursor.uidvalidity:
-            log.warning("%s: UIDVALIDITY of folder changed; reading again with de-duplication", self.name)
+            log.info("%s: UIDVALIDITY of folder changed; reading again with de-duplication", self.name)
             start = (cursor.day or date.today()) - timedelta(days=RESYNC_DAYS)
             criteria = ["SINCE", start]
         elif self._since and not headers_only:

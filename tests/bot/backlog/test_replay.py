@@ -105,3 +105,43 @@ def test_an_invalid_candidate_rule_file_is_exit_2_naming_file_line_and_key(tmp_p
     line = result.output.strip()
     assert "routing.toml:" in line and "thema" in line
     assert len(line.splitlines()) == 1
+
+
+def test_without_since_all_stored_history_is_replayed(tmp_path):
+    config = write_config(tmp_path)
+    ids = fill(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    folder = candidate_rules(tmp_path, '\n[[rule]]\nname = "strafrecht-naar-review"\ntheme = "strafrecht"\nreview = true\n')
+    for since, expected in ((None, len(THEMES)), ("2026-10-08", len(THEMES) - 3)):
+        args = ["--config", str(config), "rules", "replay", "--json", "--rules", str(folder)]
+        result = CliRunner().invoke(main, args + (["--since", since] if since else []))
+        assert result.exit_code == 0, result.output
+        doc = json.loads(result.stdout)
+        assert doc["questions"] == expected
+    assert doc["since"] == "2026-10-08"
+    everything = json.loads(CliRunner().invoke(main, ["--config", str(config), "rules", "replay", "--json"]).stdout)
+    assert everything["since"] == "2026-10-05"  # the first stored question
+    assert sorted(c["id"] for c in json.loads(CliRunner().invoke(
+        main, ["--config", str(config), "rules", "replay", "--json", "--rules", str(folder)]).stdout)["changes"]) \
+        == sorted(ids["strafrecht"])
+
+
+def test_a_question_without_a_stored_organisation_is_replayed_for_its_mailboxs_organisation(tmp_path):
+    """The mailbox's organisation comes from the configuration, not from the question's own label."""
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[storage]\nurl = "sqlite:///db.sqlite3"\n[routing]\ncontacts = "{CONTACTS}"\n'
+        f'[[mailboxes]]\nname = "dtv"\norganisation = "DT&V"\naddress = "bvhk@dtv.example"\nkind = "maildir"\n'
+        f'path = "mail"\n', encoding="utf-8")
+    engine = open_database(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    with unit_of_work(engine) as session:
+        session.add(Question(triage_id="d1", mailbox="dtv", source_id="s1", message_id="<d1@x>",
+                             received_at=datetime(2026, 10, 5, 9, tzinfo=timezone.utc), subject="vraag",
+                             body="tekst", sender="jurist@coa.example", theme="voogdij", theme_confidence=0.9,
+                             organisation=None, region="Midden", region_confidence=0.8, status="routed",
+                             assignee="f.jansen@dtv.example"))
+    engine.dispose()
+    folder = candidate_rules(tmp_path, '\n[[rule]]\nname = "voogdij-kopie"\ntheme = "voogdij"\npriority = "hoog"\n')
+    doc = json.loads(CliRunner().invoke(main, ["--config", str(config), "rules", "replay", "--json",
+                                               "--rules", str(folder)]).stdout)
+    [change] = doc["changes"]
+    assert change["before"]["assignee"] == change["after"]["assignee"] == "f.jansen@dtv.example"
