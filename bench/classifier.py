@@ -68,6 +68,7 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 
 from classifiers import Example, ModelStore, cross_validate, evaluate, read_examples, train  # noqa: E402
+from classifiers.text import is_bsn  # noqa: E402
 
 SEED_TEXT = ROOT.parent / "shared" / "seed" / "000_ec40d76808588f1d.txt"
 THEMES = ROOT / "rules" / "data" / "themes.toml"
@@ -158,10 +159,10 @@ MONTHS = ["januari", "februari", "maart", "april", "mei", "juni", "september", "
 
 
 def _bsn(rng: random.Random) -> str:
-    while True:
-        digits = [rng.randrange(10) for _ in range(9)]
-        if sum(d * w for d, w in zip(digits, (9, 8, 7, 6, 5, 4, 3, 2, -1))) % 11 == 0 and digits[0]:
-            return "".join(map(str, digits))
+    while True:  # nine digits the product's eleven-test takes for a BSN
+        digits = "".join(str(rng.randrange(10)) for _ in range(9))
+        if digits[0] != "0" and is_bsn(digits):
+            return digits
 
 
 def generate(n: int, *, seed: int = 20221) -> list[Example]:

@@ -41,6 +41,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import rules
 from tests.reliability.harness import (  # noqa: E402
     BIN,
     SAMPLE,
@@ -54,7 +55,6 @@ from tests.reliability.harness import (  # noqa: E402
     write_config,
 )
 
-ORGANISATIONS = ("IND", "DT&V", "RvdK")
 
 
 def bare_parse(raws: list[bytes]) -> float:
@@ -66,7 +66,7 @@ def bare_parse(raws: list[bytes]) -> float:
 
 
 def config_for(folder: Path, *, url: str, boxes: int, models: Path) -> Path:
-    mailboxes = [maildir_box(f"box{n}", make_maildir(folder / "mail" / f"box{n}"), ORGANISATIONS[n % 3])
+    mailboxes = [maildir_box(f"box{n}", make_maildir(folder / "mail" / f"box{n}"), rules.ORGANISATIONS[n % 3])
                  for n in range(boxes)]
     return write_config(folder, url=url, models=models, smtp_port=None, mailboxes=mailboxes)
 

@@ -25,8 +25,13 @@ from pydantic import (
     model_validator,
 )
 
+from rules import ORGANISATIONS
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_RULES = PACKAGE_DIR.parent / "rules" / "data"
+
+
+Organisation = Literal[*ORGANISATIONS]  # one of the organisations whose contact persons answer
 
 
 class ConfigError(Exception):
@@ -45,7 +50,7 @@ class StorageSettings(_Section):
 class MaildirSettings(_Section):
     kind: Literal["maildir"]
     name: str
-    organisation: Literal["IND", "DT&V", "RvdK"]
+    organisation: Organisation
     address: str
     path: Path
 
@@ -88,7 +93,7 @@ class _RemoteMailboxSettings(_Section):
 class ImapSettings(_RemoteMailboxSettings):
     kind: Literal["imap"]
     name: str
-    organisation: Literal["IND", "DT&V", "RvdK"]
+    organisation: Organisation
     address: str
     host: str
     port: int = 993
@@ -103,7 +108,7 @@ class ImapSettings(_RemoteMailboxSettings):
 class EwsSettings(_RemoteMailboxSettings):
     kind: Literal["ews"]
     name: str
-    organisation: Literal["IND", "DT&V", "RvdK"]
+    organisation: Organisation
     address: str
     server: str | None = None  # host name of the Exchange server; or service_endpoint
     service_endpoint: str | None = None
@@ -140,7 +145,7 @@ class EwsSettings(_RemoteMailboxSettings):
 class GraphSettings(_RemoteMailboxSettings):
     kind: Literal["graph"]
     name: str
-    organisation: Literal["IND", "DT&V", "RvdK"]
+    organisation: Organisation
     address: str
     tenant_id: str
     client_id: str

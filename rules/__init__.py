@@ -14,12 +14,13 @@ from rules.calendar import due_date, is_working_day
 from rules.contacts import load_contacts
 from rules.data import DEFAULT_FOLDER, load_ruleset
 from rules.engine import Decision, Facts, decide
-from rules.model import Contact, RulesError, Sender, Theme
+from rules.model import ORGANISATIONS, Contact, RulesError, Sender, Theme
 from rules.regions import RegionResult, known_sender, resolve_region
 from rules.ruleset import RuleSet
 
 __all__ = [
     "DEFAULT_FOLDER",
+    "ORGANISATIONS",
     "Contact",
     "ContactState",
     "Decision",

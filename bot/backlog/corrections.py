@@ -29,7 +29,6 @@ import rules
 from bot.ingest.mailboxes.base import mark_labels
 from bot.ingest.mailboxes.imap import keyword
 from bot.settings import ConfigError, Settings
-from bot.triage.training import ORGANISATIONS
 from storage import repo
 from storage.db import open_database, unit_of_work
 from storage.models import Correction, Question
@@ -59,7 +58,7 @@ def meanings(config, ruleset) -> dict[str, Meaning]:
     for mark, value in config.correction_marks:
         if value in ruleset.theme_keys():
             table[mark_key(mark)] = ("theme", value)
-        elif value in ORGANISATIONS:
+        elif value in rules.ORGANISATIONS:
             table[mark_key(mark)] = ("organisation", value)
         else:
             log.warning("mailbox %s: correction_marks: '%s' is no theme key or organisation; ignored",

@@ -276,7 +276,7 @@ def model_rollback(ctx):
 @main.command()
 @click.argument("question_id")
 @click.option("--theme", required=True, help="Het juiste thema (sleutel uit themes.toml).")
-@click.option("--organisation", type=click.Choice(["IND", "DT&V", "RvdK"]))
+@click.option("--organisation", type=click.Choice(rules.ORGANISATIONS), help="De organisatie die moet antwoorden.")
 @click.option("--region")
 @click.option("--by", metavar="EMAIL", help="De contactpersoon die corrigeert (standaard: de ingelogde gebruiker).")
 @click.pass_context

@@ -13,13 +13,13 @@ so Outlook's search finds it.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
+import rules
 from bot.render import render
 from bot.reports.weekly import LOCAL, load_theme_names
 from bot.settings import Settings
@@ -154,15 +154,11 @@ _KNOWN = frozenset(
 
 def subject_vocabulary(rules_dir: Path) -> frozenset[str]:
     """Words a subject may show capitalised: themes, seed terms, regions, organisations."""
-    words = set(_KNOWN) | {"ind", "dt&v", "dtv", "rvdk"}
-    for name, key in (("themes.toml", "theme"), ("regions.toml", "region")):
-        try:
-            data = tomllib.loads((rules_dir / name).read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError):
-            continue
-        for entry in data.get(key, []):
-            for text in [entry.get("name", ""), *entry.get("seed_terms", [])]:
-                words.update(w.lower() for w in re.findall(r"[\w&-]+", text))
+    ruleset = rules.load_ruleset(rules_dir)
+    words = set(_KNOWN) | {o.lower() for o in rules.ORGANISATIONS} | {"dtv"}
+    texts = [t for theme in ruleset.themes.values() for t in (theme.name, *theme.seed_terms)]
+    for text in texts + [region.name for region in ruleset.regions]:
+        words.update(w.lower() for w in re.findall(r"[\w&-]+", text))
     return frozenset(words)
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 import statistics
-import tomllib
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from sqlalchemy import and_, func, or_
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+import rules
 from bot.render import render
 from bot.reports import agenda
 from bot.reports.agenda import ActionRow
@@ -303,12 +303,8 @@ def subject_terms(subject: str) -> frozenset[str]:
 
 
 def load_theme_names(rules_dir: Path) -> dict[str, str]:
-    """Theme key → the name people read, from themes.toml in the rules folder."""
-    try:
-        data = tomllib.loads((rules_dir / "themes.toml").read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError):
-        return {}
-    return {theme["key"]: theme.get("name", theme["key"]) for theme in data.get("theme", [])}
+    """Theme key → the name people read, from the rules folder (read and checked by `rules`)."""
+    return {key: theme.name for key, theme in rules.load_ruleset(rules_dir).themes.items()}
 
 
 # --- counting --------------------------------------------------------------------------------

@@ -31,16 +31,13 @@ from classifiers import (
 from storage import repo
 from storage.db import open_database, unit_of_work
 
-ORGANISATIONS = ["IND", "DT&V", "RvdK"]
-
-
 def read_labelled(path: Path, *, ruleset: rules.RuleSet | None) -> list[Example]:
     """Read a labelled JSONL file; with `ruleset`, every theme and organisation must be one it knows."""
     return read_examples(path, labels=label_sets(ruleset) if ruleset else None)
 
 
 def label_sets(ruleset: rules.RuleSet) -> dict[str, list[str]]:
-    return {"theme": ruleset.theme_keys(), "organisation": ORGANISATIONS}
+    return {"theme": ruleset.theme_keys(), "organisation": list(rules.ORGANISATIONS)}
 
 
 def corrections_as_examples(engine: Engine) -> list[Example]:

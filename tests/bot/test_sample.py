@@ -26,6 +26,7 @@ import pytest
 from bot.ingest.mailboxes.maildir import MaildirMailbox
 from bot.backlog.replies import read_reply, replied_to
 
+from tests.bsn import well_formed
 from tests.paths import ROOT
 SAMPLE = ROOT / "bot" / "sample"
 DATA = ROOT / "rules" / "data"
@@ -380,8 +381,7 @@ def test_personal_numbers_are_invented_but_well_formed(records):
     bsns = [m for r in records for m in re.findall(r"BSN (\d{9})\b", r["body"])]
     assert len(bsns) >= 5
     for number in bsns:
-        digits = [int(c) for c in number]
-        assert (sum(d * w for d, w in zip(digits, range(9, 1, -1))) - digits[8]) % 11 == 0, number
+        assert well_formed(number), number
     assert sum(bool(re.search(r"\b[Vv](-nummer|nr\.?|-nr\.)\s*:?\s*\d{10}\b", r["body"])) for r in records) >= 15
 
 

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from classifiers.text import PLACEHOLDERS, is_bsn, normalise, prepare, redact
+from tests.bsn import complete
 
 VALID_BSN = "111222333"  # 9*1+8*1+7*1+6*2+5*2+4*2+3*3+2*3-1*3 = 66 = 6*11
 INVALID_BSN = "123456789"  # eleven-test sum 156, not a multiple of 11
@@ -210,10 +211,9 @@ def test_redact_is_idempotent(text):
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.integers(0, 9), min_size=8, max_size=8), st.sampled_from(["", ".", " "]))
 def test_every_valid_bsn_is_redacted_in_running_text(first_eight, separator):
-    check = sum(d * w for d, w in zip(first_eight, (9, 8, 7, 6, 5, 4, 3, 2))) % 11
-    if check == 10 or not any(first_eight):
+    digits = complete(first_eight)
+    if digits is None:
         return  # no ninth digit makes these valid
-    digits = "".join(map(str, first_eight)) + str(check)
     assert is_bsn(digits)
     written = separator.join([digits[:4], digits[4:6], digits[6:]]) if separator else digits
     redacted = redact(f"het kind met nummer {written} woont in Breda")

@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import Session
 
+import rules
 from bot.service.leases import LeaseLost, mailbox_lease, once_per_schedule
 from storage import repo
 from storage.db import open_database, unit_of_work
@@ -36,7 +37,6 @@ from tests.reliability.harness import (
     write_summary,
 )
 
-ORGANISATIONS = ("IND", "DT&V", "RvdK")
 
 
 def fetched_per_worker(logs) -> list[int]:
@@ -59,7 +59,7 @@ def test_three_workers_share_5000_messages_each_delivered_once(tmp_path, models,
         messages = sample_messages(834 if n < 2 else 833, tag=f"mw{n}", start=len(everything))
         maildir = make_maildir(tmp_path / "mail" / f"box{n}")
         deliver_to_maildir(maildir, messages)
-        boxes.append(maildir_box(f"box{n}", maildir, ORGANISATIONS[n % 3]))
+        boxes.append(maildir_box(f"box{n}", maildir, rules.ORGANISATIONS[n % 3]))
         everything += messages
     sink = smtp_sink
     config = write_config(tmp_path, url=postgres_url, models=models, smtp_port=sink.port, mailboxes=boxes,
