@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-__all__ = ["PLACEHOLDERS", "is_bsn", "normalise", "prepare", "question_text", "redact"]
+__all__ = ["PLACEHOLDERS", "complete_bsn", "is_bsn", "normalise", "prepare", "question_text", "redact"]
 
 PLACEHOLDERS = ("[BSN]", "[VNUMMER]", "[IBAN]", "[TELEFOON]", "[EMAIL]", "[DATUM]", "[NAAM]")
 
@@ -79,14 +79,22 @@ _BSN_KEYWORD = re.compile(
 _BSN_BARE = re.compile(r"(?<![\d.,])(?:\d{4}[. ]\d{2}[. ]\d{3}|\d{3}[. ]\d{3}[. ]\d{3}|\d{9})(?![\d]|[.,]\d)")
 
 
+_BSN_WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, -1)  # the eleven-test: the weighted sum is a multiple of 11
+
+
 def is_bsn(number: str) -> bool:
     """True when `number` (9 digits, or 8 with the leading zero dropped) passes the eleven-test."""
     digits = re.sub(r"[ .]", "", number)
     if not digits.isdigit() or len(digits) not in (8, 9):
         return False
     digits = digits.zfill(9)
-    total = sum(int(d) * w for d, w in zip(digits, (9, 8, 7, 6, 5, 4, 3, 2, -1)))
-    return total % 11 == 0 and int(digits) != 0
+    return sum(int(d) * w for d, w in zip(digits, _BSN_WEIGHTS)) % 11 == 0 and int(digits) != 0
+
+
+def complete_bsn(first_eight: str) -> str | None:
+    """The BSN that begins with these eight digits (the check digit added), or None when no
+    digit makes one: for invented examples, such as the sample mailbox's."""
+    return next((first_eight + d for d in "0123456789" if is_bsn(first_eight + d)), None)
 
 
 def _iban_checks(candidate: str) -> bool:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from classifiers.text import PLACEHOLDERS, is_bsn, normalise, prepare, redact
+from classifiers.text import PLACEHOLDERS, complete_bsn, is_bsn, normalise, prepare, redact
 from tests.bsn import complete
 
 VALID_BSN = "111222333"  # 9*1+8*1+7*1+6*2+5*2+4*2+3*3+2*3-1*3 = 66 = 6*11
@@ -243,3 +243,11 @@ def test_prepare_lowercases_after_redaction():
 
 def test_placeholders_are_the_documented_ones():
     assert set(PLACEHOLDERS) == {"[BSN]", "[VNUMMER]", "[IBAN]", "[TELEFOON]", "[EMAIL]", "[DATUM]", "[NAAM]"}
+
+
+def test_complete_bsn_adds_the_check_digit_or_says_there_is_none():
+    assert complete_bsn("12345678") == "123456782"
+    assert complete_bsn("11122233") == "111222333"
+    assert complete_bsn("00000000") is None
+    for first_eight in ("12345679", "98765432", "55555555"):
+        assert complete_bsn(first_eight) == complete([int(c) for c in first_eight])
