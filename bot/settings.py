@@ -249,6 +249,13 @@ class Settings(_Section):
     def own_addresses(self) -> frozenset[str]:
         return frozenset({self.delivery.from_.lower()})
 
+    def missing_secrets(self) -> list[tuple[str, str, str]]:
+        """(part, key, variable) for every `*_env` key whose environment variable is not set."""
+        parts = [(f"mailbox {m.name}", m) for m in self.mailboxes] + [("aflevering", self.delivery)]
+        return [(where, key, value) for where, section in parts
+                for key, value in section.model_dump().items()
+                if key.endswith("_env") and value and os.environ.get(value) is None]
+
     @property
     def mailbox_organisations(self) -> dict[str, str]:
         """Each mailbox's name and the organisation it belongs to."""

@@ -208,6 +208,8 @@ class Lease(SQLModel, table=True):
     holder: str = ""  # worker id; "" when released
     expires_at: datetime
     acquired_at: datetime = Field(default_factory=utcnow)
+    host: str = ""  # where the holder runs, and its process id: a holder on this host that
+    pid: int = 0  # no longer runs has its lease taken at once
 
 
 class JobRun(SQLModel, table=True):

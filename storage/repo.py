@@ -231,17 +231,20 @@ def _aware(when: datetime) -> datetime:
 
 
 # --- leases and heartbeat ----------------------------------------------------------------
-def acquire_lease(session: Session, *, name: str, holder: str, seconds: float, now: datetime | None = None) -> bool:
-    """Take the lease `name` for `holder` when it is free, expired or already theirs.
+def acquire_lease(session: Session, *, name: str, holder: str, seconds: float, now: datetime | None = None,
+                  host: str = "", pid: int = 0, dead: Sequence[str] = ()) -> bool:
+    """Take the lease `name` for `holder` when it is free, expired, already theirs, or held by
+    one of `dead` (holders known to have stopped). `host` and `pid` are recorded with it.
 
     One conditional UPDATE: on PostgreSQL a second worker racing for the same row waits
     for the first's commit and then finds the lease taken. A missing row is inserted; an
     insert race ends in an IntegrityError, rolled back to a savepoint: not taken."""
     now = now or utcnow()
     until = now + timedelta(seconds=seconds)
+    takeable = or_(Lease.holder == holder, Lease.expires_at < now, Lease.holder.in_(list(dead)))
     taken = session.exec(
-        update(Lease).where(Lease.name == name, or_(Lease.holder == holder, Lease.expires_at < now))
-        .values(holder=holder, expires_at=until, acquired_at=now)
+        update(Lease).where(Lease.name == name, takeable)
+        .values(holder=holder, expires_at=until, acquired_at=now, host=host, pid=pid)
     ).rowcount
     if taken:
         return True
@@ -249,10 +252,14 @@ def acquire_lease(session: Session, *, name: str, holder: str, seconds: float, n
         return False
     try:
         with session.begin_nested():
-            session.add(Lease(name=name, holder=holder, expires_at=until, acquired_at=now))
+            session.add(Lease(name=name, holder=holder, expires_at=until, acquired_at=now, host=host, pid=pid))
     except IntegrityError:
         return False
     return True
+
+
+def lease(session: Session, *, name: str) -> Lease | None:
+    return session.get(Lease, name)
 
 
 def renew_lease(session: Session, *, name: str, holder: str, seconds: float) -> bool:

@@ -139,7 +139,7 @@ def init(directory: Path):
 @handle_errors
 def check(ctx, offline: bool):
     """Controleer configuratie, regels en contactpersonen (en zonder --offline: verbindingen)."""
-    from bot.cli.starter import check_all
+    from bot.service.check import check_all
 
     lines, ok = check_all(settings_from(ctx), offline=offline)
     for line in lines:

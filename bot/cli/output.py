@@ -41,8 +41,12 @@ def print_poll(report) -> None:
         f"in quarantaine {report.quarantined}, afgeleverd {report.delivered}, "
         f"niet afgeleverd {report.delivery_failed}"
     )
+    for held in report.elsewhere:
+        until = f" tot {held['until'][11:19]} UTC" if held["until"] else ""
+        out.print(f"mailbox {held['mailbox']}: nu in gebruik door worker {held['holder'] or '(onbekend)'}{until}; "
+                  "die haalt de mail op")
     for line in report.errors:
-        err.print(f"[red]{line}[/red]")
+        err.print(f"[red]{line}[/red]", markup=True, highlight=False)
 
 
 def print_classification(result: dict) -> None:

@@ -5,8 +5,9 @@
   inside every message's transaction (a fence: if another worker took it meanwhile, that
   message's transaction is rolled back and the poll of that mailbox stops), and releases
   it when the mailbox is done. A worker that dies holds it until it lapses
-  (`schedule.lease_seconds`); a restart with the same `schedule.worker_id` takes it back
-  at once. The unit of parallelism is the mailbox.
+  (`schedule.lease_seconds`), unless it ran on this host: a lease records host and process id,
+  and a holder whose process is gone loses it at once; a restart with the same
+  `schedule.worker_id` takes it back at once too. The unit of parallelism is the mailbox.
 - Deliveries are claimed one by one with `SELECT … FOR UPDATE SKIP LOCKED`
   (`storage.repo.claim_delivery`).
 - A scheduled job (digest, report, purge, retrain, followup) runs once per scheduled
@@ -21,6 +22,8 @@ SQLite has no row locks for SKIP LOCKED: there, run one worker.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -47,8 +50,22 @@ class Lease:
     seconds: float
 
     def take(self) -> bool:
+        """Take the lease when it is free, lapsed or ours; or at once when its holder ran on this
+        host as a process that no longer runs (killed, say), instead of waiting for it to lapse."""
         with unit_of_work(self.engine) as session:
-            return repo.acquire_lease(session, name=self.name, holder=self.holder, seconds=self.seconds)
+            held = repo.lease(session, name=self.name)
+            dead = [held.holder] if held is not None and _stopped_here(held.host, held.pid) else []
+            taken = repo.acquire_lease(session, name=self.name, holder=self.holder, seconds=self.seconds,
+                                       host=HOST, pid=os.getpid(), dead=dead)
+        if taken and dead and dead[0] != self.holder:
+            log.info("lease %s: its holder %s stopped on this host; taken over at once", self.name, dead[0])
+        return taken
+
+    def holder_now(self) -> tuple[str, datetime] | None:
+        """Who holds the lease and until when (None: nobody)."""
+        with unit_of_work(self.engine) as session:
+            held = repo.lease(session, name=self.name)
+            return (held.holder, held.expires_at) if held is not None and held.holder else None
 
     def hold(self, session: Session) -> None:
         """Renew inside the caller's transaction; raise LeaseLost (rolling it back) when taken."""
@@ -61,6 +78,22 @@ class Lease:
                 repo.release_lease(session, name=self.name, holder=self.holder)
         except Exception as exc:  # the database is gone: the lease lapses by itself
             log.warning("lease %s not released (%s); it lapses after its term", self.name, type(exc).__name__)
+
+
+HOST = socket.gethostname()
+
+
+def _stopped_here(host: str, pid: int) -> bool:
+    """True when `pid` ran on this host and runs no more."""
+    if host != HOST or pid <= 0 or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # it runs, as another user
+        return False
+    return False
 
 
 def mailbox_lease(engine: Engine, *, mailbox: str, holder: str, seconds: float) -> Lease:

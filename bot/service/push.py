@@ -56,15 +56,15 @@ class Watcher(threading.Thread):
                 self.state = f"unavailable: {exc}"
                 return
             except (MailboxError, ConfigError) as exc:  # a refused login, an unset secret, no server
-                if str(exc) != problem:
-                    log.warning("mailbox %s: push interrupted (%s); polled on schedule, retrying",
-                                self.config.name, exc)
+                if str(exc) != problem:  # the scheduled poll reports the mailbox's trouble itself
+                    log.info("mailbox %s: push paused (%s); polled on schedule, retrying",
+                             self.config.name, exc)
                     problem = str(exc)
                 self.state = f"retrying: {exc}"
                 self.stopping.wait(delay)
                 delay = min(delay * 2, MAX_RETRY)
             except Exception as exc:  # a client library's own error must not end push for good
-                log.error("mailbox %s: push failed (%s); retrying", self.config.name, type(exc).__name__)
+                log.warning("mailbox %s: push failed (%s); retrying", self.config.name, type(exc).__name__)
                 self.state = f"retrying: {type(exc).__name__}"
                 self.stopping.wait(delay)
                 delay = min(delay * 2, MAX_RETRY)

@@ -42,36 +42,44 @@ def run_worker(settings: Settings) -> None:
     pulse = Pulse(runtime.engine, runtime.worker_id)
     pulse.start()
     log.info("worker %s started", runtime.worker_id)
-    problems: dict[str, str] = {}  # job -> the first error of its last round ("" when none)
+    problems: dict[str, str] = {}  # a mailbox, or "aflevering" -> what is wrong with it now
 
-    def record(job: str, report: PollReport, *, reached: bool) -> None:
-        """Log a round (counts only) and say in the heartbeat whether every server was reachable.
-        `reached`: the round spoke to its servers (a sending round with nothing due did not)."""
+    def record(job: str, report: PollReport, *, covers: set[str]) -> None:
+        """Log a round (counts only), and what went wrong once per change of state: a mailbox
+        or the delivery server that fails says so once, and once more when it works again.
+        `covers`: what this round spoke to (a sending round with nothing due spoke to nobody)."""
         numbers = {key: value for key, value in report.as_dict().items() if isinstance(value, int) and value}
         numbers["errors"] = len(report.errors)
         counts = " ".join(f"{key}={value}" for key, value in numbers.items() if value) or "nothing new"
         if report.fetched or report.delivered or report.delivery_failed or report.errors:
             log.info("%s: %s", job, counts)
-        for line in report.errors:
-            log.error("%s", line)
-        if report.errors or reached:
-            if problems.get(job) and not report.errors:
-                log.info("%s: reachable again", job)
-            problems[job] = report.errors[0] if report.errors else ""
+        now = {line.split(": ", 1)[0]: line for line in report.errors}
+        for key, line in now.items():
+            if problems.get(key) != line:
+                log.error("%s", line)
+        for key in covers | set(now):
+            if problems.get(key) and key not in now:
+                log.info("%s: reachable again", key)
+            problems[key] = now.get(key, "")
         trouble = next((line for line in problems.values() if line), "")
         pulse.beat(status=f"fout: {trouble}" if trouble else f"ok: {counts}")
 
+    def polled(names) -> set[str]:
+        return {f"mailbox {name}" for name in names}
+
     def poll_job() -> None:
         runtime.refresh_rules()
-        record("poll", poll(runtime), reached=True)
+        report = poll(runtime)
+        record("poll", report, covers=polled(m.name for m in settings.mailboxes) | _sent(report))
 
     def pushed(name: str) -> None:  # a watcher saw mail arrive: read that mailbox now, and send
-        record("push", poll(runtime, mailboxes=[name], wait_to_send=True), reached=True)
+        report = poll(runtime, mailboxes=[name], wait_to_send=True)
+        record("push", report, covers=polled([name]) | _sent(report))
 
     def deliver_job() -> None:  # sends while a long poll is still triaging
         report = PollReport()
         send_pending(runtime, report)
-        record("deliver", report, reached=report.delivered > 0)
+        record("deliver", report, covers=_sent(report))
 
     jobs = scheduled_jobs(settings, runtime.engine, runtime.sender) + [
         ("followup", settings.schedule.followup_cron, lambda: _followup(runtime)),
@@ -106,6 +114,11 @@ def run_worker(settings: Settings) -> None:
     pulse.stop()
     log.info("worker %s stopped", runtime.worker_id)
     runtime.engine.dispose()
+
+
+def _sent(report: PollReport) -> set[str]:
+    """The delivery server was spoken to when something was delivered (or failed to be)."""
+    return {"aflevering"} if report.delivered or report.delivery_failed else set()
 
 
 def _once(runtime: Runtime, name: str, job):

@@ -45,7 +45,7 @@ from bot.outgoing.compose import compose_forward, outgoing_message_id
 from bot.outgoing.queue import send_due
 from bot.service.heartbeat import worker_identity
 from bot.service.leases import Lease, LeaseLost, mailbox_lease
-from bot.settings import Settings
+from bot.settings import ConfigError, Settings
 from bot.triage.context import Context, open_context
 from bot.triage.pipeline import triage_message
 from bot.triage.training import ensure_model
@@ -72,7 +72,7 @@ class PollReport:
     delivery_failed: int = 0
     answered: int = 0  # questions found answered by reply detection
     errors: list[str] = field(default_factory=list)
-    elsewhere: list[str] = field(default_factory=list)  # mailboxes another worker was polling
+    elsewhere: list[dict] = field(default_factory=list)  # mailboxes another worker holds: who, until when
 
     def as_dict(self) -> dict:
         return {
@@ -161,7 +161,7 @@ def poll(runtime: Runtime, *, mailboxes: list[str] | None = None, progress=None,
             break
         try:
             _poll_mailbox(runtime, config, report, progress)
-        except MailboxError as exc:
+        except (MailboxError, ConfigError) as exc:  # refused, unreachable, a secret not set: this mailbox only
             report.errors.append(f"mailbox {config.name}: {exc}")
     send_pending(runtime, report, wait=wait_to_send)
     return report
@@ -177,15 +177,21 @@ def _poll_leased_mailbox(runtime: Runtime, config, report: PollReport, progress)
     lease = mailbox_lease(runtime.engine, mailbox=config.name, holder=runtime.worker_id,
                           seconds=runtime.settings.schedule.lease_seconds)
     if not lease.take():
-        report.elsewhere.append(config.name)
+        _held_elsewhere(report, config.name, lease)
         return
     try:
         _read_mailbox(runtime, config, report, progress, lease)
     except LeaseLost:
         log.info("mailbox %s: lease taken over by another worker; it continues", config.name)
-        report.elsewhere.append(config.name)
+        _held_elsewhere(report, config.name, lease)
     finally:
         lease.release()
+
+
+def _held_elsewhere(report: PollReport, mailbox: str, lease: Lease) -> None:
+    held = lease.holder_now()
+    holder, until = held if held else ("", None)
+    report.elsewhere.append({"mailbox": mailbox, "holder": holder, "until": until.isoformat() if until else None})
 
 
 def _read_mailbox(runtime: Runtime, config, report: PollReport, progress, lease: Lease) -> None:

@@ -119,7 +119,10 @@ def test_smtp_and_imap_outages_lose_nothing_and_the_worker_reports_them(tmp_path
     assert result.lost == [] and result.duplicates == [] and result.not_sent == 0
     assert 3 <= result.resends <= 4  # the three broken answers (and perhaps the one cut off by the stop)
     assert retried >= 4
-    assert "deliver: reachable again" in messages and "poll: reachable again" in messages
+    assert "aflevering: reachable again" in messages and "mailbox dtv: reachable again" in messages
+    # once per change of state: the outage is logged when it begins, not at every poll of it
+    assert 1 <= len(errors_about(log, f"mailbox dtv: {imap_where}")) <= 2
+    assert 1 <= len(errors_about(log, f"aflevering: {smtp_where}")) <= 2
     assert dovecot.password not in log.read_text() + check.stdout + check.stderr  # the secret is never shown
 
 

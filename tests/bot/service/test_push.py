@@ -87,5 +87,5 @@ def test_a_watcher_that_cannot_log_in_says_so_once_and_keeps_trying(dovecot, ima
     assert not watcher.is_alive() and watcher.state == "stopped"
     assert woken == []
     lines = [r.getMessage() for r in caplog.records if r.name == "bot.service.push"]
-    assert len([line for line in lines if "interrupted" in line]) == 1  # once per change of state
+    assert len([line for line in lines if "paused" in line]) == 1  # once per change of state
     assert "aanmelden geweigerd" in lines[0] and "niet-het-wachtwoord" not in " ".join(lines)
