@@ -63,6 +63,7 @@ class _RemoteMailboxSettings(_Section):
     mark_theme: str = "BvhK {theme_name}"
     mark_assignee: str = "BvhK {assignee_name}"
     mark_review: str = "BvhK te beoordelen"
+    mark_quarantine: str = "BvhK quarantaine"
     move_to: str = ""  # a folder to move a handled question to; "" (default): never move
     since: date | None = None  # first read: pass over mail received before this date
     ca_file: Path | None = None  # extra CA certificates (PEM) to trust, e.g. PKIoverheid private
@@ -79,7 +80,7 @@ class _RemoteMailboxSettings(_Section):
     def _table_as_pairs(cls, value):
         return tuple(value.items()) if isinstance(value, dict) else value
 
-    @field_validator("mark_theme", "mark_assignee", "mark_review")
+    @field_validator("mark_theme", "mark_assignee", "mark_review", "mark_quarantine")
     @classmethod
     def _known_placeholders(cls, value: str) -> str:
         names = {f for _, f, _, _ in string.Formatter().parse(value) if f is not None}
@@ -164,7 +165,10 @@ Mailbox = Annotated[
 
 class DeliverySettings(_Section):
     kind: Literal["outbox", "smtp", "mailbox"] = "outbox"
-    from_: str = Field("bvhk-triage@localhost", alias="from")
+    from_: str = Field("bvhk-triage@localhost", alias="from")  # digests, reports, notices
+    # Forwards go out as the functional mailbox the question came to, or as the address given
+    # here for its answering organisation, e.g. { "IND" = "bvhk@ind.example" }.
+    forward_from: dict[Organisation, str] = Field(default_factory=dict)
     path: Path = Path("outbox")  # outbox: one Maildir per recipient below this folder
     host: str = "localhost"
     port: int = 587
@@ -185,6 +189,9 @@ class RoutingSettings(_Section):
     rules: Path = DEFAULT_RULES
     contacts: Path = Path("contacts.csv")
     read_automatic_replies: bool = False  # ews/graph: a contact person's automatic reply counts as absence
+    # Who reviews a question the classifier or a rule leaves to a person, per organisation of the
+    # mailbox it came to; without an entry: that organisation's coordinator from the contacts file.
+    review_to: dict[Organisation, str] = Field(default_factory=dict)
 
 
 class ClassifierSettings(_Section):

@@ -22,6 +22,7 @@ from rules.model import COORDINATOR, Region, Rule
 from rules.ruleset import RuleSet
 
 CONFIDENCE_STEP = "zekerheid"
+URGENT = "hoog"  # the priority a rule gives urgent questions: they skip review
 ASSIGNMENT_STEP = "toewijzing"
 
 
@@ -68,6 +69,7 @@ class _Outcome:
     misses: list[str] = field(default_factory=list)
     copy_to: list[str] = field(default_factory=list)
     priority: str = "normaal"
+    priority_rule: str = ""
     due_days: int | None = None
     due_rule: str = ""
     person: str | None = None
@@ -86,6 +88,11 @@ def decide(facts: Facts, *, ruleset: RuleSet, contacts: Sequence[ContactState], 
     steps = [f"Thema {facts.theme or 'onbekend'}, {region_note}", outcome.note]
     doubt = _doubt(facts, organisation, ruleset)
     (outcome.hits if doubt else outcome.misses).append(CONFIDENCE_STEP)
+    if doubt and not outcome.review and outcome.priority == URGENT:
+        # urgent and unsure: no waiting in review, the coordinator decides today
+        outcome.person, outcome.deciding = COORDINATOR, outcome.deciding or outcome.priority_rule
+        steps.append(f"{doubt}, maar spoed (regel {outcome.priority_rule}): naar de coördinator in plaats van beoordeling")
+        doubt = None
     if outcome.review or doubt:
         assignee, where = None, outcome.region.name if outcome.region else None
         rule = (outcome.deciding if outcome.review else None) or CONFIDENCE_STEP
@@ -134,7 +141,8 @@ def _read_rules(facts: Facts, organisation: str, region: Region | None, ruleset:
             continue
         outcome.hits.append(rule.name)
         outcome.copy_to += rule.copy_to
-        outcome.priority = rule.priority or outcome.priority
+        if rule.priority:
+            outcome.priority, outcome.priority_rule = rule.priority, rule.name
         if rule.due_days is not None:
             outcome.due_days, outcome.due_rule = rule.due_days, rule.name
         if rule.review:

@@ -82,7 +82,8 @@ class Question(SQLModel, table=True):
     rules_missed: list = Field(default_factory=list, sa_column=Column(JSON))
     priority: str = "normaal"
 
-    status: str = Field(default="new", index=True)  # new|routed|review|reassigned|answered|closed|skipped
+    status: str = Field(default="new", index=True)  # new|routed|review|quarantine|reassigned|answered|closed|skipped
+    thread_of: int | None = Field(default=None, foreign_key="question.id")  # a follow-up: the question it joins
     due_on: date | None = None
     due_rule: str = ""  # what set the term: a rule's name, or "thema <key>"
     routed_at: datetime | None = None
@@ -102,7 +103,7 @@ class Delivery(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     question_id: int = Field(foreign_key="question.id", index=True)
     recipient: str
-    purpose: str = "forward"  # forward | copy | reminder | escalation
+    purpose: str = "forward"  # forward | copy | review | follow_up | quarantine | reminder | escalation | ...
     message_id: str = Field(unique=True)  # stable: a resend after an unknown outcome is recognisable
     payload: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
     status: str = Field(default="pending", index=True)  # pending | sent | failed
@@ -111,6 +112,16 @@ class Delivery(SQLModel, table=True):
     last_error: str = ""
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
+
+
+class Original(SQLModel, table=True):
+    """The raw bytes of a question that waits for a person (in review or quarantine), kept to
+    forward it as received once someone decides; dropped when forwarded, or by retention."""
+
+    __tablename__ = "original"
+    question_id: int = Field(foreign_key="question.id", primary_key=True)
+    raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    stored_at: datetime = Field(default_factory=utcnow)
 
 
 class Quarantine(SQLModel, table=True):

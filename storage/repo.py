@@ -21,6 +21,7 @@ from storage.models import (
     Heartbeat,
     JobRun,
     Lease,
+    Original,
     Quarantine,
     Question,
     SyncCursor,
@@ -191,15 +192,41 @@ def question_for_item(session: Session, *, mailbox: str, source_id: str) -> Ques
 
 def question_replied_to(session: Session, *, message_id: str) -> Question | None:
     """The question a Message-ID in In-Reply-To/References stands for: the question's own
-    Message-ID, or that of one of our forwards of it (a contact person answering the forward)."""
-    question = session.exec(
-        select(Question).where(Question.message_id == message_id, Question.status != "skipped")
+    Message-ID, that of one of our forwards of it (a contact person answering the forward), or
+    that of a mail in its thread (an answer or follow-up joined to it)."""
+    found = session.exec(
+        select(Question).where(Question.message_id == message_id,
+                               or_(Question.status != "skipped", Question.thread_of.is_not(None)))
     ).first()
-    if question is not None:
-        return question
-    return session.exec(
-        select(Question).join(Delivery, Delivery.question_id == Question.id).where(Delivery.message_id == message_id)
-    ).first()
+    if found is None:
+        found = session.exec(
+            select(Question).join(Delivery, Delivery.question_id == Question.id).where(Delivery.message_id == message_id)
+        ).first()
+    if found is not None and found.thread_of is not None:
+        return session.get(Question, found.thread_of)
+    return found
+
+
+def question_by_kenmerk(session: Session, *, triage_id: str) -> Question | None:
+    found = session.exec(select(Question).where(Question.triage_id == triage_id)).first()
+    if found is not None and found.thread_of is not None:
+        return session.get(Question, found.thread_of)
+    return found
+
+
+def keep_original(session: Session, *, question_id: int, raw: bytes) -> None:
+    session.merge(Original(question_id=question_id, raw=raw))
+
+
+def original(session: Session, *, question_id: int) -> bytes | None:
+    kept = session.get(Original, question_id)
+    return kept.raw if kept is not None else None
+
+
+def drop_original(session: Session, *, question_id: int) -> None:
+    kept = session.get(Original, question_id)
+    if kept is not None:
+        session.delete(kept)
 
 
 def is_contact_person(session: Session, *, email: str) -> bool:

@@ -44,16 +44,22 @@ def compose_forward(
     message_id: str,
     triage_id: str,
     summary: dict,
+    reply_to: list[str] | None = None,
+    date: str | None = None,
 ) -> bytes:
-    """The forward: a short Dutch triage summary on top, the original attached as received."""
+    """The forward: a short Dutch triage summary on top, the original attached as received.
+    The subject carries the kenmerk, so that replies in the thread find the question again."""
     head = EmailMessage(policy=policy.SMTP)
     head["From"] = sender
     head["To"] = recipient
-    head["Subject"] = f"[BvhK {summary['theme_name']}] {header_text(original_subject) or '(geen onderwerp)'}"
-    head["Date"] = formatdate(localtime=True)
+    label = {"follow_up": "vervolg", "review": "ter beoordeling"}.get(summary.get("purpose", ""), summary["theme_name"])
+    head["Subject"] = f"[BvhK {label} {triage_id}] {header_text(original_subject) or '(geen onderwerp)'}"
+    head["Date"] = date or formatdate(localtime=True)
     head["Message-ID"] = message_id
     head["In-Reply-To"] = original_message_id
     head["References"] = original_message_id
+    if reply_to:
+        head["Reply-To"] = ", ".join(reply_to)
     head["X-BvhK-Triage"] = triage_id
     head["X-BvhK-Triage-Original"] = original_message_id
     head["Auto-Submitted"] = "auto-generated"

@@ -26,7 +26,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -37,11 +36,10 @@ from sqlalchemy.exc import IntegrityError
 import rules
 from bot.backlog import corrections, replies
 from bot.backlog.contacts import save_contacts
+from bot.backlog.record import record_quarantine, record_triage
 from bot.ingest.mailboxes import MailboxError, mark_question, open_mailbox
 from bot.ingest.parse import ParseError
-from bot.message import Triage
 from bot.outgoing import Sender, open_sender
-from bot.outgoing.compose import compose_forward, outgoing_message_id
 from bot.outgoing.queue import send_due
 from bot.service.heartbeat import worker_identity
 from bot.service.leases import Lease, LeaseLost, mailbox_lease
@@ -49,10 +47,9 @@ from bot.settings import ConfigError, Settings
 from bot.triage.context import Context, open_context
 from bot.triage.pipeline import triage_message
 from bot.triage.training import ensure_model
-from classifiers import TriageModel, redact
+from classifiers import TriageModel
 from storage import repo
 from storage.db import open_database, unit_of_work
-from storage.models import Delivery, Question, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -235,7 +232,8 @@ def _handle(session, runtime: Runtime, ctx: Context, item, report: PollReport) -
         try:
             with session.begin_nested():
                 triage = triage_message(item.raw, source_id=item.source_id, ctx=ctx)
-                question, answered = _store(session, runtime, ctx, triage, item.raw)
+                question, answered = record_triage(session, triage, item.raw, settings=runtime.settings,
+                                                   ruleset=runtime.ruleset, contacts=runtime.contacts)
         except IntegrityError:
             # another worker stored this item, or this Message-ID, at the same moment: the
             # savepoint is rolled back; triaged again it is a duplicate (or already known)
@@ -244,10 +242,10 @@ def _handle(session, runtime: Runtime, ctx: Context, item, report: PollReport) -
                 return True
             with session.begin_nested():
                 triage = triage_message(item.raw, source_id=item.source_id, ctx=ctx)
-                question, answered = _store(session, runtime, ctx, triage, item.raw)
+                question, answered = record_triage(session, triage, item.raw, settings=runtime.settings,
+                                                   ruleset=runtime.ruleset, contacts=runtime.contacts)
     except ParseError as exc:
-        repo.quarantine(session, mailbox=ctx.mailbox, source_id=item.source_id,
-                        fingerprint=_fingerprint(item.raw), reason=str(exc))
+        _quarantine(session, runtime, ctx, item, reason=str(exc))
         report.quarantined += 1
         return True
     except Exception as exc:  # a bug or an outage in a stage: retry, then quarantine
@@ -257,6 +255,7 @@ def _handle(session, runtime: Runtime, ctx: Context, item, report: PollReport) -
         entry = repo.quarantine(session, mailbox=ctx.mailbox, source_id=item.source_id,
                                 fingerprint=_fingerprint(item.raw), reason=reason, final_after=MAX_ATTEMPTS)
         if entry.final:
+            _quarantine(session, runtime, ctx, item, reason=reason)
             report.quarantined += 1
             return True
         report.failed += 1
@@ -274,105 +273,6 @@ def _handle(session, runtime: Runtime, ctx: Context, item, report: PollReport) -
     return True
 
 
-def _store(session, runtime: Runtime, ctx: Context, triage: Triage, raw: bytes) -> tuple[Question, bool]:
-    """The handler: record the decision, then compose and store the deliveries it calls for.
-    Also True when the item was a contact person's answer that answered its question first."""
-    msg = triage.message
-    now = utcnow()
-    screening = triage.screening
-    question = Question(
-        triage_id=uuid.uuid4().hex[:12],
-        mailbox=ctx.mailbox,
-        source_id=msg.source_id,
-        message_id=msg.message_id,
-        fingerprint=msg.fingerprint,
-        received_at=msg.date or now,
-        subject=redact(msg.subject),
-        sender=msg.sender.lower(),
-        sender_domain=msg.sender.rpartition("@")[2].lower(),
-        size=msg.size,
-        attachments=len(msg.attachments),
-        verdict=screening.verdict,
-        verdict_reason=screening.reason,
-        screen_hits=list(screening.hits),
-        screen_misses=list(screening.misses),
-        status="skipped",
-    )
-    if screening.is_question:
-        cls, route = triage.classification, triage.route
-        question.sqlmodel_update(
-            dict(
-                asking_organisation=cls.asking_organisation.label,
-                theme=cls.theme.label,
-                theme_confidence=cls.theme.confidence,
-                organisation=cls.organisation.label,
-                organisation_confidence=cls.organisation.confidence,
-                organisation_source=cls.organisation_source,
-                region=triage.region.label,
-                region_confidence=triage.region.confidence,
-                region_reason=triage.region_reason,
-                region_found=route.region,
-                model_version=cls.model_version,
-                explanation=list(cls.explanation),
-                assignee=route.assignee,
-                rule=route.rule,
-                route_reason=route.reason,
-                rules_hit=list(route.hits),
-                rules_missed=list(route.misses),
-                priority=route.priority,
-                status=route.status,
-                routed_at=now,
-                due_on=route.due_on,
-                due_rule=route.due_rule,
-                body=redact(msg.question),
-            )
-        )
-    session.add(question)
-    session.flush()
-    answered = False
-    if screening.verdict == "answer":  # a contact person's answer in the inbox: the question it answers
-        first = repo.question_replied_to(session, message_id=screening.refers_to)
-        answered = first is not None and repo.record_answer(session, question=first, at=msg.date or now,
-                                                            via="inbox_reply")
-    repo.audit(session, action=f"triage:{question.status}", question_id=question.id,
-               rule=question.rule, hits=question.rules_hit, verdict=question.verdict, assignee=question.assignee)
-    if question.status == "routed":
-        recipients = [("forward", question.assignee)] + [("copy", cc) for cc in triage.route.copy_to]
-        for purpose, recipient in recipients:
-            _enqueue(session, runtime, triage, question, raw, recipient=recipient, purpose=purpose)
-    return question, answered
-
-
-def _enqueue(session, runtime: Runtime, triage: Triage, question: Question, raw: bytes, *, recipient: str, purpose: str) -> None:
-    message_id = outgoing_message_id(triage_id=question.triage_id, recipient=recipient, purpose=purpose)
-    summary = dict(
-        mailbox=question.mailbox,
-        theme_name=runtime.ruleset.theme_name(question.theme),
-        theme_confidence=question.theme_confidence,
-        organisation=question.organisation,
-        asking_organisation=question.asking_organisation,
-        region=question.region,
-        region_reason=question.region_reason,
-        priority=question.priority,
-        due_on=question.due_on,
-        reason=question.route_reason,
-        purpose=purpose,
-        assignee=question.assignee,
-    )
-    payload = compose_forward(
-        raw=raw,
-        original_message_id=question.message_id,
-        original_subject=triage.message.subject,
-        sender=runtime.settings.delivery.from_,
-        recipient=recipient,
-        message_id=message_id,
-        triage_id=question.triage_id,
-        summary=summary,
-    )
-    session.add(Delivery(question_id=question.id, recipient=recipient, purpose=purpose,
-                         message_id=message_id, payload=payload))
-
-
 def send_pending(runtime: Runtime, report: PollReport, *, wait: bool = False) -> None:
     """Send the stored deliveries that are due (`bot.outgoing.queue`), counted in `report`."""
     sent = send_due(runtime.engine, runtime.sender, runtime.settings.delivery,
@@ -380,6 +280,13 @@ def send_pending(runtime: Runtime, report: PollReport, *, wait: bool = False) ->
     report.delivered += sent.delivered
     report.delivery_failed += sent.failed
     report.errors += sent.errors
+
+
+def _quarantine(session, runtime: Runtime, ctx: Context, item, *, reason: str) -> None:
+    repo.quarantine(session, mailbox=ctx.mailbox, source_id=item.source_id, fingerprint=_fingerprint(item.raw),
+                    reason=reason)
+    record_quarantine(session, mailbox=ctx.mailbox, source_id=item.source_id, raw=item.raw, reason=reason,
+                      settings=runtime.settings, contacts=runtime.contacts, fingerprint=_fingerprint(item.raw))
 
 
 def _fingerprint(raw: bytes) -> str:

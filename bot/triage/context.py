@@ -63,7 +63,8 @@ class Context:
     already_seen: Callable[[str], bool]  # Message-ID -> handled before?
     today: date
     shared_address: str = ""  # the mailbox's own address: a contact person's answer has it in copy
-    known_question: Callable[[str], bool] = lambda _message_id: False  # a question or our forward of one?
+    known_question: Callable[[str], str] = lambda _message_id: ""  # Message-ID -> its question's, or ""
+    question_with_kenmerk: Callable[[str], str] = lambda _kenmerk: ""  # kenmerk -> its question's Message-ID
     limits: ParseLimits = field(default_factory=ParseLimits)
 
 
@@ -74,7 +75,8 @@ def open_context(settings: Settings, *, config, ruleset: rules.RuleSet, contacts
     from the database when there is one. `seen` adds Message-IDs handled earlier in this poll."""
     directory = Directory(contacts=contacts)
     already_seen: Callable[[str], bool] = seen
-    known_question: Callable[[str], bool] = lambda _message_id: False
+    known_question: Callable[[str], str] = lambda _message_id: ""
+    question_with_kenmerk: Callable[[str], str] = lambda _kenmerk: ""
     if engine is not None:
         with unit_of_work(engine) as session:
             directory.open_questions = repo.open_counts(session)
@@ -87,9 +89,15 @@ def open_context(settings: Settings, *, config, ruleset: rules.RuleSet, contacts
             with unit_of_work(engine) as session:
                 return repo.message_id_seen(session, message_id=message_id)
 
-        def known_question(message_id: str) -> bool:
+        def known_question(message_id: str) -> str:
             with unit_of_work(engine) as session:
-                return repo.question_replied_to(session, message_id=message_id) is not None
+                found = repo.question_replied_to(session, message_id=message_id)
+                return found.message_id if found is not None else ""
+
+        def question_with_kenmerk(kenmerk: str) -> str:
+            with unit_of_work(engine) as session:
+                found = repo.question_by_kenmerk(session, triage_id=kenmerk)
+                return found.message_id if found is not None and found.verdict == "question" else ""
 
     return Context(
         mailbox=config.name if config else "classify",
@@ -103,5 +111,6 @@ def open_context(settings: Settings, *, config, ruleset: rules.RuleSet, contacts
         today=today,
         shared_address=(config.address or "").lower() if config else "",
         known_question=known_question,
+        question_with_kenmerk=question_with_kenmerk,
         limits=ParseLimits(max_bytes=settings.parsing.max_bytes, max_depth=settings.parsing.max_depth),
     )

@@ -30,7 +30,8 @@ def screen_stage(triage: Triage, ctx: Context) -> Triage:
     contact_persons = frozenset(c.email.lower() for c in ctx.directory.contacts)
     verdict = screen(triage.message, ScreenContext(
         own_addresses=frozenset(a.lower() for a in ctx.own_addresses), already_seen=ctx.already_seen,
-        shared_address=ctx.shared_address, contact_persons=contact_persons, known_question=ctx.known_question))
+        shared_address=ctx.shared_address, contact_persons=contact_persons, known_question=ctx.known_question,
+        question_with_kenmerk=ctx.question_with_kenmerk))
     return triage.with_(screening=verdict)
 
 

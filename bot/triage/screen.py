@@ -38,6 +38,7 @@ _AUTO_PRECEDENCE = frozenset({"auto_reply", "junk"})
 _LIST_PRECEDENCE = frozenset({"list", "bulk"})
 _MSG_ID = re.compile(r"^\s*message-id:\s*(<[^<>\s]{1,900}>)", re.I | re.M)
 _IDS = re.compile(r"<[^<>\s]{1,250}>")
+_KENMERK = re.compile(r"\[BvhK[^\]]{0,120}?\b([0-9a-f]{12})\]", re.I)  # as the forward's subject carries it
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +49,10 @@ class ScreenContext:
     already_seen: Callable[[str], bool]  # Message-ID -> handled before?
     shared_address: str = ""  # the functional mailbox's own address, lower case
     contact_persons: frozenset[str] = frozenset()  # their addresses, lower case
-    known_question: Callable[[str], bool] = lambda _message_id: False  # a question, or our forward of one?
+    # a Message-ID of a question, of our forward of one or of a mail in its thread -> that
+    # question's own Message-ID ("" when unknown); and the same for a kenmerk (triage id)
+    known_question: Callable[[str], str] = lambda _message_id: ""
+    question_with_kenmerk: Callable[[str], str] = lambda _kenmerk: ""
 
 
 ScreenRule = Callable[[Message, ScreenContext], "str | None"]
@@ -171,6 +175,16 @@ def answer(message: Message, context: ScreenContext) -> str | None:
     return None
 
 
+def follow_up(message: Message, context: ScreenContext) -> str | None:
+    """A mail that belongs to a question already there (the asker's follow-up, a reminder,
+    added information): it joins that question and goes to whoever has it."""
+    if _answered(message, context):
+        return "verwijst naar een vraag die er al is (In-Reply-To of References): een vervolg"
+    if _thread_by_kenmerk(message, context):
+        return "het onderwerp noemt het kenmerk van een vraag die er al is: een vervolg"
+    return None
+
+
 def bulk(message: Message, context: ScreenContext) -> str | None:
     if "list-id" in message.headers:
         return "kopregel List-Id: bericht van een verzendlijst"
@@ -196,6 +210,7 @@ RULES: tuple[tuple[str, ScreenRule], ...] = (
     ("feedback_report", feedback_report),
     ("auto_reply", auto_reply),
     ("answer", answer),
+    ("follow_up", follow_up),
     ("bulk", bulk),
     ("duplicate", duplicate),
 )
@@ -233,7 +248,13 @@ def replied_to(message: Message) -> list[str]:
 
 
 def _answered(message: Message, context: ScreenContext) -> str:
-    return next((m for m in replied_to(message) if context.known_question(m)), "")
+    """The Message-ID of the known question the message replies to, or ""."""
+    return next((found for m in replied_to(message) if (found := context.known_question(m))), "")
+
+
+def _thread_by_kenmerk(message: Message, context: ScreenContext) -> str:
+    match = _KENMERK.search(message.subject)
+    return context.question_with_kenmerk(match.group(1).lower()) if match else ""
 
 
 def _refers_to(message: Message, verdict: str, context: ScreenContext) -> str:
@@ -241,6 +262,8 @@ def _refers_to(message: Message, verdict: str, context: ScreenContext) -> str:
     reply, the message it answers; for a contact person's answer, the question (or forward)."""
     if verdict == "answer":
         return _answered(message, context)
+    if verdict == "follow_up":
+        return _answered(message, context) or _thread_by_kenmerk(message, context)
     if verdict in ("bounce", "read_receipt", "feedback_report"):
         found = message.headers.get(ORIGINAL_MESSAGE_ID, "")
         if not found:

@@ -93,9 +93,13 @@ def test_mailbox_to_outbox_and_backlog(setup):
     assert report["skipped"]["bounce"] == 1
     assert report["skipped"]["duplicate"] == 1
     assert report["quarantined"] == 1  # the oversized one; the rest of the batch went on
-    assert report["delivered"] == report["routed"]
+    assert report["delivered"] == report["routed"] + 1  # and the reviewer is told of the quarantined one
 
-    forwards = outbox_messages(root)
+    mails = outbox_messages(root)
+    forwards = [m for m in mails if m["X-BvhK-Triage-Original"]]
+    [notice] = [m for m in mails if not m["X-BvhK-Triage-Original"]]
+    assert notice["To"] == "coordinatie@ind.example" and "quarantaine" in notice["Subject"]
+    assert "Reden:   bericht groter dan 0,2 MB" in notice.get_content()
     assert len(forwards) == 3
     assignees = {f["X-BvhK-Triage-Original"]: f["To"].addresses[0].addr_spec for f in forwards}
     assert assignees == {

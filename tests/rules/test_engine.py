@@ -320,3 +320,16 @@ def test_packaged_urgent_rule(ruleset, person):
     decision = decide(facts(text="Dit is spoedeisend: de overdracht is morgen."), ruleset=ruleset,
                       contacts=[state(person("Anna"))], today=TODAY)
     assert (decision.hits[0], decision.priority, decision.due_date) == ("spoed", "hoog", date(2026, 3, 4))
+
+
+def test_an_urgent_question_the_classifier_is_unsure_about_goes_to_the_coordinator_not_review(ruleset, person):
+    contacts = [state(person("Anna")), state(person("Eva", role="coordinator", region=""))]
+    unsure = dict(theme="dublin-en-nareis", theme_confidence=0.30)
+    decision = decide(facts(**unsure, text="SPOED: overdracht Dublin morgen"), ruleset=ruleset, contacts=contacts,
+                      today=TODAY)
+    assert not decision.review and decision.assignee == "eva@ind.example"
+    assert decision.rule == "spoed" and decision.priority == "hoog"
+    assert "zekerheid" in decision.hits and "spoed" in decision.hits
+    assert "naar de coördinator in plaats van beoordeling" in decision.reason
+    calm = decide(facts(**unsure, text="overdracht Dublin"), ruleset=ruleset, contacts=contacts, today=TODAY)
+    assert calm.review and calm.assignee is None  # not urgent: review as before

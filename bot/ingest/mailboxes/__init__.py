@@ -41,13 +41,13 @@ def mark_question(mailbox: Mailbox, config, question, *, ruleset=None, contacts=
     never fatal: the decision is stored and delivered whether or not Outlook shows it."""
     if not getattr(mailbox, "can_mark", False) or question is None:
         return
-    if question.status not in ("routed", "review") or question.mailbox != config.name:
+    if question.status not in ("routed", "review", "quarantine") or question.mailbox != config.name:
         return
     names = {c.email.lower(): c.name for c in contacts}
     labels = mark_labels(
         config, theme=question.theme, theme_name=ruleset.theme_name(question.theme) if ruleset else None,
         assignee=question.assignee, assignee_name=names.get((question.assignee or "").lower()),
-        review=question.status == "review")
+        review=question.status == "review", quarantine=question.status == "quarantine")
     if not labels and not getattr(config, "move_to", ""):
         return
     try:

@@ -237,6 +237,7 @@ def mark_labels(
     assignee: str | None,
     assignee_name: str | None,
     review: bool,
+    quarantine: bool = False,
 ) -> list[str]:
     """The labels the mailbox's `mark_*` templates give for one question ("" template = none)."""
     values = {
@@ -246,6 +247,8 @@ def mark_labels(
         "assignee_name": assignee_name or assignee or "",
     }
     labels: list[str] = []
+    if quarantine:
+        labels.append(getattr(config, "mark_quarantine", "").format(**values))
     if theme:
         labels.append(getattr(config, "mark_theme", "").format(**values))
     if review:

@@ -43,7 +43,16 @@ def test_every_question_is_routed_to_a_contact_person_or_to_review(demo):
     assert all(q.assignee or q.status in {"review", "answered"} for q in asked)
     assert summary["questions"] == len(asked)
     assert summary["skipped"]["auto_reply"] > 0 and summary["skipped"]["bounce"] > 0
-    assert summary["this_run"]["delivered"] == sum(bool(q.assignee) for q in asked)
+    # every assigned question was forwarded to its contact person, and every question in review
+    # to its organisation's coordinator, the same poll
+    reviewed = [q for q in asked if q.status == "review" or (q.status == "answered" and not q.assignee)]
+    assert summary["this_run"]["delivered"] == sum(bool(q.assignee) for q in asked) + len(reviewed)
+    engine = open_database(load_settings(out / "config.toml").storage.url)
+    with unit_of_work(engine) as session:
+        to_review = session.exec(select(Delivery).where(Delivery.purpose == "review")).all()
+    assert sorted(d.question_id for d in to_review) == sorted(q.id for q in reviewed)
+    coordinators = {"i.hofstede@ind.example", "a.slotboom@dtv.example", "h.koopmans@rvdk.example"}  # contacts.csv
+    assert to_review and {d.recipient for d in to_review} <= coordinators
 
 
 def test_a_second_run_routes_and_sends_nothing_new(demo):

@@ -11,7 +11,8 @@ from tests.paths import FIXTURES
 SUMMARY = dict(mailbox="ind", theme_name="Voogdij", theme_confidence=0.9, organisation="IND",
                asking_organisation="gemeente", region="Zwolle", region_reason="plaatsnaam Zwolle",
                priority="normaal", due_on=None, reason="minste openstaande vragen", purpose="forward",
-               assignee="d.visser@ind.example")
+               assignee="d.visser@ind.example", asked="Mag het kind met de moeder mee terugkeren?",
+               region_found="Zwolle", status="routed", console_url="")
 
 
 def forward(raw: bytes) -> bytes:
@@ -46,7 +47,7 @@ def test_an_encoded_newline_in_the_subject_adds_no_header_line():
     assert "bcc" not in header_names(inner) and "x-injected" not in header_names(inner)
     assert b"\r\nBcc:" not in payload and b"\nX-Injected:" not in payload
     subject = BytesParser(policy=policy.default).parsebytes(payload)["Subject"].strip()
-    assert subject == "[BvhK Voogdij] Vraag over verblijf Bcc: attacker@evil.example X-Injected: yes"
+    assert subject == "[BvhK Voogdij t1] Vraag over verblijf Bcc: attacker@evil.example X-Injected: yes"
 
 
 def test_header_text_is_one_line_without_control_characters():

@@ -145,4 +145,6 @@ def test_a_contact_persons_answer_in_the_inbox_answers_its_question(setup):
     questions = stored(root)
     assert questions["<dec-1@rvdk.example>"].status == "answered"
     answer = questions["<antwoord-1@ind.example>"]
-    assert (answer.verdict, answer.status, answer.screen_hits) == ("answer", "skipped", ["answer"])
+    # it also refers to a known question (a follow-up would), but the answer rule comes first
+    assert (answer.verdict, answer.status, answer.screen_hits) == ("answer", "skipped", ["answer", "follow_up"])
+    assert answer.thread_of == questions["<dec-1@rvdk.example>"].id

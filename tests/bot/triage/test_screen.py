@@ -36,8 +36,8 @@ def verdict(message: Message, *, seen: bool = False) -> tuple[str, str, str]:
 
 def test_rules_are_declared_in_order():
     assert [name for name, _ in RULES] == [
-        "own_message", "loop", "bounce", "read_receipt", "feedback_report", "auto_reply", "answer", "bulk",
-        "duplicate",
+        "own_message", "loop", "bounce", "read_receipt", "feedback_report", "auto_reply", "answer", "follow_up",
+        "bulk", "duplicate",
     ]
 
 
@@ -64,25 +64,37 @@ def answering(**fields) -> Message:
 
 def answer_context(**fields) -> ScreenContext:
     return context(**{"shared_address": SHARED, "contact_persons": frozenset({"a.bakker@ind.example"}),
-                      "known_question": lambda m: m in {"<t1.forward.abc@bvhk-triage>", "<q-1@rvdk.example>"}}
+                      "known_question": lambda m: "<q-1@rvdk.example>" if m in {"<t1.forward.abc@bvhk-triage>", "<q-1@rvdk.example>"} else ""}
                    | fields)
 
 
 def test_a_contact_persons_answer_with_the_mailbox_in_copy_is_recorded_not_routed():
     result = screen(answering(), answer_context())
-    assert (result.verdict, result.refers_to) == ("answer", "<t1.forward.abc@bvhk-triage>")
+    assert (result.verdict, result.refers_to) == ("answer", "<q-1@rvdk.example>")  # the question our forward was of
     via_references = screen(answering(in_reply_to="", references=("<q-1@rvdk.example>", "<x@y>")), answer_context())
     assert (via_references.verdict, via_references.refers_to) == ("answer", "<q-1@rvdk.example>")
 
 
-@pytest.mark.parametrize("fields, ctx_fields", [
-    ({"sender": "ouder@gmail.example"}, {}),  # not a contact person: a question (a follow-up, issue 12)
-    ({"cc": ()}, {}),  # the functional mailbox not in copy
-    ({"in_reply_to": "<unknown@x>"}, {}),  # refers to no question we know
-    ({}, {"shared_address": ""}),  # `classify` without a mailbox
+@pytest.mark.parametrize("fields, ctx_fields, expected", [
+    ({"sender": "ouder@gmail.example"}, {}, "follow_up"),  # not a contact person: the asker follows up
+    ({"cc": ()}, {}, "follow_up"),  # the functional mailbox not in copy: no answer we can see
+    ({"in_reply_to": "<unknown@x>"}, {}, "question"),  # refers to no question we know
+    ({}, {"shared_address": ""}, "follow_up"),  # `classify` without a mailbox
 ])
-def test_what_is_no_answer(fields, ctx_fields):
-    assert screen(answering(**fields), answer_context(**ctx_fields)).verdict == "question"
+def test_what_is_no_answer(fields, ctx_fields, expected):
+    assert screen(answering(**fields), answer_context(**ctx_fields)).verdict == expected
+
+
+def test_a_follow_up_found_by_references_or_by_the_kenmerk_in_the_subject():
+    follow = record(sender="m.verbeek@rvdk.example", subject="RE: Voogdij neef", in_reply_to="<x@y>",
+                    references=("<q-1@rvdk.example>",))
+    result = screen(follow, answer_context())
+    assert (result.verdict, result.refers_to) == ("follow_up", "<q-1@rvdk.example>")
+    by_kenmerk = record(subject="RE: RE: [BvhK Voogdij 0a1b2c3d4e5f] Voogdij neef")
+    ctx = answer_context(question_with_kenmerk=lambda k: "<q-1@rvdk.example>" if k == "0a1b2c3d4e5f" else "")
+    result = screen(by_kenmerk, ctx)
+    assert (result.verdict, result.refers_to) == ("follow_up", "<q-1@rvdk.example>")
+    assert screen(record(subject="RE: [BvhK Voogdij ffffffffffff] x"), ctx).verdict == "question"
 
 
 @pytest.mark.parametrize(
