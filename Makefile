@@ -24,7 +24,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 sample: $(STAMP)
-	$(BIN)/python -m bot.sample.generate
+	$(BIN)/python -m tools.sample.generate
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache .hypothesis

@@ -1,7 +1,8 @@
 """Reply detection: when is a question answered?
 
-A question is answered when a reply to it appears in the shared mailbox's sent items, or
-when a contact person's reply with the shared mailbox in To or Cc arrives in the inbox.
+A question is answered when a reply to it appears in the shared mailbox's sent items (here),
+or when a contact person's reply with the shared mailbox in To or Cc arrives in the inbox
+(the screening rule `answer`, recorded by `bot.backlog.record`).
 A reply names what it answers in In-Reply-To and References: the question's own
 Message-ID, or that of our forward of it (a contact person answering the forward). Without
 those headers, an Exchange conversation id leads to the question. The backlog keeps the
@@ -142,17 +143,3 @@ def detect_replies(engine: Engine, mailbox, *, name: str) -> int:
     if answered:
         log.info("mailbox %s: %d question(s) answered from the sent items", name, answered)
     return answered
-
-
-def note_inbox_reply(session, *, raw: bytes, shared_address: str) -> bool:
-    """A contact person's reply arriving with the shared mailbox in To or Cc answers the
-    question it refers to. Runs in the transaction of the inbox item. True if recorded."""
-    reply = read_reply(raw)
-    if reply.automatic or not reply.sender or shared_address.lower() not in reply.recipients:
-        return False
-    if not repo.is_contact_person(session, email=reply.sender):
-        return False
-    question = find_question(reply, by_message_id=lambda m: repo.question_replied_to(session, message_id=m))
-    if question is None:
-        return False
-    return repo.record_answer(session, question=question, at=reply.date or utcnow(), via="inbox_reply")

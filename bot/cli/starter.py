@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bot.settings import DEFAULT_RULES, PACKAGE_DIR, ConfigError
 
-EXAMPLE_CONFIG = PACKAGE_DIR.parent / "config.example.toml"
+EXAMPLE_CONFIG = PACKAGE_DIR / "config.example.toml"  # a link to the one at the top of the repository
 SAMPLE_CONTACTS = PACKAGE_DIR / "sample" / "contacts.csv"
 
 

@@ -10,7 +10,7 @@ import pytest
 from bot.backlog import replies
 from bot.ingest.mailboxes.base import MailboxError, header_block
 from bot.ingest.mailboxes.maildir import MaildirMailbox
-from bot.backlog.replies import Reply, find_question, note_inbox_reply, read_reply, replied_to
+from bot.backlog.replies import Reply, find_question, read_reply, replied_to
 from storage import repo
 from storage.db import open_database, unit_of_work
 from storage.models import AuditEntry, ContactPerson, Delivery, Question
@@ -169,19 +169,3 @@ def test_conversation_lookup_is_used_only_for_replies_without_references(engine)
     box = ExchangeLike()
     assert replies.detect_replies(engine, box, name="rvdk") == 1
     assert box.asked == ["conv-2"] and question(engine, "t2").status == "answered"
-
-
-def inbox_reply(sender: str, cc: str) -> bytes:
-    return (f"From: {sender}\r\nTo: jurist@ind.example\r\nCc: {cc}\r\nMessage-ID: <r@rvdk.example>\r\n"
-            f"In-Reply-To: {Q1}\r\nDate: Thu, 08 May 2025 08:00:00 +0000\r\n\r\nAntwoord.\r\n").encode()
-
-
-def test_a_contact_persons_reply_with_the_shared_mailbox_in_copy_answers(engine):
-    with unit_of_work(engine) as session:
-        assert not note_inbox_reply(session, raw=inbox_reply("onbekend@rvdk.example", SHARED), shared_address=SHARED)
-        assert not note_inbox_reply(session, raw=inbox_reply("jan@rvdk.example", "ander@rvdk.example"),
-                                    shared_address=SHARED)
-        assert note_inbox_reply(session, raw=inbox_reply("Jan@RvdK.example", SHARED.upper()), shared_address=SHARED)
-    answered = question(engine, "t1")
-    assert answered.status == "answered"
-    assert answered.answered_at.replace(tzinfo=dt.timezone.utc) == dt.datetime(2025, 5, 8, 8, tzinfo=dt.timezone.utc)

@@ -58,9 +58,7 @@ KINDS: tuple[tuple[str, str], ...] = (  # (kind, pattern on the path inside the 
 
 
 def corpus_root() -> Path:
-    if not CORPUS.is_dir():
-        pytest.fail(f"mail corpus not found at {CORPUS} (../shared/corpora/mail beside the project)")
-    return CORPUS
+    return paths.require_corpus()
 
 
 def kind_of(relative: str) -> str | None:
@@ -179,7 +177,8 @@ TNEF_LIST_DIFFERS = {"christmas", "long-filename", "missing-filenames"}
     "path", corpus_files("tnef") if CORPUS.is_dir() else [None], ids=lambda p: getattr(p, "name", "missing")
 )
 def test_tnef_blobs_list_their_attachments(path):
-    assert path is not None, f"mail corpus not found at {CORPUS}"
+    if path is None:
+        paths.require_corpus()
     tnef = read_tnef(path.read_bytes())
     names = sorted(a.name for a in tnef.attachments)
     listing = path.with_suffix(".list")
@@ -318,7 +317,8 @@ def _mutate(raw: bytes, how: str, rnd: random.Random) -> bytes:
 )
 @example(index=0, how="insert", seed=3179587)  # a NUL in a charset parameter (found by hypothesis)
 def test_mutated_corpus_messages_raise_only_parse_error(index, how, seed):
-    assert _SAMPLE, f"mail corpus not found at {CORPUS}"
+    if not _SAMPLE:
+        paths.require_corpus()
     raw = _mutate(_SAMPLE[index].read_bytes(), how, random.Random(seed))
     outcome = parse_guarded(raw, _SAMPLE[index].name)
     assert isinstance(outcome, (Message, ParseError)), repr(outcome)

@@ -24,7 +24,7 @@ from tests import paths
 
 FIXTURES = paths.FIXTURES / "mail"
 CORPUS = paths.CORPUS
-TNEF_DIR = CORPUS / "mimekit" / "UnitTests" / "TestData" / "tnef"
+TNEF = "mimekit/UnitTests/TestData/tnef"
 
 
 def parse(raw: bytes, **limits) -> object:
@@ -303,13 +303,13 @@ def _with_winmail(blob: bytes) -> bytes:
 
 
 def test_tnef_attachment_names_are_listed_not_opened():
-    message = parse(_with_winmail((TNEF_DIR / "two-files.tnef").read_bytes()))
+    message = parse(_with_winmail(paths.require_corpus(f"{TNEF}/two-files.tnef").read_bytes()))
     assert [a.name for a in message.attachments] == ["AUTHORS", "README"]
     assert message.text == "Zie de bijlagen."
 
 
 def test_tnef_body_is_read_when_there_is_no_other_text():
-    tnef = read_tnef((TNEF_DIR / "body.tnef").read_bytes())
+    tnef = read_tnef(paths.require_corpus(f"{TNEF}/body.tnef").read_bytes())
     assert len(tnef.text) > 20 and "<" not in tnef.text[:20]
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import sys
 from pathlib import Path
 
@@ -13,9 +12,8 @@ from bot.message import Attachment, Message
 from bot.ingest.parse import ORIGINAL_MESSAGE_ID, RECEIVED_COUNT, ParseLimits, parse_message
 from bot.triage.screen import MAX_RECEIVED, RULES, ScreenContext, explain, screen
 
-from tests.paths import ROOT
+from tests.paths import ROOT, require_corpus
 FIXTURES = ROOT / "tests" / "fixtures" / "mail"
-CORPUS = Path(os.environ.get("BVHK_MAIL_CORPUS", ROOT.parent / "shared" / "corpora" / "mail"))
 OWN = frozenset({"bvhk-triage@bvhk.example"})
 
 
@@ -71,6 +69,8 @@ def answer_context(**fields) -> ScreenContext:
 def test_a_contact_persons_answer_with_the_mailbox_in_copy_is_recorded_not_routed():
     result = screen(answering(), answer_context())
     assert (result.verdict, result.refers_to) == ("answer", "<q-1@rvdk.example>")  # the question our forward was of
+    shouting = screen(answering(sender="A.Bakker@IND.example", cc=(SHARED.upper(),)), answer_context())
+    assert shouting.verdict == "answer"  # addresses compare without case
     via_references = screen(answering(in_reply_to="", references=("<q-1@rvdk.example>", "<x@y>")), answer_context())
     assert (via_references.verdict, via_references.refers_to) == ("answer", "<q-1@rvdk.example>")
 
@@ -230,10 +230,7 @@ def test_fixture_bounces_name_the_message_that_bounced():
 
 
 def _corpus(relative: str) -> Path:
-    path = CORPUS / relative
-    if not path.exists():
-        pytest.fail(f"mail corpus missing: {path} (../shared/corpora/mail beside the project)")
-    return path
+    return require_corpus(relative)
 
 
 CORPUS_REPORTS = [

@@ -1,8 +1,8 @@
 """Generate the ILLUSTRATIVE sample mailboxes, labels and contact directory.
 
-    python -m bot.sample.generate [--out DIR]
+    python -m tools.sample.generate [--out DIR]      (make sample)
 
-Writes, below DIR (default: the folder of this file):
+Writes, below DIR (default: bot/sample, the product's package data):
   mailbox/{ind,dtv,rvdk}/{cur,new,tmp}/   three Maildir folders with the sample mail
   mailbox/{ind,dtv,rvdk}/.Sent/{cur,new,tmp}/   their sent items: the answers (Maildir++)
   labelled.jsonl, heldout.jsonl           labels of every question (80/20 split)
@@ -47,6 +47,9 @@ from email import policy
 from email.message import EmailMessage, Message
 from email.utils import format_datetime, formataddr
 from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from classifiers.text import complete_bsn
 
 # =====================================================================================
 # The mix
@@ -54,7 +57,12 @@ from pathlib import Path
 
 SEED = 20261129
 HERE = Path(__file__).resolve().parent
-DATA_DIR = HERE.parent.parent / "rules" / "data"
+ROOT = HERE.parent.parent
+DATA_DIR = ROOT / "rules" / "data"
+SAMPLE = ROOT / "bot" / "sample"
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")  # where the sample goes: package data of the product
+# What people write, their names, places and offices: data files beside this script, one per topic
+DATA = {path.stem: json.loads(path.read_text(encoding="utf-8")) for path in sorted((HERE / "data").glob("*.json"))}
 
 FIRST_DAY = date(2026, 9, 1)
 LAST_DAY = date(2026, 11, 30)
@@ -187,273 +195,44 @@ def _places(rows: str) -> tuple[Place, ...]:
 
 
 # text as written ; CBS municipality ; weight ; tags
-PLACES = _places("""
-Groningen; Groningen; 4; court azc
-Ter Apel; Westerwolde; 3; azc
-Musselkanaal; Stadskanaal; 1; azc
-Delfzijl; Eemsdelta; 1; merged azc
-Appingedam; Eemsdelta; 1; merged
-Veendam; Veendam; 1
-Leeuwarden; Leeuwarden; 3; court azc
-Drachten; Smallingerland; 1
-Sneek; Súdwest-Fryslân; 1
-Burgum; Tytsjerksteradiel; 1; azc
-Heerenveen; Heerenveen; 1
-Assen; Assen; 2; court azc
-Emmen; Emmen; 2; azc
-Zweeloo; Coevorden; 1; azc
-Hoogeveen; Hoogeveen; 1
-Zwolle; Zwolle; 3; court
-Enschede; Enschede; 2
-Almelo; Almelo; 2; court azc
-Deventer; Deventer; 2
-Hengelo; Hengelo (O.); 1
-Kampen; Kampen; 1
-Almere; Almere; 3
-Lelystad; Lelystad; 2; court
-Dronten; Dronten; 1; azc
-Emmeloord; Noordoostpolder; 1
-Arnhem; Arnhem; 3; court azc
-Nijmegen; Nijmegen; 3; court jji azc
-Apeldoorn; Apeldoorn; 2; azc
-Ede; Ede; 1
-Zutphen; Zutphen; 1; court
-Tiel; Tiel; 1
-Doetinchem; Doetinchem; 1
-Wageningen; Wageningen; 1; azc
-Harderwijk; Harderwijk; 1
-Geldermalsen; West Betuwe; 1; merged
-Utrecht; Utrecht; 4; court azc
-Vleuten; Utrecht; 1
-Amersfoort; Amersfoort; 2; azc
-Zeist; Zeist; 1; azc
-Nieuwegein; Nieuwegein; 1
-Veenendaal; Veenendaal; 1
-Doorn; Utrechtse Heuvelrug; 1
-Amsterdam; Amsterdam; 5; court azc
-Weesp; Amsterdam; 1; merged
-Haarlem; Haarlem; 2; court
-Zaandam; Zaanstad; 1
-Hoofddorp; Haarlemmermeer; 1
-Alkmaar; Alkmaar; 2; court azc
-Den Helder; Den Helder; 1
-Hilversum; Hilversum; 1
-Heerhugowaard; Dijk en Waard; 1; merged
-Purmerend; Purmerend; 1
-Hoorn; Hoorn; 1
-Den Haag; 's-Gravenhage; 5; court
-'s-Gravenhage; 's-Gravenhage; 1; court
-Scheveningen; 's-Gravenhage; 1
-Rotterdam; Rotterdam; 5; court
-Hoogvliet; Rotterdam; 1
-Dordrecht; Dordrecht; 2; court
-Leiden; Leiden; 2
-Delft; Delft; 1
-Zoetermeer; Zoetermeer; 1
-Gouda; Gouda; 1
-Schiedam; Schiedam; 1
-Spijkenisse; Nissewaard; 1
-Hellevoetsluis; Voorne aan Zee; 1; merged
-Brielle; Voorne aan Zee; 1; merged
-Katwijk; Katwijk; 1; azc
-Sassenheim; Teylingen; 1; jji
-Naaldwijk; Westland; 1
-Gorinchem; Gorinchem; 1
-Alphen aan den Rijn; Alphen aan den Rijn; 1
-Rijswijk; Rijswijk (ZH.); 1; azc
-Middelburg; Middelburg (Z.); 2; court
-Vlissingen; Vlissingen; 1
-Goes; Goes; 1
-Terneuzen; Terneuzen; 1
-Hulst; Hulst; 1
-Breda; Breda; 6; court jji
-Den Bosch; 's-Hertogenbosch; 3; court
-'s-Hertogenbosch; 's-Hertogenbosch; 1; court
-Tilburg; Tilburg; 2
-Eindhoven; Eindhoven; 2
-Helmond; Helmond; 1
-Oss; Oss; 1
-Roosendaal; Roosendaal; 2
-Bergen op Zoom; Bergen op Zoom; 2
-Etten-Leur; Etten-Leur; 1
-Oosterhout; Oosterhout; 2; azc
-Gilze; Gilze en Rijen; 2; azc
-Budel; Cranendonck; 2; azc
-Veghel; Meierijstad; 1
-Uden; Maashorst; 1; merged
-Cuijk; Land van Cuijk; 1; merged
-Overloon; Land van Cuijk; 1; azc
-Helvoirt; Vught; 1; merged
-Haaren; Oisterwijk; 1; merged
-Vught; Vught; 1
-Waalwijk; Waalwijk; 1
-Zundert; Zundert; 1
-Maastricht; Maastricht; 3; court azc
-Roermond; Roermond; 2; court
-Venlo; Venlo; 2; azc
-Heerlen; Heerlen; 2; azc
-Sittard; Sittard-Geleen; 1
-Geleen; Sittard-Geleen; 1
-Weert; Weert; 1
-Echt; Echt-Susteren; 1; azc
-Venray; Venray; 1
-Cadier en Keer; Eijsden-Margraten; 1; jji
-""")
+PLACES = _places("\n".join(DATA["places"]["PLACES"]))
 
 # court seats (CBS municipality -> how people name the court)
-COURTS = {
-    "Groningen": "[de rechtbank Noord-Nederland, locatie Groningen|de rechtbank in Groningen]",
-    "Leeuwarden": "[de rechtbank Noord-Nederland, locatie Leeuwarden|de rechtbank in Leeuwarden]",
-    "Assen": "[de rechtbank Noord-Nederland, locatie Assen|de rechtbank in Assen]",
-    "Zwolle": "[de rechtbank Overijssel, locatie Zwolle|de rechtbank in Zwolle]",
-    "Almelo": "[de rechtbank Overijssel, locatie Almelo|de rechtbank in Almelo]",
-    "Lelystad": "[de rechtbank Midden-Nederland, locatie Lelystad|de rechtbank in Lelystad]",
-    "Arnhem": "[de rechtbank Gelderland, locatie Arnhem|de rechtbank in Arnhem]",
-    "Nijmegen": "[de rechtbank Gelderland, locatie Nijmegen|de rechtbank in Nijmegen]",
-    "Zutphen": "[de rechtbank Gelderland, locatie Zutphen|de rechtbank in Zutphen]",
-    "Utrecht": "[de rechtbank Midden-Nederland, locatie Utrecht|de rechtbank in Utrecht]",
-    "Amsterdam": "[de rechtbank Amsterdam|de rechtbank in Amsterdam]",
-    "Haarlem": "[de rechtbank Noord-Holland, locatie Haarlem|de rechtbank in Haarlem]",
-    "Alkmaar": "[de rechtbank Noord-Holland, locatie Alkmaar|de rechtbank in Alkmaar]",
-    "'s-Gravenhage": "[de rechtbank Den Haag|de rechtbank in Den Haag]",
-    "Rotterdam": "[de rechtbank Rotterdam|de rechtbank in Rotterdam]",
-    "Dordrecht": "[de rechtbank Rotterdam, locatie Dordrecht|de rechtbank in Dordrecht]",
-    "Middelburg (Z.)": "[de rechtbank Zeeland-West-Brabant, locatie Middelburg|de rechtbank in Middelburg]",
-    "Breda": "[de rechtbank Zeeland-West-Brabant, locatie Breda|de rechtbank in Breda]",
-    "'s-Hertogenbosch": "[de rechtbank Oost-Brabant|de rechtbank in Den Bosch|de rechtbank in 's-Hertogenbosch]",
-    "Maastricht": "[de rechtbank Limburg, locatie Maastricht|de rechtbank in Maastricht]",
-    "Roermond": "[de rechtbank Limburg, locatie Roermond|de rechtbank in Roermond]",
-}
+COURTS = DATA["places"]["COURTS"]
 
 # how a municipality is called in a sender's domain and in "Gemeente X"
-EVERYDAY_NAME = {"'s-Gravenhage": "Den Haag", "'s-Hertogenbosch": "'s-Hertogenbosch",
-                 "Hengelo (O.)": "Hengelo"}
+EVERYDAY_NAME = DATA["places"]["EVERYDAY_NAME"]
 
 # =====================================================================================
 # People (all invented)
 # =====================================================================================
 
-FEMALE = """Anna Sanne Lisa Eva Femke Marloes Inge Karin Esther Monique Linda Anouk Iris Sophie
-Noor Fatima Yasmina Samira Priya Judith Marieke Hanneke Ilse Charlotte Lotte Nadia Mirjam Ellen
-Joyce Naima Wendy Petra Renske Laura Kim Sabine Astrid Manon Rianne Dilara Hatice""".split()
-MALE = """Pieter Jeroen Mark Thomas Bas Tim Ruben Martijn Erik Joost Mohamed Youssef Hasan Kevin
-Dennis Sander Willem Bram Koen Rachid Stefan Jan Niels Arjen Gerard Hans Frank Maarten Wouter
-Rick Jasper Ahmet Vincent Robin Sjoerd Bart""".split()
-SURNAMES = [
-    "de Vries", "van den Berg", "Bakker", "Jansen", "Visser", "Smit", "Meijer", "de Boer",
-    "Mulder", "de Groot", "Bos", "Vos", "Peters", "Hendriks", "van Leeuwen", "Dekker", "Brouwer",
-    "de Wit", "Dijkstra", "Smits", "de Graaf", "van der Meer", "van der Linden", "Kok", "Jacobs",
-    "de Haan", "Vermeulen", "van den Heuvel", "van der Veen", "van den Broek", "de Bruijn",
-    "van der Heijden", "Schouten", "van Beek", "Willems", "van Vliet", "van de Ven", "Hoekstra",
-    "Maas", "Verhoeven", "Koster", "van Dam", "van der Wal", "Prins", "Blom", "Huisman",
-    "Postma", "Kuipers", "Veenstra", "Kramer", "Timmermans", "Wouters", "Groen", "Bosman",
-    "El Idrissi", "Kaya", "Ramdin", "Bouali", "Öztürk", "Tahiri", "Nguyen", "Sahin", "Ramlal",
-    "Haddouchi", "Wijnands", "Zandbergen", "Oosterhuis", "Lammers", "Brinkman", "Rietveld",
-]
+FEMALE = DATA["people"]["FEMALE"]
+MALE = DATA["people"]["MALE"]
+SURNAMES = DATA["people"]["SURNAMES"]
 
 # foreign names for children and parents, per name pool
-NAME_POOLS = {
-    "hoorn": (["Senait", "Helen", "Semhar", "Luwam", "Meron", "Saba"],
-              ["Yonas", "Filmon", "Tesfay", "Robel", "Abel", "Dawit"],
-              ["Tesfamariam", "Kidane", "Ghebremedhin", "Habte", "Tekle", "Gebreyesus", "Tadesse"]),
-    "arab": (["Lina", "Rama", "Noor", "Amal", "Hiba", "Sara", "Amna"],
-             ["Omar", "Yousef", "Mustafa", "Ali", "Karim", "Hamza", "Mohammed"],
-             ["Haddad", "Khalil", "Al-Jaburi", "Hassan", "Osman", "Saleh", "Al-Rawi", "Nasser"]),
-    "maghreb": (["Imane", "Nora", "Yasmine", "Salma", "Khadija"],
-                ["Amine", "Youssef", "Bilal", "Anas", "Karim"],
-                ["El Amrani", "Bouzid", "Haddou", "Benali", "Ait Taleb", "Ouardi"]),
-    "afghan": (["Zahra", "Mahsa", "Shirin", "Parisa", "Nazanin"],
-               ["Ahmad", "Farid", "Reza", "Dariush", "Mehdi", "Samiullah"],
-               ["Ahmadi", "Rahimi", "Noori", "Hosseini", "Moradi", "Karimi", "Sultani"]),
-    "westafrika": (["Blessing", "Precious", "Fatoumata", "Ama", "Grace", "Mariama"],
-                   ["Chidi", "Emeka", "Mamadou", "Kwame", "Ibrahim", "Ousmane"],
-                   ["Okafor", "Adeyemi", "Eze", "Diallo", "Barry", "Mensah", "Boateng", "Camara"]),
-    "somali": (["Hodan", "Ayaan", "Fadumo", "Ifrah"], ["Abdi", "Liban", "Mahad", "Yusuf"],
-               ["Warsame", "Farah", "Abdullahi", "Jama", "Hirsi"]),
-    "turks": (["Elif", "Zeynep", "Ayşe", "Derya"], ["Emre", "Mert", "Yusuf", "Can"],
-              ["Yilmaz", "Demir", "Çelik", "Aydin", "Arslan"]),
-    "kaukasus": (["Nino", "Ani", "Mariam", "Tamar"], ["Giorgi", "Aram", "Levan", "Davit"],
-                 ["Beridze", "Kapanadze", "Petrosyan", "Hakobyan", "Lomidze"]),
-    "balkan": (["Elira", "Arta", "Besa"], ["Arben", "Dritan", "Ilir"],
-               ["Hoxha", "Krasniqi", "Berisha", "Gashi"]),
-    "latijns": (["Valentina", "Camila", "Ana", "Luisa"], ["Santiago", "Lucas", "Mateo", "Diego"],
-                ["Gómez", "Restrepo", "Souza", "Pereira", "Martínez"]),
-    "azie": (["Mei", "Maria", "Oyuna", "Ling"], ["Wei", "Jun", "Bat-Erdene", "Paolo"],
-             ["Wang", "Chen", "Santos", "Ganbaatar", "Reyes"]),
-    "suriname": (["Sharmila", "Anjali", "Shanti"], ["Ravi", "Rishi", "Dinesh"],
-                 ["Ramdin", "Mahabier", "Sewdien", "Jagroep"]),
-    "oost-europa": (["Daria", "Olena", "Irina"], ["Oleksandr", "Artem", "Maksym"],
-                    ["Kovalenko", "Shevchuk", "Bondar", "Melnyk"]),
-}
+NAME_POOLS = DATA["people"]["NAME_POOLS"]
 
 # (adjective, country, name pool); asylum countries and regular-migration countries
-ASYLUM_ORIGINS = [
-    ("Eritrese", "Eritrea", "hoorn"), ("Syrische", "Syrië", "arab"), ("Afghaanse", "Afghanistan", "afghan"),
-    ("Somalische", "Somalië", "somali"), ("Guinese", "Guinee", "westafrika"), ("Sudanese", "Soedan", "arab"),
-    ("Jemenitische", "Jemen", "arab"), ("Ethiopische", "Ethiopië", "hoorn"), ("Iraanse", "Iran", "afghan"),
-    ("Iraakse", "Irak", "arab"), ("Turkse", "Turkije", "turks"), ("Nigeriaanse", "Nigeria", "westafrika"),
-    ("Georgische", "Georgië", "kaukasus"), ("Armeense", "Armenië", "kaukasus"),
-    ("Algerijnse", "Algerije", "maghreb"), ("Marokkaanse", "Marokko", "maghreb"),
-]
-REGULAR_ORIGINS = [
-    ("Marokkaanse", "Marokko", "maghreb"), ("Surinaamse", "Suriname", "suriname"),
-    ("Nigeriaanse", "Nigeria", "westafrika"), ("Ghanese", "Ghana", "westafrika"),
-    ("Braziliaanse", "Brazilië", "latijns"), ("Colombiaanse", "Colombia", "latijns"),
-    ("Turkse", "Turkije", "turks"), ("Filipijnse", "Filipijnen", "azie"), ("Chinese", "China", "azie"),
-    ("Mongoolse", "Mongolië", "azie"), ("Albanese", "Albanië", "balkan"), ("Oekraïense", "Oekraïne", "oost-europa"),
-    ("Armeense", "Armenië", "kaukasus"),
-]
-DUBLIN_STATES = ["Duitsland", "Italië", "Griekenland", "België", "Zweden", "Oostenrijk", "Frankrijk",
-                 "Spanje", "Polen", "Kroatië", "Bulgarije", "Zwitserland"]
+ASYLUM_ORIGINS = DATA["people"]["ASYLUM_ORIGINS"]
+REGULAR_ORIGINS = DATA["people"]["REGULAR_ORIGINS"]
+DUBLIN_STATES = DATA["people"]["DUBLIN_STATES"]
 
-MONTHS = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
-          "oktober", "november", "december"]
-MONTHS_SHORT = ["jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec"]
-WEEKDAYS = ["maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"]
-WEEKDAYS_SHORT = ["ma", "di", "wo", "do", "vr", "za", "zo"]
-EN_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
-             "September", "October", "November", "December"]
+MONTHS = DATA["people"]["MONTHS"]
+MONTHS_SHORT = DATA["people"]["MONTHS_SHORT"]
+WEEKDAYS = DATA["people"]["WEEKDAYS"]
+WEEKDAYS_SHORT = DATA["people"]["WEEKDAYS_SHORT"]
+EN_MONTHS = DATA["people"]["EN_MONTHS"]
 
 # =====================================================================================
 # Contact persons (the illustrative directory, contacts.csv)
 # =====================================================================================
 
-CONTACT_COLUMNS = ["name", "email", "organisation", "region", "location", "themes", "capacity",
-                   "active", "role", "deputy"]
+CONTACT_COLUMNS = DATA["contacts"]["CONTACT_COLUMNS"]
 # name, organisation, region, location, themes, capacity, active, role, deputy (by name)
-CONTACTS = [
-    ("Sanne Verbeek", "IND", "Den Haag", "Den Haag", "", 20, "ja", "contactpersoon", "Jeroen Kleinsma"),
-    ("Jeroen Kleinsma", "IND", "Den Haag", "Den Haag", "chavez;gezag-en-omgang;dublin-en-nareis", 15, "ja", "contactpersoon", "Sanne Verbeek"),
-    ("Hanneke Brouwers", "IND", "Den Bosch", "Den Bosch", "", 16, "ja", "contactpersoon", "Sanne Verbeek"),
-    ("Wouter Nijhof", "IND", "Zwolle", "Zwolle", "", 5, "ja", "contactpersoon", "Hanneke Brouwers"),
-    ("Ilse Hofstede", "IND", "", "Den Haag", "", 5, "ja", "coordinator", ""),
-    ("Gerrit Hoekman", "DT&V", "Noord", "Ter Apel", "", 12, "ja", "contactpersoon", "Yasmina El Khatib"),
-    ("Yasmina El Khatib", "DT&V", "Oost", "Zevenaar", "", 10, "ja", "contactpersoon", "Gerrit Hoekman"),
-    ("Bas Terpstra", "DT&V", "Midden", "Zeist", "", 14, "ja", "contactpersoon", "Lieke Vonk"),
-    ("Lieke Vonk", "DT&V", "Midden", "Zeist", "kinderbeschermingsmaatregelen;voogdij", 8, "ja", "contactpersoon", "Bas Terpstra"),
-    ("Dennis Groenewoud", "DT&V", "West", "Rotterdam", "", 10, "ja", "contactpersoon", "Monique Verhagen"),
-    ("Monique Verhagen", "DT&V", "Zuid", "Budel", "", 12, "ja", "contactpersoon", "Dennis Groenewoud"),
-    ("Arjen Slotboom", "DT&V", "", "Den Haag", "", 5, "ja", "coordinator", ""),
-    ("Femke Wieringa", "RvdK", "Noord-Nederland", "Groningen", "", 12, "ja", "contactpersoon", "Tjeerd Hiemstra"),
-    ("Tjeerd Hiemstra", "RvdK", "Noord-Nederland", "Leeuwarden", "", 8, "ja", "contactpersoon", "Femke Wieringa"),
-    ("Ellen Kamphuis", "RvdK", "IJsselland", "Zwolle", "", 10, "ja", "contactpersoon", "Ruben Gerritsen"),
-    ("Ruben Gerritsen", "RvdK", "Gelderland", "Arnhem", "", 12, "ja", "contactpersoon", "Naima Bouzerda"),
-    ("Naima Bouzerda", "RvdK", "Gelderland", "Nijmegen", "voogdij;dublin-en-nareis;chavez", 9, "ja", "contactpersoon", "Ruben Gerritsen"),
-    ("Karin van Ommen", "RvdK", "Midden-Nederland", "Utrecht", "", 14, "ja", "contactpersoon", "Thomas Verweij"),
-    ("Thomas Verweij", "RvdK", "Midden-Nederland", "Amersfoort", "", 10, "ja", "contactpersoon", "Karin van Ommen"),
-    ("Judith Schermer", "RvdK", "Noord-Holland", "Haarlem", "", 15, "ja", "contactpersoon", ""),
-    ("Mark Zwaan", "RvdK", "Noord-Holland", "Amsterdam", "", 10, "nee", "contactpersoon", "Judith Schermer"),
-    ("Priya Ramsaran", "RvdK", "Haaglanden", "Den Haag", "", 14, "ja", "contactpersoon", "Joost van Wingerden"),
-    ("Joost van Wingerden", "RvdK", "Haaglanden", "Leiden", "", 8, "ja", "contactpersoon", "Priya Ramsaran"),
-    ("Esther Mulders", "RvdK", "Rotterdam-Rijnmond", "Rotterdam", "", 16, "ja", "contactpersoon", "Priya Ramsaran"),
-    ("Anouk Wesselink", "RvdK", "Breda", "Breda", "", 25, "ja", "contactpersoon", "Rachid Amrani"),
-    ("Rachid Amrani", "RvdK", "Breda", "Breda", "", 22, "ja", "contactpersoon", "Anouk Wesselink"),
-    ("Lotte Dekkers", "RvdK", "Breda", "Middelburg", "kinderbeschermingsmaatregelen;gezag-en-omgang;voogdij", 12, "ja", "contactpersoon", "Anouk Wesselink"),
-    ("Bram Swinkels", "RvdK", "Oost-Brabant", "Den Bosch", "", 12, "ja", "contactpersoon", "Lotte Dekkers"),
-    ("Mirjam Huijts", "RvdK", "Limburg", "Roermond", "", 11, "ja", "contactpersoon", "Bram Swinkels"),
-    ("Hans Koopmans", "RvdK", "", "Utrecht", "", 5, "ja", "coordinator", ""),
-]
-ORG_DOMAIN = {"IND": "ind.example", "DT&V": "dtv.example", "RvdK": "rvdk.example"}
+CONTACTS = DATA["contacts"]["CONTACTS"]
+ORG_DOMAIN = DATA["contacts"]["ORG_DOMAIN"]
 
 
 def contact_email(name: str, organisation: str) -> str:
@@ -613,17 +392,9 @@ def add_typos(text: str, dice: Dice, n: int) -> str:
 # =====================================================================================
 
 
-def amsterdam_offset(moment: datetime) -> timedelta:
-    """CEST until the last Sunday of October 2026 (25 Oct, 01:00 UTC), CET after."""
-    dst_end = datetime(2026, 10, 25, 1, 0, tzinfo=timezone.utc)
-    dst_start = datetime(2026, 3, 29, 1, 0, tzinfo=timezone.utc)
-    utc = moment.replace(tzinfo=timezone.utc) - timedelta(hours=2)
-    return timedelta(hours=2) if dst_start <= utc < dst_end else timedelta(hours=1)
-
-
 def local(naive: datetime) -> datetime:
-    """A naive Amsterdam wall-clock time made aware."""
-    return naive.replace(tzinfo=timezone(amsterdam_offset(naive)))
+    """A naive Amsterdam wall-clock time made aware (summer and winter time from zoneinfo)."""
+    return naive.replace(tzinfo=AMSTERDAM)
 
 
 def pick_moment(dice: Dice) -> datetime:
@@ -683,10 +454,9 @@ def en_date(d: date) -> str:
 def bsn(dice: Dice) -> str:
     """Nine digits that pass the eleven-test (invented)."""
     while True:
-        digits = [dice.randint(1, 6)] + [dice.randrange(10) for _ in range(7)]
-        check = sum(d * w for d, w in zip(digits, range(9, 1, -1))) % 11
-        if check < 10:
-            return "".join(map(str, digits + [check]))
+        number = complete_bsn("".join(map(str, [dice.randint(1, 6)] + [dice.randrange(10) for _ in range(7)])))
+        if number:
+            return number
 
 
 def v_number(dice: Dice) -> str:
@@ -707,73 +477,18 @@ def postcode(dice: Dice) -> str:
 # Askers: who writes, from which office, with what signature
 # =====================================================================================
 
-ROLES = {
-    "IND": ["hoor- en beslismedewerker", "hoor- en beslismedewerker", "beslismedewerker", "jurist",
-            "senior medewerker Regulier", "procesvertegenwoordiger", "medewerker team Gezinsmigratie"],
-    "DT&V": ["regievoerder", "regievoerder", "senior regievoerder", "regievoerder amv",
-             "juridisch adviseur", "teamleider regievoering"],
-    "RvdK": ["raadsonderzoeker", "raadsonderzoeker", "raadsonderzoeker", "gedragsdeskundige",
-             "teamleider", "juridisch adviseur", "zittingsvertegenwoordiger", "raadsonderzoeker strafzaken"],
-    "Nidos": ["jeugdbeschermer", "voogd", "jeugdbeschermer amv", "gedragswetenschapper", "teamleider"],
-    "COA": ["mentor", "woonbegeleider", "medewerker Wonen", "casemanager", "teamleider Begeleiding"],
-    "GI": ["jeugdbeschermer", "gezinsvoogd", "jeugdbeschermer", "gedragswetenschapper", "jeugdreclasseerder"],
-    "gemeente": ["beleidsmedewerker Jeugd", "jeugdconsulent", "medewerker wijkteam", "casusregisseur",
-                 "medewerker Burgerzaken", "beleidsadviseur Asiel en Integratie"],
-    "advocatuur": ["advocaat", "advocaat", "advocaat", "advocaat-stagiaire", "juridisch medewerker"],
-}
-ORG_NAMES = {
-    "IND": "Immigratie- en Naturalisatiedienst",
-    "DT&V": "Dienst Terugkeer en Vertrek",
-    "RvdK": "Raad voor de Kinderbescherming",
-    "Nidos": "Nidos",
-    "COA": "Centraal Orgaan opvang asielzoekers",
-}
-ORG_SHORT = {"IND": "de IND", "DT&V": "DT&V", "RvdK": "de Raad", "Nidos": "Nidos", "COA": "het COA",
-             "GI": "de GI", "gemeente": "de gemeente", "advocatuur": "ons kantoor", "overig": "onze organisatie"}
-IND_UNITS = ["Directie Regulier Verblijf en Nederlanderschap", "Directie Asiel en Bescherming",
-             "Directie Regulier Verblijf en Nederlanderschap | Unit Gezin", "Directie Asiel en Bescherming | AC"]
+ROLES = DATA["askers"]["ROLES"]
+ORG_NAMES = DATA["askers"]["ORG_NAMES"]
+ORG_SHORT = DATA["askers"]["ORG_SHORT"]
+IND_UNITS = DATA["askers"]["IND_UNITS"]
 # offices of the three organisations, per region of that organisation
-OFFICES = {
-    "IND": {"Den Haag": ["Den Haag", "Rijswijk"], "Den Bosch": ["Den Bosch"],
-            "Zwolle": ["Zwolle", "Ter Apel", "Zevenaar"]},
-    "DT&V": {"Noord": ["Ter Apel", "Groningen"], "Oost": ["Zevenaar"], "Midden": ["Zeist"],
-             "West": ["Rotterdam"], "Zuid": ["Budel"]},
-    "RvdK": {"Noord-Nederland": ["Groningen", "Leeuwarden", "Assen"], "IJsselland": ["Zwolle", "Almelo", "Lelystad"],
-             "Gelderland": ["Arnhem", "Nijmegen", "Apeldoorn"], "Midden-Nederland": ["Utrecht", "Amersfoort"],
-             "Noord-Holland": ["Haarlem", "Amsterdam", "Alkmaar"], "Haaglanden": ["Den Haag", "Leiden"],
-             "Rotterdam-Rijnmond": ["Rotterdam", "Dordrecht"], "Breda": ["Breda", "Middelburg", "Bergen op Zoom"],
-             "Oost-Brabant": ["Den Bosch", "Eindhoven"], "Limburg": ["Roermond", "Maastricht"]},
-}
-GI_NAMES = {
-    "Groningen": "Noord", "Fryslân": "Noord", "Drenthe": "Noord", "Overijssel": "Overijssel",
-    "Flevoland": "Flevoland", "Gelderland": "Gelderland", "Utrecht": "Midden-Nederland",
-    "Noord-Holland": "Noord-Holland", "Zuid-Holland": "west", "Zeeland": "Zeeland",
-    "Noord-Brabant": "Brabant", "Limburg": "Limburg",
-}
-LAW_FIRMS = [
-    ("Van Dongen & Partners Advocaten", "vandongen"), ("Advocatenkantoor De Linde", "delinde"),
-    ("Bakker Kramer Advocaten", "bakkerkramer"), ("Hofstra Migratierecht", "hofstra"),
-    ("Advocatenpraktijk Meerzicht", "meerzicht"), ("Sterk & Terpstra Advocaten", "sterkterpstra"),
-    ("Kantoor Vreemdelingenrecht Zuid", "kvzuid"), ("Advocatencollectief Oost", "collectiefoost"),
-    ("Wolters Familierecht", "woltersfamilierecht"), ("De Haan Bos Advocaten", "dehaanbos"),
-]
+OFFICES = DATA["askers"]["OFFICES"]
+GI_NAMES = DATA["askers"]["GI_NAMES"]
+LAW_FIRMS = DATA["askers"]["LAW_FIRMS"]
 # overig: (role, organisation, domain or None for a private address)
-OTHER_ASKERS = [
-    ("intern begeleider", "Basisschool De Regenboog", "deregenboog.school.example"),
-    ("zorgcoördinator", "Het Vakcollege", "vakcollege.school.example"),
-    ("huisarts", "Huisartsenpraktijk Het Plein", "hetplein.huisarts.example"),
-    ("maatschappelijk werker", "Stichting Vluchtelingensteun", "vluchtelingensteun.example"),
-    ("medewerker pleegzorg", "Pleegzorg Samen", "pleegzorgsamen.example"),
-    ("beleidsmedewerker", "Ministerie van Justitie en Veiligheid, DMB", "minjenv.example"),
-    ("beleidsmedewerker", "Ministerie van Justitie en Veiligheid, DJFC", "minjenv.example"),
-    ("behandelaar", "GGZ Kinder- en Jeugdpsychiatrie", "ggz-jeugd.example"),
-    ("medewerker", "Veilig Thuis", "veiligthuis.example"),
-    ("vrijwilliger", "Stichting Vluchtelingenhulp", "vluchtelingenhulp.example"),
-    ("tante", "", None), ("pleegmoeder", "", None), ("buurvrouw", "", None), ("vader", "", None),
-]
-PRIVATE_DOMAINS = ["gmail.example", "hotmail.example", "ziggo.example", "kpnmail.example", "outlook.example"]
-STREETS = ["Stationsweg", "Kerkstraat", "Marktplein", "Havenkade", "Nieuwe Gracht", "Julianalaan",
-           "Parkweg", "Oranjesingel", "Willemsplein", "Lange Dreef", "Beatrixlaan", "Vestdijk"]
+OTHER_ASKERS = DATA["askers"]["OTHER_ASKERS"]
+PRIVATE_DOMAINS = DATA["askers"]["PRIVATE_DOMAINS"]
+STREETS = DATA["askers"]["STREETS"]
 
 
 @dataclass
@@ -897,57 +612,9 @@ def make_asker(dice: Dice, kind: str, place: Place | None, ref: Reference) -> As
     return Asker(email=email, display=display, **a)
 
 
-DISCLAIMERS = {
-    "rijk": [
-        "Dit bericht kan informatie bevatten die niet voor u is bestemd. Indien u niet de geadresseerde bent of "
-        "dit bericht abusievelijk aan u is toegezonden, wordt u verzocht dat aan de afzender te melden en het "
-        "bericht te verwijderen. De Staat aanvaardt geen aansprakelijkheid voor schade, van welke aard ook, die "
-        "verband houdt met risico's verbonden aan het elektronisch verzenden van berichten.",
-        "This message may contain information that is not intended for you. If you are not the addressee or if "
-        "this message was sent to you by mistake, you are requested to inform the sender and delete the message. "
-        "The State accepts no liability for damage of any kind resulting from the risks inherent in the "
-        "electronic transmission of messages.",
-    ],
-    "rijk-kort": [
-        "Dit bericht kan informatie bevatten die niet voor u is bestemd. Indien u niet de geadresseerde bent of "
-        "dit bericht abusievelijk aan u is toegezonden, wordt u verzocht dat aan de afzender te melden en het "
-        "bericht te verwijderen.",
-        "Denk aan het milieu: print deze e-mail alleen als het echt nodig is.",
-    ],
-    "nidos": [
-        "Deze e-mail is uitsluitend bestemd voor de geadresseerde(n) en kan vertrouwelijke informatie over "
-        "jeugdigen bevatten. Gebruik, openbaarmaking of verspreiding door anderen is niet toegestaan. Heeft u "
-        "dit bericht onbedoeld ontvangen? Meld dit dan aan de afzender en verwijder het bericht. Nidos verstuurt "
-        "persoonsgegevens uitsluitend via beveiligde e-mail.",
-    ],
-    "coa": [
-        "Het COA werkt aan een veilige leefomgeving voor bewoners en medewerkers. Deze e-mail is alleen bedoeld "
-        "voor de geadresseerde. Ontvangt u deze e-mail onterecht, laat het de afzender dan weten en verwijder het "
-        "bericht.",
-    ],
-    "gi": [
-        "De informatie in dit bericht is vertrouwelijk en uitsluitend bestemd voor de geadresseerde. Indien u dit "
-        "bericht ten onrechte heeft ontvangen, wordt u verzocht de afzender te informeren en het bericht te "
-        "vernietigen. Aan dit bericht kunnen geen rechten worden ontleend.",
-    ],
-    "gemeente": [
-        "Dit e-mailbericht is uitsluitend bestemd voor de geadresseerde(n). Verstrekking aan en gebruik door "
-        "anderen is niet toegestaan. De gemeente sluit iedere aansprakelijkheid uit die voortvloeit uit "
-        "elektronische verzending. Wij behandelen uw persoonsgegevens zorgvuldig; lees onze privacyverklaring "
-        "op de website.",
-    ],
-    "advocaat": [
-        "Dit bericht is vertrouwelijk en kan informatie bevatten die onder het verschoningsrecht van de advocaat "
-        "valt. Bent u niet de beoogde ontvanger, verwijder het bericht dan en informeer de afzender. Op al onze "
-        "werkzaamheden zijn de algemene voorwaarden van toepassing, waarin een beperking van aansprakelijkheid is "
-        "opgenomen. De algemene voorwaarden worden op verzoek toegezonden.",
-    ],
-}
-SIGN_OFFS = ["Met vriendelijke groet,", "Met vriendelijke groet,", "Met vriendelijke groeten,",
-             "Vriendelijke groet,", "Groet,", "Groeten,", "Mvg,", "Hartelijke groet,", "Met collegiale groet,",
-             "Met vriendelijke groet", "Vr. gr.", "Dank en groet,", "Hartelijke groeten,"]
-FORMAL_SIGN_OFFS = ["Met vriendelijke groet,", "Met vriendelijke groet,", "Hoogachtend,",
-                    "Met vriendelijke groeten,", "Met de meeste hoogachting,"]
+DISCLAIMERS = DATA["askers"]["DISCLAIMERS"]
+SIGN_OFFS = DATA["askers"]["SIGN_OFFS"]
+FORMAL_SIGN_OFFS = DATA["askers"]["FORMAL_SIGN_OFFS"]
 
 
 def signature(asker: Asker, dice: Dice, show_office: bool) -> list[str]:
@@ -999,669 +666,50 @@ def signature(asker: Asker, dice: Dice, show_office: bool) -> list[str]:
 # questions: per answering organisation, plus "any" for all three; a prefix "§IND,RvdK§"
 #   limits a question to those asker kinds.
 
-THEME_TEXT: dict[str, dict] = {}
+THEME_TEXT: dict[str, dict] = DATA["themes"]["THEME_TEXT"]
 
-THEME_TEXT["kinderbeschermingsmaatregelen"] = {
-    "subjects": [
-        "Vraag over [OTS|ondertoezichtstelling] en verblijf",
-        "[Verblijfsvergunning|Vergunning] B13 bij OTS?",
-        "Overdraagbaarheid OTS [naar {land}|bij vertrek]",
-        "Kind met kinderbeschermingsmaatregel [- verblijf|en vertrek|en terugkeer]",
-        "Uithuisplaatsing [kind|{naam}] en lopende procedure",
-        "OTS {achternaam}",
-        "Vraag beleidskader kinderen met een kinderbeschermingsmaatregel",
-        "[Casus|Zaak] {achternaam} - OTS en vertrekplicht",
-        "Machtiging uithuisplaatsing [gezin zonder verblijfsrecht|en terugkeer]",
-        "vraag ivm ots",
-        "Spoed: OTS en [vertrek|overdracht] gezin",
-    ],
-    "places": [
-        "Het gezin [woont|verblijft] [in {p}|sinds {jaar} in {p}].",
-        "azc:Het gezin [verblijft|woont] [in de gezinslocatie in {p}|in het azc in {p}|op de COA-locatie in {p}].",
-        "{Kind} [woont|verblijft] [sinds {maand}|] in een [pleeggezin|leefgroep|gezinshuis] in {p}.",
-        "court:De zaak [ligt|loopt] bij {rechtbank}.",
-        "court:De zitting bij {rechtbank} [is|staat gepland] op {dt}.",
-        "Het gaat om een gezin [uit|in] {p}.",
-    ],
-    "facts": [
-        "[De kinderrechter heeft|Bij beschikking van {dv} heeft de kinderrechter] {kind} [onder toezicht gesteld|een ondertoezichtstelling opgelegd] [voor de duur van een jaar|voor een jaar|voor zes maanden|].",
-        "Sinds {dv} loopt er een OTS[, en er is ook een machtiging uithuisplaatsing afgegeven|].",
-        "{Kind} is [uit huis geplaatst|met een machtiging uithuisplaatsing in een pleeggezin geplaatst|in een gesloten jeugdhulpinstelling geplaatst|bij een netwerkgezin geplaatst] [na zorgen over huiselijk geweld|omdat de thuissituatie onveilig was|na een melding van Veilig Thuis|].",
-        "De ouders [hebben geen verblijfsrecht|zijn uitgeprocedeerd|hebben een vertrekplicht] [en de vertrektermijn is verstreken|sinds de afwijzing van hun asielaanvraag|na de afwijzing van hun aanvraag regulier|].",
-        "De aanvraag om een verblijfsvergunning is [in {maand} |]afgewezen; het beroep [loopt nog|is ongegrond verklaard|dient op {dt}].",
-        "Het raadsonderzoek is [afgerond|bijna afgerond] en de Raad [verzoekt|heeft verzocht|gaat verzoeken] om een ondertoezichtstelling.",
-        "Er [zijn|zijn al langer] [veel|ernstige] zorgen over de ontwikkeling van {kind}: [{hij} gaat niet naar school|er zijn signalen van verwaarlozing|{moeder} is psychisch zwaar belast|de ouders accepteren de hulp onvoldoende|er is sprake van partnergeweld].",
-        "De jeugdbeschermer [geeft aan|is van mening] dat [een vertrek op dit moment|terugkeer naar {land}] [niet in het belang van {kind} is|het hulpverleningstraject doorkruist|tot een ernstige ontwikkelingsbedreiging kan leiden].",
-        "Het gaat om een {nat_o} gezin met {aantal} kinderen; {kind} is [de oudste|de jongste|het middelste kind] en is {leeftijd} jaar.",
-        "{Kind}[ ({leeftijd})| ({leeftijd} jaar)|] heeft [een ontwikkelingsachterstand|ernstige gedragsproblemen|een trauma] en [krijgt behandeling bij een GGZ-instelling|ontvangt ambulante hulp|heeft speltherapie].",
-        "De OTS loopt af op {dt} en [er wordt een verlenging gevraagd|het is de vraag of verlenging nodig is].",
-        "Het gezin [komt niet in aanmerking voor de regeling langdurig verblijvende kinderen|heeft geen lopende procedure meer] en [moet Nederland verlaten|heeft een vertrekplicht].",
-    ],
-    "questions": {
-        "IND": [
-            "Kunnen jullie aangeven of {kind} in aanmerking [komt|kan komen] voor een verblijfsvergunning op grond van [hoofdstuk B13 van de Vreemdelingencirculaire|het beleidskader voor kinderen met een kinderbeschermingsmaatregel|B13 Vc]?",
-            "Wat betekent de [OTS|ondertoezichtstelling|kinderbeschermingsmaatregel] voor de lopende procedure van het gezin?",
-            "Moet de aanvraag [B13|voor {kind}] door de [jeugdbeschermer|gezinsvoogd|GI] worden ingediend of door de ouders zelf?",
-            "Is het voldoende dat de OTS voor zes maanden is uitgesproken, of moet de maatregel echt voor een jaar zijn opgelegd?",
-            "Hoe [wordt de OTS|wordt de uithuisplaatsing] meegewogen in de beoordeling van het verblijfsrecht?",
-            "Welke stukken hebben jullie nodig om een aanvraag [op grond van B13|voor een kind met een kinderbeschermingsmaatregel] in behandeling te nemen?",
-            "Krijgen de ouders ook verblijf als {kind} een vergunning op grond van B13 krijgt, of alleen {kind}?",
-            "Wat is de stand van zaken van de aanvraag[ met V-nummer {vnr}|]?",
-        ],
-        "DT&V": [
-            "Kan {kind} met een lopende OTS [worden overgedragen aan|terugkeren naar] {land}?",
-            "Wordt het vertrektraject aangehouden zolang de [OTS|ondertoezichtstelling] loopt?",
-            "Hoe kijken jullie naar de overdraagbaarheid van de maatregel [naar het land van herkomst|naar {land}]?",
-            "Wie regelt de overdracht van de zorg [in {land}|na vertrek], en wordt de jeugdbeschermer daarbij betrokken?",
-            "Is er al een vertrekdatum gepland? [De jeugdbeschermer wil {kind} graag goed voorbereiden.|Wij willen {kind} graag goed voorbereiden.]",
-            "Mag het gezin [gedwongen |]vertrekken terwijl {kind} uit huis is geplaatst?",
-            "Nemen jullie contact op met de jeugdbeschermer voordat er een vertrekgesprek met de ouders plaatsvindt?",
-        ],
-        "RvdK": [
-            "Loopt er bij jullie al een [raadsonderzoek|beschermingsonderzoek] naar dit gezin?",
-            "Kunnen jullie adviseren of een OTS hier [aan de orde is|passend is], gezien de verblijfsrechtelijke situatie?",
-            "Zijn jullie bereid een [advies|zienswijze] te geven over de overdraagbaarheid van de maatregel?",
-            "Wie is bij jullie [het aanspreekpunt|de raadsonderzoeker] voor dit gezin?",
-            "Moet de melding via Veilig Thuis lopen of kunnen wij direct een verzoek tot onderzoek bij jullie doen?",
-            "§RvdK§Hoe kom ik erachter wat de verblijfsstatus van het gezin is, en mag ik dat zelf bij de IND navragen?",
-            "§RvdK§Moet ik in mijn rapport iets zeggen over de verblijfsrechtelijke positie, of [valt dat buiten ons mandaat|is dat niet aan ons]?",
-            "Kan de Raad een spoedverzoek tot [ondertoezichtstelling|machtiging uithuisplaatsing] doen als het gezin op korte termijn moet vertrekken?",
-        ],
-    },
-    "answers": {
-        "IND": ["Een vergunning op grond van B13 Vc is mogelijk als de kinderrechter de maatregel voor ten minste een jaar heeft opgelegd. De aanvraag kan door de GI worden ingediend."],
-        "DT&V": ["Zolang de OTS loopt wordt er niet gedwongen vertrokken zonder overleg met de GI. De regievoerder neemt contact op met de jeugdbeschermer."],
-        "RvdK": ["Er loopt bij ons geen raadsonderzoek naar dit gezin. Wel is er eerder een melding van Veilig Thuis geweest."],
-    },
-    "attachments": ["beschikking OTS.pdf", "Beschikking kinderrechter {dv_file}.pdf", "machtiging UHP.pdf",
-                    "plan van aanpak {achternaam}.docx", "raadsrapport OTS.pdf"],
-}
 
-THEME_TEXT["gezag-en-omgang"] = {
-    "subjects": [
-        "Vraag [over|m.b.t.] [gezag en omgang|omgang] [vader zonder verblijfsrecht|en verblijf]",
-        "Omgangsregeling en [artikel 8 EVRM|art. 8 EVRM]-aanvraag",
-        "Gezag {achternaam} / verblijfsstatus vader",
-        "Raadsonderzoek gezag en omgang - verblijfsprocedure",
-        "Vraag eenhoofdig gezag en [verblijf|vertrek]",
-        "omgang kind en vertrekplicht vader",
-        "Omgang {naam} - vraag over [procedure|status] vader",
-    ],
-    "places": [
-        "De familie woont in {p}.",
-        "{Moeder} en {kind} wonen in {p}[, {vader} verblijft bij een kennis in dezelfde plaats|].",
-        "court:De zitting bij de familierechter van {rechtbank} is op {dt}.",
-        "court:De zaak ligt bij {rechtbank}.",
-        "Het gaat om een [gezin|moeder met {aantal} kinderen] uit {p}.",
-    ],
-    "facts": [
-        "{Moeder} en {kind} hebben [een verblijfsvergunning|rechtmatig verblijf|de Nederlandse nationaliteit]; {vader} [heeft geen verblijfsrecht|verblijft hier zonder vergunning|is uitgeprocedeerd].",
-        "{Moeder} heeft [eenhoofdig gezag|alleen het gezag]; {vader} heeft {kind} [wel erkend|niet erkend|in {jaar} erkend].",
-        "De ouders zijn [in {jaar} |]uit elkaar gegaan en er [is|was] een omgangsregeling van [twee uur per week|een middag per week|om het weekend een dag|begeleide omgang eens per twee weken].",
-        "{Vader} heeft een aanvraag [ingediend|gedaan] voor een verblijfsvergunning op grond van artikel 8 EVRM[ en die is afgewezen| die nog in behandeling is|; het bezwaar loopt nog].",
-        "De familierechter heeft de Raad [verzocht|gevraagd] [onderzoek te doen naar|te adviseren over] [gezag en omgang|de omgangsregeling|het verzoek tot gezamenlijk gezag].",
-        "{Vader} [vraagt|verzoekt] om gezamenlijk gezag, {moeder} [is daartegen|stemt daarmee in|twijfelt].",
-        "Er is sprake van [een vechtscheiding|huiselijk geweld in het verleden|een contactverbod dat inmiddels is verlopen].",
-        "{Kind} is {leeftijd} jaar en [ziet {zijn} vader graag|heeft een sterke band met {zijn} vader|heeft {zijn} vader al een jaar niet gezien].",
-        "{Vader} [heeft de {nat} nationaliteit|komt uit {land}] en heeft een vertrekplicht.",
-    ],
-    "questions": {
-        "IND": [
-            "Hoe wegen jullie de omgang tussen {vader} en {kind} mee in de beoordeling van de aanvraag [op grond van artikel 8 EVRM|om verblijf]?",
-            "Wat is de stand van zaken van de aanvraag van {vader}? Dat is van belang voor [ons advies over de omgang|de zitting].",
-            "Heeft het zin dat de Raad iets zegt over het belang van de omgang, en nemen jullie dat mee?",
-            "Is er een beslissing te verwachten vóór de zitting op {dt}?",
-            "Mag ik van jullie weten wat de verblijfsstatus van {vader} is, of heb ik daarvoor toestemming nodig?",
-            "Telt een omgangsregeling van een paar uur per week als gezinsleven in de zin van artikel 8 EVRM?",
-        ],
-        "DT&V": [
-            "{Vader} heeft een vertrekplicht; wordt het vertrek aangehouden zolang de [omgangszaak|procedure bij de familierechter] loopt?",
-            "Is er al een vertrekgesprek met {vader} geweest, en is bij jullie bekend dat er een procedure over [de omgang|het gezag] loopt?",
-            "Wordt bij het vertrek rekening gehouden met de omgangsregeling met {kind}?",
-            "Kan {vader} na vertrek nog contact houden met {kind}[, bijvoorbeeld via beeldbellen|, en denken jullie daarin mee]?",
-        ],
-        "RvdK": [
-            "Kunnen jullie [ons adviseren|meedenken] over de omgang, nu {vader} mogelijk moet vertrekken?",
-            "Loopt er een raadsonderzoek naar gezag en omgang in deze zaak?",
-            "Wanneer is het raadsrapport naar verwachting klaar?",
-            "Kunnen jullie in het rapport ingaan op het belang van {kind} bij contact met {zijn} vader?",
-            "§RvdK§Hoe neem ik de verblijfsrechtelijke positie van {vader} mee in mijn advies over de omgang?",
-            "Wie is bij jullie de raadsonderzoeker in deze zaak? [De advocaat van vader|Vader] vraagt naar het rapport.",
-        ],
-    },
-    "answers": {
-        "IND": ["De aanvraag op grond van artikel 8 EVRM is nog in behandeling. Een raadsrapport over de omgang wordt bij de belangenafweging betrokken."],
-        "DT&V": ["Er is nog geen vertrekgesprek gepland. Wij houden rekening met de lopende procedure bij de familierechter."],
-        "RvdK": ["Het raadsonderzoek loopt; het rapport wordt naar verwachting binnen zes weken aan de rechtbank gestuurd."],
-    },
-    "attachments": ["beschikking omgang.pdf", "raadsrapport gezag en omgang.pdf", "verzoekschrift gezamenlijk gezag.docx",
-                    "erkenningsakte.pdf"],
-}
 
-THEME_TEXT["strafrecht"] = {
-    "subjects": [
-        "[PIJ-maatregel|PIJ] en intrekking verblijfsvergunning",
-        "Jeugdstrafrecht en verblijf - vraag",
-        "Vraag [jongere in JJI|jeugddetentie] en vertrek",
-        "Voornemen intrekking {achternaam}",
-        "Strafzaak minderjarige - gevolgen verblijfsrecht",
-        "openbare orde / minderjarige",
-        "Basisraadsonderzoek {naam} - verblijfsstatus",
-    ],
-    "places": [
-        "jji:{Kind} verblijft [momenteel|sinds {maand}] in de justitiële jeugdinrichting in {p}.",
-        "Het gezin woont in {p}.",
-        "court:De strafzaak [dient|diende] bij {rechtbank}.",
-        "{Kind} [zat|zit] op school in {p}.",
-        "{Kind} [woont|woonde tot de aanhouding] bij {zijn} ouders in {p}.",
-    ],
-    "facts": [
-        "{Kind}[ ({leeftijd})| ({leeftijd} jaar)|] is [veroordeeld voor|aangehouden voor|in voorlopige hechtenis genomen voor] {delict}.",
-        "[Er is|De kinderrechter heeft] een PIJ-maatregel opgelegd[ voor de duur van drie jaar| met voorwaarden|].",
-        "{Kind} [heeft|had] een [verblijfsvergunning asiel|afhankelijke verblijfsvergunning bij {zijn} moeder|verblijfsvergunning regulier bij {zijn} ouders].",
-        "De IND heeft een voornemen tot intrekking van de verblijfsvergunning [uitgebracht|gestuurd][ vanwege de veroordeling| in verband met de openbare orde|].",
-        "Er [is|wordt] een [inreisverbod|ongewenstverklaring] [opgelegd|overwogen].",
-        "De Raad heeft [een basisraadsonderzoek gedaan|geadviseerd in de strafzaak] en adviseert [jeugdreclassering|een PIJ-maatregel|een werkstraf met begeleiding door de jeugdreclassering].",
-        "{Zijn} detentie eindigt [op {dt}|over ongeveer twee maanden].",
-        "{Kind} woont sinds {zijn} [vierde|zesde|tiende] in Nederland en spreekt [nauwelijks|geen] andere taal dan Nederlands.",
-        "Er is [een jeugdreclasseringsmaatregel|ook een OTS] en de jeugdbeschermer maakt zich zorgen over [de toekomst na de detentie|wat er gebeurt als {hij} 18 wordt].",
-    ],
-    "questions": {
-        "IND": [
-            "Hoe verhoudt de PIJ-maatregel zich tot het voornemen tot intrekking?",
-            "Wordt bij de intrekking meegewogen dat {kind} minderjarig is en hier [is opgegroeid|al jaren woont]?",
-            "Wat gebeurt er met de vergunning als {kind} na afloop van de [PIJ|detentie] [nog in behandeling is|18 wordt]?",
-            "Binnen welke termijn moet de zienswijze op het voornemen worden ingediend?",
-            "Wordt er een ongewenstverklaring of inreisverbod opgelegd, en wat betekent dat voor [het gezin|de ouders]?",
-            "Kan de IND wachten met een besluit tot de behandeling in de JJI is afgerond?",
-        ],
-        "DT&V": [
-            "Wordt {kind} na afloop van de detentie direct aan jullie overgedragen voor vertrek?",
-            "Kan de [PIJ-behandeling|behandeling] worden afgerond voordat er een vertrektraject start?",
-            "Hoe is de aansluiting tussen het einde van de jeugddetentie en een eventueel vertrek geregeld?",
-            "Met wie van jullie kan de JJI het vertrek [voorbereiden|bespreken]?",
-            "Wordt {kind} in vreemdelingenbewaring geplaatst als de detentie afloopt?",
-        ],
-        "RvdK": [
-            "Kunnen jullie in het basisraadsonderzoek ook ingaan op de verblijfsrechtelijke situatie?",
-            "Heeft de Raad een rol als de vergunning wordt ingetrokken terwijl de PIJ nog loopt?",
-            "Wie is bij jullie de raadsonderzoeker in deze strafzaak?",
-            "Hoe kijkt de Raad aan tegen een advies over een PIJ-maatregel als {kind} mogelijk moet vertrekken?",
-            "§RvdK§Ik doe een basisraadsonderzoek; moet ik contact opnemen met de IND over het voornemen tot intrekking?",
-        ],
-    },
-    "answers": {
-        "IND": ["Bij een voornemen tot intrekking wordt de minderjarigheid en de duur van het verblijf meegewogen. De termijn voor een zienswijze is vier weken."],
-        "DT&V": ["Na afloop van de PIJ wordt per geval bekeken of een vertrektraject aan de orde is; de JJI kan contact opnemen met de regievoerder."],
-        "RvdK": ["De raadsonderzoeker in deze strafzaak is bekend bij ons; ik heb je vraag doorgezet."],
-    },
-    "attachments": ["vonnis kinderrechter.pdf", "voornemen intrekking.pdf", "advies basisraadsonderzoek.pdf"],
-}
 
-THEME_TEXT["voogdij"] = {
-    "subjects": [
-        "Voogdij amv[ {naam}|] - verblijf",
-        "Vraag voogdij familielid",
-        "Alleenstaande minderjarige zonder wettelijk vertegenwoordiger",
-        "Voorziening in het gezag [amv|{naam}]",
-        "[amv|AMV] wordt 18 - vraag",
-        "Leeftijdsonderzoek en voogdij",
-        "Voogdij {familielid} / verblijfsrecht",
-    ],
-    "places": [
-        "{Kind} woont [in {p}|bij {zijn} {familielid} in {p}].",
-        "azc:{Kind} verblijft in [een kleinschalige woonvoorziening|de amv-opvang|de opvang van het COA] in {p}.",
-        "court:Het verzoek ligt bij de kinderrechter van {rechtbank}.",
-        "{Kind} gaat in {p} naar school.",
-    ],
-    "facts": [
-        "{Kind} is een alleenstaande minderjarige[ vreemdeling|] (amv) uit {land}, [{leeftijd} jaar oud|volgens eigen zeggen {leeftijd} jaar].",
-        "{Zijn} ouders [zijn overleden|verblijven nog in {land}|zijn onbekend verblijvend]; er is geen wettelijk vertegenwoordiger in Nederland.",
-        "{Kind} verblijft [al geruime tijd|sinds {jaar}|sinds de zomer] bij {zijn} {familielid}[, die de Nederlandse nationaliteit heeft|, die een verblijfsvergunning asiel heeft|].",
-        "Nidos heeft [sinds {dv} |]de [voorlopige |]voogdij.",
-        "De Raad [overweegt|heeft verzocht] de voogdij toe te wijzen aan de {familielid}.",
-        "Er is twijfel over de leeftijd; [er is een leeftijdsschouw gedaan|er loopt een leeftijdsonderzoek|{hij} is ingeschreven als meerderjarig].",
-        "{Kind} wordt [over twee maanden|over een paar weken|op {dt}] meerderjarig.",
-        "{Kind} heeft geen verblijfsvergunning[ en er is nog geen aanvraag gedaan|; de asielaanvraag is afgewezen|; de aanvraag loopt nog|].",
-        "{Kind} gaat naar school, [doet het goed|heeft weinig contact met {zijn} moeder in {land}|spreekt inmiddels goed Nederlands].",
-        "Volgens {kind} is {zijn} {familielid} de enige die voor {hem} kan zorgen.",
-    ],
-    "questions": {
-        "IND": [
-            "Heeft de voogdijbeschikking gevolgen voor het verblijfsrecht van {kind}?",
-            "Welke aanvraag moet de {familielid} als voogd indienen om verblijf voor {kind} te regelen?",
-            "Hoe gaan jullie om met de leeftijdsvaststelling, nu {kind} volgens [de voogd|Nidos|de school] jonger is?",
-            "Wat gebeurt er met de vergunning[ amv|] als {kind} 18 wordt?",
-            "Kan {kind} een verblijfsvergunning krijgen bij de {familielid}, of moet er eerst een asielaanvraag worden gedaan?",
-        ],
-        "DT&V": [
-            "Kan {kind} als amv terugkeren als er in {land} geen adequate opvang is?",
-            "Wie is bij jullie verantwoordelijk voor het onderzoek naar adequate opvang in {land}?",
-            "Wordt het vertrektraject pas gestart als {kind} meerderjarig is?",
-            "Moet de voogd aanwezig zijn bij het vertrekgesprek met {kind}?",
-            "Wat gebeurt er met {kind} na {zijn} achttiende verjaardag, als er dan nog geen vertrek mogelijk is?",
-        ],
-        "RvdK": [
-            "Kunnen jullie een verzoek tot voorziening in de voogdij[ bij de kinderrechter|] indienen?",
-            "Is het mogelijk de voogdij aan de {familielid} toe te wijzen terwijl {kind} geen verblijfsvergunning heeft?",
-            "Hoe voorkomen we dat de {familielid} verwachtingen krijgt over verblijf door de voogdijbeschikking?",
-            "Doet de Raad een onderzoek naar de geschiktheid van de {familielid} als voogd?",
-            "Wie is bij jullie [contactpersoon|aanspreekpunt] voor amv's in [onze regio|deze regio]?",
-        ],
-    },
-    "answers": {
-        "IND": ["Een voogdijbeschikking geeft op zichzelf geen recht op verblijf. Voor verblijf bij het familielid is een aparte aanvraag nodig."],
-        "DT&V": ["Het onderzoek naar adequate opvang loopt nog; zolang daarover geen duidelijkheid is, wordt er geen vertrek ingezet."],
-        "RvdK": ["De Raad kan de kinderrechter verzoeken in de voogdij te voorzien; we onderzoeken dan ook de geschiktheid van het familielid."],
-    },
-    "attachments": ["voogdijbeschikking.pdf", "verzoekschrift voorziening in gezag.docx", "rapport leeftijdsonderzoek.pdf"],
-}
 
-THEME_TEXT["dublin-en-nareis"] = {
-    "subjects": [
-        "Dublinoverdracht gezin met [kinderen|jonge kinderen] - belang van het kind",
-        "Nareis {naam} / DNA-onderzoek",
-        "Vraag nareizende gezinsleden",
-        "Dublinclaim {lidstaat} en [OTS|zorgen om kind]",
-        "Overdracht naar {lidstaat} - vraag",
-        "mvv nareis kinderen",
-        "Verzoek expertadvies Dublinzaak",
-    ],
-    "places": [
-        "azc:Het gezin verblijft [in het azc in {p}|op de COA-locatie in {p}|in {p}].",
-        "De referent woont in {p}.",
-        "{Kind} gaat in {p} naar school.",
-        "azc:Moeder en kinderen [wonen|verblijven] in het azc in {p}.",
-    ],
-    "facts": [
-        "Het gezin heeft eerder asiel aangevraagd in {lidstaat} en er is een Dublinclaim gelegd[; {lidstaat} heeft de claim [geaccepteerd|stilzwijgend geaccepteerd]|].",
-        "De overdracht aan {lidstaat} staat gepland [op {dt}|binnen enkele weken|in de komende periode].",
-        "{Vader} heeft een verblijfsvergunning asiel en heeft een nareisaanvraag gedaan voor [{moeder} en de kinderen|zijn {leeftijd}-jarige {zoon}|zijn gezin].",
-        "De mvv-aanvraag is [afgewezen omdat de familiebanden niet zijn aangetoond|aangehouden in afwachting van DNA-onderzoek|nog in behandeling].",
-        "{Kind} verblijft [nog in {land}|in een vluchtelingenkamp in een buurland] bij [een oom|{zijn} grootmoeder|een kennis van de familie].",
-        "Er zijn zorgen over de [psychische gezondheid|veiligheid|medische situatie] van {kind}[ in de opvang in {lidstaat}|].",
-        "{Kind}[ ({leeftijd})| ({leeftijd} jaar)|] [is hier in behandeling bij de GGZ|gaat hier naar school|heeft een ernstige medische aandoening].",
-        "Volgens [de advocaat|de voogd|de school] [is een overdracht niet in het belang van {kind}|is {kind} erg angstig voor de overdracht].",
-        "Het gaat om [een {nat} moeder met {aantal} kinderen|een {nat_o} gezin|een {nat} vader met zijn {zoon}].",
-    ],
-    "questions": {
-        "IND": [
-            "Wordt bij de overdracht rekening gehouden met het belang van {kind}[, gezien de behandeling hier|]?",
-            "Kan het DNA-onderzoek worden versneld, nu {kind} [alleen is achtergebleven|in een onveilige situatie zit]?",
-            "Wat is de stand van de nareisaanvraag[ met V-nummer {vnr}|]?",
-            "Is overwogen om de asielaanvraag toch zelf in behandeling te nemen (soevereiniteitsclausule)?",
-            "Telt een pleegkind of [nichtje|neefje] mee als gezinslid voor nareis?",
-            "Welke documenten zijn nodig om de familiebanden aan te tonen als er geen geboorteakte is?",
-        ],
-        "DT&V": [
-            "Is de overdrachtsdatum [al bekend|al vastgesteld], en [wordt de school|worden de jeugdbeschermer en de school] op tijd geïnformeerd?",
-            "Wordt de overdracht aan {lidstaat} uitgesteld zolang {kind} [in behandeling|in het ziekenhuis] is?",
-            "Worden de autoriteiten in {lidstaat} [geïnformeerd over|gewezen op] de kwetsbaarheid van {kind}?",
-            "Hoe wordt de overdracht voor de kinderen voorbereid? [Is er een kindvriendelijke werkwijze?|Wie legt het de kinderen uit?]",
-        ],
-        "RvdK": [
-            "§IND§Wij willen graag jullie expertadvies over het belang van {kind} bij een overdracht aan {lidstaat}. Kan een raadsonderzoeker hiernaar kijken?",
-            "Kunnen jullie adviseren over de gevolgen van een overdracht voor {kind}, die hier in behandeling is?",
-            "Is het belang van {kind} vanuit jullie expertise een reden om de overdracht [niet uit te voeren|uit te stellen]?",
-            "Kunnen jullie iets zeggen over de opvang van kinderen in {lidstaat}, of is dat niet aan de Raad?",
-            "§IND§Kan de Raad binnen [twee|drie] weken een advies geven? De overdrachtstermijn loopt af.",
-        ],
-    },
-    "answers": {
-        "IND": ["De nareisaanvraag is in behandeling; het DNA-onderzoek is aangevraagd. Versnellen kan als er concrete zorgen over de veiligheid zijn."],
-        "DT&V": ["De overdracht wordt pas uitgevoerd als er een medische verklaring is dat reizen verantwoord is."],
-        "RvdK": ["De Raad kan in Dublinzaken een advies geven over het belang van het kind; ik zoek uit welke raadsonderzoeker dat kan doen."],
-    },
-    "attachments": ["claimakkoord {lidstaat}.pdf", "uitslag DNA-onderzoek.pdf", "medische verklaring.pdf",
-                    "aanvraag nareis.pdf"],
-}
 
-THEME_TEXT["chavez"] = {
-    "subjects": [
-        "Chavez-aanvraag [moeder|vader] {achternaam}",
-        "Vraag Chavez / afhankelijkheidsrelatie",
-        "Verblijf derdelander ouder van Nederlands kind",
-        "[Adviesvraag|Verzoek om advies] Chavez-Vilchez",
-        "art. 20 VWEU - zorgouder",
-        "chavez zaak - graag advies",
-    ],
-    "places": [
-        "{Moeder} en {kind} wonen in {p}.",
-        "Het gezin woont [sinds {jaar} |]in {p}.",
-        "court:Het beroep [dient|loopt] bij {rechtbank}.",
-        "{Kind} gaat in {p} naar [school|de opvang].",
-    ],
-    "facts": [
-        "{Moeder} heeft de {nat} nationaliteit en geen verblijfsrecht; {kind} ({leeftijd}) heeft de Nederlandse nationaliteit [via {zijn} vader|door erkenning].",
-        "{Vader} is Nederlander maar [heeft geen contact meer met {kind}|zit in detentie|is niet in beeld|woont in het buitenland|heeft psychische problemen].",
-        "{Moeder} heeft een aanvraag [op grond van artikel 20 VWEU|om verblijf als zorgouder van een Nederlands kind|(Chavez-Vilchez)] ingediend[ die is afgewezen|; er is nog niet beslist|].",
-        "De IND stelt dat {vader} de zorg kan overnemen; {vader} [zegt daartoe niet in staat te zijn|heeft dat zelf ook aangegeven|reageert niet op brieven].",
-        "Er [is|lijkt] sprake van een afhankelijkheidsrelatie tussen {kind} en {moeder}; {moeder} is de [primaire|enige] verzorger.",
-        "De gemeente heeft vragen over [opvang|een uitkering|huisvesting] voor {moeder} zolang de procedure loopt.",
-        "{Kind} is {leeftijd} jaar en [gaat naar de opvang|zit op de basisschool|heeft extra zorg nodig].",
-        "Er is [een OTS|geen kinderbeschermingsmaatregel|een lopend raadsonderzoek naar het gezag].",
-    ],
-    "questions": {
-        "IND": [
-            "Wat heeft de IND nodig om de afhankelijkheidsrelatie te kunnen beoordelen?",
-            "Vraagt de IND in dit soort zaken advies aan de Raad, en zo ja, [wanneer|in welke fase]?",
-            "Hoe lang is de beslistermijn op een Chavez-aanvraag op dit moment?",
-            "Mag {moeder} in afwachting van de beslissing [werken|in Nederland blijven]?",
-            "Hoe wordt beoordeeld of {vader} de zorg [feitelijk |]kan overnemen?",
-            "Welke rol speelt [het raadsrapport|het advies van de Raad] bij de beoordeling?",
-        ],
-        "DT&V": [
-            "{Moeder} heeft een vertrekplicht, maar er loopt een Chavez-aanvraag. Wordt het vertrektraject aangehouden?",
-            "Wat betekent een vertrek van {moeder} voor {kind}? Is daar bij jullie [aandacht|zicht] op?",
-            "Kunnen jullie het vertrekgesprek [uitstellen|aanhouden] tot de IND heeft beslist?",
-        ],
-        "RvdK": [
-            "§IND§Wij willen de Raad om advies vragen over de afhankelijkheidsrelatie tussen {kind} en {moeder}. Hoe verloopt dat?",
-            "Kunnen jullie onderzoeken of {vader} in staat is de zorg over te nemen?",
-            "Is het mogelijk dat de Raad een advies geeft over het belang van {kind} bij een vertrek van {moeder}?",
-            "Hoe lang duurt een adviesaanvraag in een Chavez-zaak bij jullie gemiddeld?",
-            "§RvdK§De IND vraagt ons om advies in een Chavez-zaak. Is er een format of werkinstructie voor dit advies?",
-        ],
-    },
-    "answers": {
-        "IND": ["Voor de beoordeling van de afhankelijkheidsrelatie kijken wij naar alle omstandigheden, ook of de Nederlandse ouder de zorg feitelijk kan overnemen."],
-        "DT&V": ["Zolang er op de aanvraag niet is beslist, wordt er geen gedwongen vertrek ingezet."],
-        "RvdK": ["Een adviesaanvraag in een Chavez-zaak duurt bij ons gemiddeld acht weken."],
-    },
-    "attachments": ["afwijzing IND.pdf", "verklaring vader.pdf", "geboorteakte {naam}.pdf", "verzoek om advies Chavez.docx"],
-}
 
-THEME_TEXT["illegale-opneming-en-pleegzorg"] = {
-    "subjects": [
-        "Vermoeden illegale opneming",
-        "Buitenlands pleegkind - verblijf",
-        "Kafala en verblijfsvergunning",
-        "Pleegkind zonder verblijfsvergunning[ {naam}|]",
-        "Opneming ter adoptie zonder beginseltoestemming",
-        "vraag pleegouders / mvv",
-    ],
-    "places": [
-        "Het pleeggezin woont in {p}.",
-        "{Kind} woont bij [pleegouders|een oom en tante] in {p}.",
-        "Het gaat om een gezin uit {p}.",
-    ],
-    "facts": [
-        "Een [echtpaar|stel|gezin] heeft een kind uit {land} in huis opgenomen zonder [de vereiste procedure|beginseltoestemming|tussenkomst van een vergunninghouder].",
-        "Er is geen beginseltoestemming [aangevraagd|afgegeven] voor opneming ter adoptie.",
-        "{Kind} is via [kafala|een onderhandse regeling] in {land} aan het gezin toevertrouwd.",
-        "{Kind}[ ({leeftijd})| ({leeftijd} jaar)|] verblijft [sinds {jaar}|sinds een jaar|sinds de zomer] als pleegkind bij [een oom en tante|familie|een netwerkgezin].",
-        "Er is een melding gedaan van mogelijke illegale opneming [door de school|door de huisarts|door het consultatiebureau|door de gemeente].",
-        "De pleegouders willen {kind} [adopteren|een verblijfsvergunning laten krijgen|inschrijven in de BRP].",
-        "[Er is geen toestemming van de ouders in {land} bekend|De ouders in {land} zijn niet bereikbaar|Volgens de pleegouders hebben de ouders toestemming gegeven, maar dat staat nergens op papier].",
-        "{Kind} is [met een toeristenvisum|op het paspoort van een ander|via een familielid] naar Nederland gekomen.",
-    ],
-    "questions": {
-        "IND": [
-            "Kan er een verblijfsvergunning worden aangevraagd voor [een buitenlands pleegkind|een kind dat via kafala is opgenomen]?",
-            "Welke rol speelt de beginseltoestemming bij de mvv-aanvraag voor een pleegkind?",
-            "Moet de IND worden geïnformeerd als de Raad een onderzoek naar illegale opneming start?",
-            "Wat zijn de voorwaarden voor verblijf bij pleegouders[ als het kind hier al woont| zonder mvv]?",
-        ],
-        "DT&V": [
-            "{Kind} heeft geen verblijfsrecht en woont bij pleegouders; valt {hij} dan onder jullie taak[ voor vertrek|]?",
-            "Kan {kind} worden teruggebracht naar {land} als de ouders daar niet in beeld zijn?",
-        ],
-        "RvdK": [
-            "Doen jullie een onderzoek naar illegale opneming, en wat is daarvoor nodig?",
-            "Wie moet de melding van illegale opneming doen: [de gemeente|de school|wij]?",
-            "Wat is de werkwijze van de Raad bij een vermoeden van illegale opneming?",
-            "Kunnen jullie adviseren over de [geschiktheid van het pleeggezin|positie van de pleegouders]?",
-            "Is een melding nog nodig als de pleegouders inmiddels een adoptieprocedure zijn gestart?",
-        ],
-    },
-    "answers": {
-        "RvdK": ["Bij een vermoeden van illegale opneming kan de Raad een onderzoek starten; een melding kan via het algemene nummer of via ons."],
-        "IND": ["Voor een buitenlands pleegkind is in de regel een mvv nodig; zonder beginseltoestemming is opneming ter adoptie niet mogelijk."],
-    },
-    "attachments": ["kafala-akte (vertaling).pdf", "melding illegale opneming.docx", "verklaring pleegouders.pdf"],
-}
 
-THEME_TEXT["gegevensdeling"] = {
-    "subjects": [
-        "Vraag [AVG|AVG-protocol]",
-        "Gegevens delen [met de IND|met de Raad|met DT&V] - mag dat?",
-        "Verzoek om informatie [{achternaam}|gezin {achternaam}]",
-        "Inzage dossier / privacy",
-        "gegevensuitwisseling [ketenpartners|SKIV]",
-        "Toestemming ouders voor delen raadsrapport",
-    ],
-    "places": [
-        "Het gaat om een gezin uit {p}.",
-        "Het gezin woont in {p}.",
-        "azc:Het gezin verblijft in het azc in {p}.",
-    ],
-    "facts": [
-        "Wij [willen|zouden graag] [het raadsrapport|de beschikking|een samenvatting van het dossier|de verblijfsstatus] [delen met|opvragen bij] [de IND|DT&V|de Raad|Nidos|het COA|de advocaat].",
-        "In het AVG-protocol [tussen IND, DT&V en de Raad|van het SKIV] [staat niet duidelijk|lees ik niet terug] [of dit is toegestaan|welke gegevens gedeeld mogen worden|wie toestemming moet geven].",
-        "De ouders hebben [geen|wel|schriftelijk] toestemming gegeven[ voor het delen van gegevens|].",
-        "[De advocaat van de ouders|{Vader}|{Moeder}] vraagt inzage in [het dossier|de stukken die wij van de IND hebben ontvangen|het raadsrapport].",
-        "Het gaat om gevoelige informatie over [de gezondheid van {kind}|huiselijk geweld|een strafzaak|een lopende OTS].",
-        "[Mijn teamleider|Onze privacyfunctionaris|Een collega] twijfelt of dit [zonder toestemming kan|via de gewone mail mag].",
-    ],
-    "questions": {
-        "any": [
-            "Mag ik [het raadsrapport|de beschikking|informatie over de verblijfsstatus] [met jullie|met de jeugdbeschermer|met de advocaat] delen zonder toestemming van de ouders?",
-            "Valt deze gegevensuitwisseling onder het AVG-protocol?",
-            "Op welke grondslag kunnen jullie deze gegevens [verstrekken|ontvangen]?",
-            "Via welk kanaal kan ik dit veilig versturen: [mag dat per gewone mail|moet het via beveiligde mail|kan het via Zivver]?",
-            "Hoe lang bewaren jullie [deze gegevens|het rapport][ in jullie dossier|]?",
-            "Moet ik een verzoek om inzage [via de privacyfunctionaris|schriftelijk] doen?",
-            "Kunnen jullie mij laten weten [of|welke] gegevens jullie over dit gezin [hebben|mogen delen]?",
-        ],
-        "IND": ["Mogen jullie de verblijfsstatus van [de ouders|{moeder}] aan ons doorgeven zonder toestemming?"],
-        "DT&V": ["Mogen jullie ons informeren als er een vertrekdatum voor het gezin is, of valt dat niet onder het protocol?"],
-        "RvdK": ["Mag de Raad het raadsrapport aan de IND verstrekken als de IND daarom vraagt?"],
-    },
-    "answers": [
-        "Op grond van het AVG-protocol kunnen wij deze gegevens delen voor zover dat nodig is voor de taak; stuur het verzoek graag via beveiligde mail.",
-        "Zonder toestemming kunnen wij het rapport niet delen; wel kunnen wij de conclusie mondeling toelichten.",
-    ],
-    "attachments": ["AVG-protocol SKIV.pdf", "toestemmingsverklaring ouders.pdf", "verzoek om inzage.docx"],
-}
 
-THEME_TEXT["voorlichting"] = {
-    "subjects": [
-        "Verzoek voorlichting [Belang van het Kind|BvhK]",
-        "Presentatie [teamoverleg|teamdag] {dt_short}",
-        "Vraag: spreker voor kennissessie",
-        "Workshop [kinderen in de vreemdelingenketen|kinderen zonder verblijfsrecht]",
-        "Informatiesessie voor [mentoren|jeugdbeschermers|wijkteams]",
-        "Uitnodiging [regiobijeenkomst|intervisie] - wie wil komen?",
-    ],
-    "places": [
-        "De bijeenkomst is [bij ons op kantoor|op onze locatie] in {p}.",
-        "azc:Het gaat om de mentoren van de COA-locatie in {p}.",
-        "We zitten in {p}[, maar online kan ook|].",
-    ],
-    "facts": [
-        "Op {dt} hebben wij een [teamoverleg|teamdag|kennissessie|regiobijeenkomst] [met zo'n twintig collega's|met jeugdbeschermers|met mentoren van de locatie|met medewerkers van de wijkteams|met nieuwe raadsonderzoekers].",
-        "Graag zouden wij [een presentatie|voorlichting|een korte workshop] krijgen over [de positie van kinderen zonder verblijfsrecht|het beleidskader voor kinderen met een kinderbeschermingsmaatregel|de werkwijze van DT&V bij gezinnen met kinderen|wat de Raad wel en niet kan doen bij kinderen in de vreemdelingenketen|de samenwerking in het SKIV|hoe de IND het belang van het kind weegt].",
-        "Er zijn [veel|steeds meer] vragen [op de werkvloer|bij collega's] over [verblijfsprocedures|de rol van de contactpersonen|wat er gebeurt na een afwijzing].",
-        "[Vorig jaar|Eerder] heeft een collega van jullie een [presentatie|voorlichting] gegeven en dat werd erg gewaardeerd.",
-        "De bijeenkomst duurt [een uur|anderhalf uur|een ochtend] en kan [op locatie|online|hybride].",
-    ],
-    "questions": {
-        "any": [
-            "Is er iemand bij jullie die [dit kan verzorgen|hierover wil komen vertellen|een uurtje kan aansluiten]?",
-            "Hebben jullie [materiaal|een factsheet|een presentatie] dat wij kunnen gebruiken?",
-            "Wat zijn de mogelijkheden, en [hoeveel voorbereidingstijd hebben jullie nodig|wat hebben jullie van ons nodig]?",
-            "Kunnen jullie laten weten [welke data jullie schikken|of {dt} lukt]?",
-            "Geven jullie ook [trainingen|voorlichting] aan [ketenpartners|gemeenten|scholen]?",
-        ],
-    },
-    "answers": ["Leuk dat jullie aan ons denken. Een van de contactpersonen kan een presentatie verzorgen; stuur je een paar data?"],
-    "attachments": ["uitnodiging teamdag.docx", "programma kennissessie.pdf"],
-}
 
-THEME_TEXT["overig"] = {
-    "subjects": [
-        "Vraag", "Vraag [aan contactpersoon|aan de contactpersonen] Belang van het Kind",
-        "Wie is contactpersoon [in de regio|voor onze regio]?",
-        "Stand van zaken [vraag van {dv_short}|eerdere vraag]", "Procesvraag",
-        "Beslistermijn [aanvraag|bezwaar] - vraag",
-        "[Menselijke maat|Casus waar regels schuren] - meedenken?", "(geen onderwerp)", "vraagje",
-    ],
-    "places": [
-        "Het gaat om een gezin uit {p}.",
-        "De casus speelt in {p}.",
-        "Het gezin woont in {p}.",
-    ],
-    "facts": [
-        "Ik [ben nieuw in deze functie|werk sinds kort in dit team|heb een algemene vraag].",
-        "Ik heb op {dv} [een vraag gesteld|een mail gestuurd] [over een gezin|over een casus] maar nog geen reactie ontvangen.",
-        "Het gaat om een [gezin|moeder met kinderen|jongere] voor wie [geen enkele regeling lijkt te passen|alle procedures zijn doorlopen].",
-        "[Collega's|Mijn teamleider] [weten ook niet goed|vroegen zich ook af] bij wie we hiervoor moeten zijn.",
-        "De aanvraag is ingediend op {dv}[ onder V-nummer {vnr}|].",
-    ],
-    "questions": {
-        "any": [
-            "Wie is de contactpersoon Belang van het Kind voor onze regio?",
-            "Wat is de gebruikelijke termijn waarbinnen jullie reageren?",
-            "Kunnen jullie laten weten wat de stand van zaken is?",
-            "Naar wie kan ik doorverwijzen voor [vragen over de menselijke maat|een casus waar geen enkele regeling op past]?",
-            "Kunnen jullie meedenken in een casus waarin [de regels schuren|de menselijke maat in het geding is]?",
-            "Hoe werkt de escalatie naar het SKIV, als wij er samen niet uitkomen?",
-            "Is dit mailadres de juiste plek voor [dit soort vragen|casusvragen], of moet ik ergens anders zijn?",
-        ],
-        "IND": ["Wat is op dit moment de beslistermijn voor [een aanvraag regulier|een bezwaarschrift|een aanvraag verblijf bij ouder]?",
-                "Kunnen jullie mij in contact brengen met de behandelend medewerker?"],
-        "DT&V": ["Kunnen jullie mij in contact brengen met de regievoerder van dit gezin?",
-                 "Hoe lang duurt het gemiddeld voordat er een vertrekgesprek plaatsvindt?"],
-        "RvdK": ["Hoe lang duurt een raadsonderzoek op dit moment gemiddeld?",
-                 "Kunnen jullie mij in contact brengen met de raadsonderzoeker?"],
-    },
-    "answers": ["Ik heb je vraag doorgezet naar de juiste collega; je hoort binnen een week van ons."],
-    "attachments": ["scan_{dv_file}.pdf", "Document1.docx"],
-}
 
-DELICTS = ["een diefstal met geweld", "een straatroof", "een woninginbraak", "mishandeling",
-                  "handel in drugs", "een overval", "bedreiging", "brandstichting"]
-RELATIVES = ["tante", "oom", "oudere neef", "oudere nicht", "grootmoeder", "oudere broer"]
-CHILD_AGE = {"voogdij": (13, 17), "strafrecht": (13, 17), "chavez": (0, 12), "kinderbeschermingsmaatregelen": (0, 16),
-             "gezag-en-omgang": (1, 14), "dublin-en-nareis": (0, 17), "illegale-opneming-en-pleegzorg": (0, 12)}
+DELICTS = DATA["themes"]["DELICTS"]
+RELATIVES = DATA["themes"]["RELATIVES"]
+CHILD_AGE = DATA["themes"]["CHILD_AGE"]
 
 # Generic pieces of a mail
-GREETINGS = ["Beste collega's,", "Beste contactpersonen,", "Beste contactpersonen Belang van het Kind,", "Hoi,",
-             "Hallo,", "{Dagdeel},", "{Dagdeel},", "Dag allemaal,", "Beste allen,", "Hoi allemaal,", "Beste {contact},",
-             "Hoi {contact},", "Beste collega,", "Goedendag,", "Beste BvhK-collega's,", "", "Dag {contact},"]
-FORMAL_GREETINGS = ["Geachte heer, mevrouw,", "Geachte heer/mevrouw,", "Geachte contactpersoon,", "Geachte collega's,",
-                    "Goedendag,", "L.S.,", "Geachte dames en heren,", "{Dagdeel},"]
-OPENINGS = {
-    "neutral": [
-        "Ik ben {rol}[ bij {org_kort}|].",
-        "[Via|Van] [een collega|mijn teamleider|het intranet|de SKIV-contactpersoon] kreeg ik dit mailadres[ door|].",
-        "Ik hoop dat jullie mij kunnen helpen[ met het volgende|].",
-        "[Kort|Even] een vraag[ tussendoor|].",
-        "Ik heb een vraag namens [ons team|mijn afdeling|een aantal collega's].",
-    ],
-    "*": [
-        "Ik ben {rol} [bij {org_kort}|] en [heb een vraag over|wil graag jullie advies in] [een casus|een gezin|een jongere|een zaak].",
-        "[Via|Van] [een collega|mijn teamleider|het intranet|de SKIV-contactpersoon] kreeg ik dit mailadres[ door|].",
-        "Graag leg ik [de volgende casus|een casus] aan jullie voor.",
-        "Ik hoop dat jullie mij kunnen helpen[ met het volgende|].",
-        "Ik heb een vraag [over een casus|in een lopende zaak|die ik niet goed kwijt kan].",
-        "[Kort|Even] een vraag[ tussendoor|].",
-        "Excuses voor de lange mail, maar de situatie is wat ingewikkeld.",
-        "Ik loop vast in een casus en [hoop op jullie hulp|wil graag even sparren].",
-    ],
-    "advocatuur": [
-        "Als advocaat van [mevrouw|de heer] {achternaam} wend ik mij tot u met [het volgende|een vraag].",
-        "Ik sta [mevrouw|de heer|de familie] {achternaam} bij in [de procedure|een procedure bij de IND|een familierechtelijke procedure].",
-        "Namens [mijn cliënte|mijn cliënt] verzoek ik u om informatie over het volgende.",
-    ],
-    "gemeente": [
-        "Vanuit [het wijkteam|team Jeugd|de gemeente] zijn wij betrokken bij [een gezin|een inwoner|een jongere] zonder verblijfsvergunning.",
-        "Ik werk als {rol} bij de gemeente en heb een vraag over een inwoner.",
-    ],
-    "COA": [
-        "Op onze locatie [verblijft een bewoner|hebben we een casus] waarover wij [vragen|zorgen] hebben.",
-        "Ik ben {rol} [op de locatie|bij het COA] en [heb een vraag|wil graag iets voorleggen].",
-        "§voogdij,dublin-en-nareis,strafrecht§Op onze locatie verblijft een jongere van {leeftijd} over wie wij [vragen|zorgen] hebben.",
-    ],
-    "Nidos": [
-        "§voogdij,dublin-en-nareis§Ik ben voogd van {naam}, [een amv|een jongere] van {leeftijd} uit {land}.",
-        "Als jeugdbeschermer bij Nidos heb ik een vraag over een [pupil|jongere in mijn caseload|gezin in mijn caseload].",
-    ],
-    "GI": ["In mijn caseload zit een [gezin|kind] [zonder verblijfsvergunning|met een onzekere verblijfsstatus].",
-           "Ik ben {rol} van {naam} en heb een vraag."],
-    "overig": ["Ik weet niet zeker of ik hier goed zit, maar ik probeer het toch.",
-               "Ik ben {rol}[ bij {org_naam}|] en maak mij zorgen over [een kind|een gezin]."],
-    "IND": ["Ik ben {rol} bij de IND en behandel een aanvraag [waarin een kind betrokken is|waarin het belang van het kind een rol speelt]."],
-    "DT&V": ["Ik ben {rol} en heb een vraag over [een zaak in mijn caseload|een casus]."],
-    "RvdK": ["Ik doe als {rol} een [onderzoek|raadsonderzoek] in een zaak [waarin de verblijfsstatus een rol speelt|met een vreemdelingenrechtelijke kant]."],
-}
-WRONG_BOX = ["Ik weet niet zeker of ik bij jullie aan het juiste adres ben.", "Misschien is dit meer iets voor een andere organisatie, maar ik probeer het bij jullie.", ""]
-SECONDARY = ["Daarnaast speelt ook het volgende.", "Verder misschien relevant:", "Wat ook meespeelt:", "Ter info:", ""]
-QUESTION_LEADS = ["Mijn vraag is: ", "Mijn vraag aan jullie: ", "Vraag: ", "Concreet: ", "", "", "", "Mijn vraag: "]
-QUESTION_LIST_LEADS = ["Mijn vragen:", "Ik heb de volgende vragen:", "Daarom de volgende vragen:", "Vragen:"]
-IDENTIFIERS = [
-    "Het gaat om {voluit}, geboren [op |]{gb}[, V-nummer {vnr}|, v-nr. {vnr}|, BSN {bsn}|].",
-    "Gegevens: {voluit} (geb. {gb}), V-nummer {vnr}.",
-    "[V-nummer|Vnr] [moeder|vader|gezin]: {vnr}.",
-    "{Kind}: {voluit}, {gb}[, BSN {bsn}|].",
-]
-URGENCY = [
-    "[De zitting|De mondelinge behandeling] is op {dt}, dus [een snelle reactie wordt erg op prijs gesteld|graag voor die datum een reactie].",
-    "Het is [vrij|best] urgent: [het gezin moet binnenkort vertrekken|er staat een overdracht gepland].",
-    "Ik moet mijn rapport op {dt} [inleveren|klaar hebben].",
-    "Graag uiterlijk {dt} een reactie.",
-    "Geen haast, maar [ik hoor het graag|het zou fijn zijn] binnen een paar weken.",
-]
-CLOSINGS = ["Alvast bedankt!", "Bij voorbaat dank voor jullie reactie.", "Ik hoor graag van jullie.",
-            "Alvast dank voor het meedenken.", "Mochten jullie vragen hebben, bel me gerust.",
-            "Kunnen jullie me laten weten bij wie ik terecht kan als dit niet bij jullie hoort?",
-            "Dank!", "Ik zie jullie reactie graag tegemoet.", "Laat maar weten als jullie meer informatie nodig hebben."]
-FORMAL_CLOSINGS = ["Graag ontvang ik uw reactie.", "Bij voorbaat dank voor uw reactie.",
-                   "Ik zie uw reactie met belangstelling tegemoet.", "Voor vragen ben ik uiteraard bereikbaar."]
-ATTACHMENT_NOTES = ["Zie bijlage.", "In de bijlage [stuur ik|vinden jullie] [de beschikking|het stuk|de stukken].",
-                    "Bijgaand [stuur ik|] [de beschikking|het rapport|de relevante stukken] mee.", "(bijlage)"]
+GREETINGS = DATA["phrases"]["GREETINGS"]
+FORMAL_GREETINGS = DATA["phrases"]["FORMAL_GREETINGS"]
+OPENINGS = DATA["phrases"]["OPENINGS"]
+WRONG_BOX = DATA["phrases"]["WRONG_BOX"]
+SECONDARY = DATA["phrases"]["SECONDARY"]
+QUESTION_LEADS = DATA["phrases"]["QUESTION_LEADS"]
+QUESTION_LIST_LEADS = DATA["phrases"]["QUESTION_LIST_LEADS"]
+IDENTIFIERS = DATA["phrases"]["IDENTIFIERS"]
+URGENCY = DATA["phrases"]["URGENCY"]
+CLOSINGS = DATA["phrases"]["CLOSINGS"]
+FORMAL_CLOSINGS = DATA["phrases"]["FORMAL_CLOSINGS"]
+ATTACHMENT_NOTES = DATA["phrases"]["ATTACHMENT_NOTES"]
 
 # Replies, reminders and forwards
-FOLLOW_UPS = [
-    "[Dank|Bedankt|Dank je wel] voor [je|jullie] [snelle |]reactie[!|.] [Ik heb nog een aanvullende vraag.|Nog een vraag:|Daar kan ik mee verder. Alleen nog dit:]",
-    "Helder, dank. [Wel nog een vervolgvraag:|Eén ding is me nog niet duidelijk:]",
-    "Dank voor het antwoord. [In aanvulling daarop:|Inmiddels is er iets veranderd:] {fact}",
-]
-REMINDERS = [
-    "[Graag breng ik onderstaande vraag nog even onder jullie aandacht.|Ik heb nog geen reactie ontvangen op onderstaande mail.|Hebben jullie mijn mail van {dv_short} ontvangen?] [De zitting is al op {dt}.|Het is inmiddels wel urgent.|Zouden jullie kunnen laten weten wanneer ik een antwoord kan verwachten?|]",
-    "[Herinnering:|Reminder:] zie onderstaande vraag. [Wie kan hiernaar kijken?|Graag een reactie.|]",
-    "Ik stuur deze [nog een keer|opnieuw], ik weet niet of hij [goed is aangekomen|bij de juiste persoon is beland].",
-]
-CLARIFY_ASKS = ["Kun je het V-nummer en de geboortedatum van [het kind|de betrokkenen] sturen? Dan kan ik het dossier erbij pakken.",
-                "Om welke plaats gaat het? Dan kan ik de vraag bij de juiste regio neerleggen.",
-                "Kun je wat meer vertellen over de stand van de procedure?"]
-CLARIFY_ANSWERS = ["Zeker: {voluit}, geboren {gb}, V-nummer {vnr}.", "Het V-nummer is {vnr}[ en de geboortedatum {gb}|].",
-                   "[Sorry, vergeten te vermelden.|Excuses.] {place_sentence}"]
-REDIRECT_NOTES = [
-    "Deze vraag kwam bij ons binnen, maar lijkt ons [meer|eerder] iets voor jullie. Willen jullie deze oppakken en [rechtstreeks|] aan [de vraagsteller|{asker_first}] antwoorden?",
-    "[Ter behandeling|Ter beantwoording] doorgestuurd; de vraag [ligt bij jullie|is voor jullie organisatie].",
-    "Zie onderstaande vraag van {asker_first} van {asker_org}. Die hoort bij [jullie|{target}], niet bij ons. Dank!",
-    "Hoi collega's, deze is voor jullie denk ik. [Groet|Gr.]",
-]
+FOLLOW_UPS = DATA["threads"]["FOLLOW_UPS"]
+REMINDERS = DATA["threads"]["REMINDERS"]
+CLARIFY_ASKS = DATA["threads"]["CLARIFY_ASKS"]
+CLARIFY_ANSWERS = DATA["threads"]["CLARIFY_ANSWERS"]
+REDIRECT_NOTES = DATA["threads"]["REDIRECT_NOTES"]
 COLLEAGUE_NOTES = [
     "Namens mijn collega {asker_first} stuur ik onderstaande vraag door. [{Asker_pronoun} is vandaag afwezig.|Graag rechtstreeks aan {asker_pronoun_obj} antwoorden.]",
     "Ik stuur jullie onderstaande vraag van [mijn collega|onze {asker_role}] door. [Willen jullie in de cc reageren?|Kunnen jullie hiernaar kijken?]",
 ]
-THIRD_PARTIES = {
-    "advocaat": ["Geachte {recipient_title} {recipient_last},", "Namens [mijn cliënte|mijn cliënt] verzoek ik u om opheldering over het volgende.", "Hoogachtend,"],
-    "school": ["Beste {recipient_first},", "Wij maken ons als school zorgen over {naam}[ uit groep {groep}|].", "Met vriendelijke groet,"],
-    "ouder": ["Goedemiddag,", "ik wil u graag iets vragen over mijn [zoon|dochter|kind].", "groet"],
-    "collega": ["Hoi {recipient_first},", "Kun jij dit misschien aan de contactpersonen Belang van het Kind voorleggen?", "Groet,"],
-}
+THIRD_PARTIES = DATA["threads"]["THIRD_PARTIES"]
 
 # Automatic replies
-OOO_NL = [
-    "Dank voor uw bericht. Ik ben afwezig van {from_day} tot en met {to_day} en heb geen toegang tot mijn e-mail. Uw bericht wordt niet doorgestuurd. Voor dringende zaken kunt u contact opnemen met [mijn collega {colleague}|het algemene nummer {phone}|de functionele mailbox].",
-    "Ik ben op dit moment niet aanwezig. Vanaf {to_day} ben ik weer bereikbaar. [Voor spoedeisende zaken kunt u bellen met {phone}.|]",
-    "Ik werk op maandag, dinsdag en donderdag. Uw mail wordt op mijn eerstvolgende werkdag beantwoord.",
-    "Let op: ik ben met verlof tot en met {to_day}. Uw e-mail wordt na mijn terugkomst gelezen. [Bij spoed: {colleague}.|]",
-    "Beste afzender, ik ben tot {to_day} afwezig in verband met een cursus. Ik lees mijn mail beperkt.",
-]
+OOO_NL = DATA["automatic"]["OOO_NL"]
 OOO_EN = [
     "Thank you for your email. I am out of the office until {to_day_en} with limited access to email. For urgent matters please contact {colleague}.",
     "I am currently on leave and will return on {to_day_en}. Your message will not be forwarded.",
@@ -1669,87 +717,9 @@ OOO_EN = [
 ACK_NL = ["Bedankt voor uw e-mail. Wij hebben uw bericht in goede orde ontvangen. U ontvangt binnen vijf werkdagen een reactie.\n\nDit is een automatisch gegenereerd bericht; u kunt hier niet op antwoorden."]
 
 # English questions (about 3 per cent): people write in English to the Dutch mailboxes too
-EN_ASKERS = [
-    ("Dublin Unit officer", "Dublin Unit, Federal Office for Migration", "dublinunit.example"),
-    ("caseworker", "Child Protection Services", "childprotection.example"),
-    ("legal officer", "European Network for Children on the Move", "childrenonthemove.example"),
-    ("social worker", "International Social Service", "iss-casework.example"),
-    ("foster father", "", None),
-]
-EN_THEMES = {
-    "dublin-en-nareis": {
-        "org": ["IND", "DT&V"],
-        "subjects": ["Dublin transfer of family with children - request for information", "Family reunification {naam} - DNA test",
-                     "Take back request - best interests of the child"],
-        "facts": ["The family applied for asylum in our country before travelling on to the Netherlands[, and a take back request was accepted|].",
-                  "The youngest child, {naam} ({leeftijd}), [is receiving treatment for a serious medical condition|has been diagnosed with PTSD|is very anxious about the transfer].",
-                  "The father has refugee status in the Netherlands and has applied for family reunification for his [wife and children|son|daughter]."],
-        "places": ["azc:The family is currently staying at the reception centre in {p}.", "The sponsor lives in {p}."],
-        "questions": ["Could you let us know whether the best interests of the child have been assessed before the transfer?",
-                      "What is the current status of the family reunification application?",
-                      "Would it be possible to postpone the transfer until the medical treatment has been completed?",
-                      "Who is the right contact person for questions about the transfer date?"],
-    },
-    "voogdij": {
-        "org": ["RvdK"],
-        "subjects": ["Unaccompanied minor - guardianship", "Question about guardianship for a relative"],
-        "facts": ["{Naam} ({leeftijd}) is an unaccompanied minor from {land_en} who now lives with an aunt.",
-                  "There is no legal representative in the Netherlands and the parents are [deceased|unreachable]."],
-        "places": ["{Naam} lives with the aunt in {p}.", "azc:{Naam} stays at the reception centre for minors in {p}."],
-        "questions": ["Could the Council request the court to appoint the aunt as guardian?",
-                      "What is the procedure for appointing a family member as guardian, and does it affect residence rights?"],
-    },
-    "chavez": {
-        "org": ["IND"],
-        "subjects": ["Residence of third-country national parent of Dutch child", "Chavez application - dependency"],
-        "facts": ["My client is the mother of a Dutch child ({leeftijd}) and has no residence permit.",
-                  "The father is Dutch but [is not involved in the care of the child|lives abroad]."],
-        "places": ["Mother and child live in {p}."],
-        "questions": ["What documents does the IND need to assess the dependency between mother and child?",
-                      "How long does a decision on such an application currently take?"],
-    },
-    "illegale-opneming-en-pleegzorg": {
-        "org": ["RvdK", "IND"],
-        "subjects": ["Foster child from abroad - residence", "Kafala placement and Dutch procedure"],
-        "facts": ["We have been caring for my wife's niece ({leeftijd}) since last year under a kafala arrangement from {land_en}.",
-                  "We did not know that permission was needed before she came to the Netherlands."],
-        "places": ["We live in {p}."],
-        "questions": ["What should we do to make her stay legal?", "Is there an investigation by the Council, and what does that mean for us?"],
-    },
-    "gegevensdeling": {
-        "org": ["RvdK", "IND"],
-        "subjects": ["Request for information exchange", "Sharing of a child protection report"],
-        "facts": ["We are handling the case of a family that was transferred to the Netherlands last year.",
-                  "The parents have given written consent to share information."],
-        "places": ["The family now lives in {p}."],
-        "questions": ["Can you share the outcome of the child protection investigation with our service?",
-                      "Which legal basis would apply for such an exchange, and through which secure channel?"],
-    },
-    "voorlichting": {
-        "org": ["RvdK", "DT&V", "IND"],
-        "subjects": ["Invitation: study visit on children in migration", "Request for a presentation"],
-        "facts": ["A delegation of our organisation will visit the Netherlands on {dt_en}.",
-                  "We are interested in how the Dutch agencies cooperate on the best interests of the child."],
-        "places": ["The meeting would take place in {p}."],
-        "questions": ["Would one of your contact persons be available for a short presentation?",
-                      "Could you share any English material about the cooperation?"],
-    },
-    "kinderbeschermingsmaatregelen": {
-        "org": ["DT&V", "RvdK"],
-        "subjects": ["Child under supervision order - return", "Supervision order and departure"],
-        "facts": ["The child, {naam} ({leeftijd}), was placed under a supervision order by the Dutch juvenile court.",
-                  "The family is expected to return to our country in the coming months."],
-        "places": ["The family lives in {p}."],
-        "questions": ["Could you tell us how the supervision order will be transferred to our child protection services?",
-                      "Who can we contact to prepare the handover of care?"],
-    },
-}
-EN_COUNTRIES = {"Eritrea": "Eritrea", "Syrië": "Syria", "Afghanistan": "Afghanistan", "Somalië": "Somalia",
-                "Guinee": "Guinea", "Soedan": "Sudan", "Jemen": "Yemen", "Ethiopië": "Ethiopia", "Iran": "Iran",
-                "Irak": "Iraq", "Turkije": "Turkey", "Nigeria": "Nigeria", "Georgië": "Georgia", "Armenië": "Armenia",
-                "Algerije": "Algeria", "Marokko": "Morocco", "Suriname": "Suriname", "Ghana": "Ghana",
-                "Brazilië": "Brazil", "Colombia": "Colombia", "Filipijnen": "the Philippines", "China": "China",
-                "Mongolië": "Mongolia", "Albanië": "Albania", "Oekraïne": "Ukraine"}
+EN_ASKERS = DATA["english"]["EN_ASKERS"]
+EN_THEMES = DATA["english"]["EN_THEMES"]
+EN_COUNTRIES = DATA["english"]["EN_COUNTRIES"]
 
 # =====================================================================================
 # Composing a question
@@ -2145,12 +1115,7 @@ def forward_prefix(dice: Dice, client: str) -> str:
         "Fwd: " if client in ("gmail", "apple") else "Fw: ")
 
 
-GENERIC_ANSWERS = [
-    "Ik heb je vraag doorgezet naar de juiste collega; je hoort binnen een week van ons.",
-    "Dank voor je vraag. Ik heb navraag gedaan bij [het behandelteam|de regievoerder|de raadsonderzoeker] en kom er [deze week|zo snel mogelijk] bij je op terug.",
-    "In dit soort zaken kijken we altijd naar de individuele omstandigheden. Kun je ons de beschikking sturen? Dan kijken we mee.",
-    "Goede vraag. Dit bespreken we in het eerstvolgende overleg van de contactpersonen; ik laat je de uitkomst weten.",
-]
+GENERIC_ANSWERS = DATA["answers"]["GENERIC_ANSWERS"]
 
 
 def answer_text(dice: Dice, theme: str, organisation: str) -> str:
@@ -3026,154 +1991,16 @@ ORG_TARGET = {"IND": "de IND", "DT&V": "DT&V", "RvdK": "de Raad voor de Kinderbe
 WHO_HANDLES = {"IND": "de behandelend medewerker", "DT&V": "de regievoerder", "RvdK": "de raadsonderzoeker"}
 
 # What contact persons answer. `{je}`, `{jouw}`, `{kun_je}`, `{wil_je}`: informal or formal ("u").
-REPLY_TEXT: dict[str, dict[str, list[str]]] = {
-    "kinderbeschermingsmaatregelen": {
-        "IND": [
-            "Een verblijfsvergunning op grond van B13 Vc is mogelijk als de kinderrechter de maatregel voor ten minste een jaar heeft opgelegd. De aanvraag kan door de GI namens het kind worden ingediend; stuur de beschikking van de kinderrechter mee.",
-            "De ondertoezichtstelling wordt meegewogen, maar leidt niet vanzelf tot verblijf. [Voor verblijf op grond van B13 is een aparte aanvraag nodig.|Bij een maatregel van minder dan een jaar kijken we naar de omstandigheden van het geval.]",
-            "De aanvraag is in behandeling bij [de unit Gezin|onze collega's van Regulier]. Ik heb de behandelaar gevraagd de beschikking bij het dossier te voegen; {je} hoort binnen twee weken meer.",
-        ],
-        "DT&V": [
-            "Zolang de OTS loopt, wordt er niet gedwongen vertrokken zonder overleg met de GI. De regievoerder neemt contact op met de jeugdbeschermer.",
-            "Over de overdraagbaarheid van de maatregel stemmen wij af met de GI en, via het Internationaal Jeugdrecht, met de autoriteiten in het land van herkomst. Ik heb {jouw} vraag doorgezet naar de regievoerder.",
-            "Er is nog geen vertrekdatum gepland. Voordat er een vertrekgesprek met de ouders plaatsvindt, neemt de regievoerder contact op met de jeugdbeschermer.",
-        ],
-        "RvdK": [
-            "Er loopt bij ons geen raadsonderzoek naar dit gezin. Wel is er eerder een melding van Veilig Thuis geweest; ik heb {jouw} vraag doorgezet naar de teamleider.",
-            "Er loopt inmiddels een beschermingsonderzoek. De raadsonderzoeker neemt [deze week|binnenkort] contact met {je} op.",
-            "De Raad zegt in het rapport niets over verblijfsrecht, wel over wat het kind nodig heeft. Een spoedverzoek is mogelijk als de veiligheid van het kind in het geding is; overleg dat met de teamleider van de vestiging.",
-        ],
-    },
-    "gezag-en-omgang": {
-        "IND": [
-            "De aanvraag op grond van artikel 8 EVRM is nog in behandeling. Een raadsrapport over de omgang wordt bij de belangenafweging betrokken; stuur het rapport gerust mee zodra het er is.",
-            "Of de vader verblijf kan krijgen, hangt af van de belangenafweging onder artikel 8 EVRM. Daarbij kijken we onder meer naar de feitelijke omgang en de band met het kind.",
-        ],
-        "DT&V": [
-            "Er is nog geen vertrekgesprek gepland. Wij houden rekening met de lopende procedure bij de familierechter.",
-            "Zolang de familierechtelijke procedure loopt, zetten wij geen gedwongen vertrek in. De regievoerder bespreekt de omgang in het volgende gesprek met de vader.",
-        ],
-        "RvdK": [
-            "Het raadsonderzoek loopt; het rapport gaat naar verwachting binnen zes weken naar de rechtbank.",
-            "In een onderzoek naar gezag en omgang kijkt de Raad naar wat het kind nodig heeft; de verblijfsstatus van een ouder is daarbij een omstandigheid, geen maatstaf. De raadsonderzoeker kan {je} er meer over vertellen.",
-        ],
-    },
-    "strafrecht": {
-        "IND": [
-            "Bij een voornemen tot intrekking wegen wij de minderjarigheid en de duur van het verblijf mee. De termijn voor een zienswijze is vier weken.",
-            "Een veroordeling tot jeugddetentie of een PIJ-maatregel kan gevolgen hebben voor het verblijfsrecht, maar dat beoordelen wij per geval. Er is op dit moment geen voornemen tot intrekking uitgebracht.",
-        ],
-        "DT&V": [
-            "Na afloop van de PIJ wordt per geval bekeken of een vertrektraject aan de orde is; de JJI kan contact opnemen met de regievoerder.",
-            "Tijdens de detentie vindt er geen vertrek plaats. De regievoerder neemt tijdig contact op met de jeugdreclassering.",
-        ],
-        "RvdK": [
-            "De raadsonderzoeker in deze strafzaak is bij ons bekend; ik heb {jouw} vraag aan [haar|hem] doorgezet.",
-            "In het strafadvies zegt de Raad niets over verblijf. Wel nemen we op wat de jongere nodig heeft, ook als vertrek aan de orde kan zijn.",
-        ],
-    },
-    "voogdij": {
-        "IND": [
-            "Een voogdijbeschikking geeft op zichzelf geen recht op verblijf. Voor verblijf bij het familielid is een aparte aanvraag nodig.",
-            "Of er adequate opvang is in het land van herkomst, onderzoeken wij in de asielprocedure van de amv. Ik heb {jouw} vraag doorgezet naar de behandelaar.",
-        ],
-        "DT&V": [
-            "Het onderzoek naar adequate opvang loopt nog; zolang daarover geen duidelijkheid is, wordt er geen vertrek ingezet.",
-            "Bij een amv stemmen wij het vertrektraject altijd af met de voogd van Nidos. De regievoerder neemt contact met {je} op.",
-        ],
-        "RvdK": [
-            "De Raad kan de kinderrechter verzoeken in de voogdij te voorzien; we onderzoeken dan ook de geschiktheid van het familielid.",
-            "Als er in Nederland niemand met gezag is, kan de rechtbank Nidos voorlopig met de voogdij belasten. Het verzoek loopt via de Raad; ik heb het doorgezet naar de vestiging.",
-        ],
-    },
-    "dublin-en-nareis": {
-        "IND": [
-            "De nareisaanvraag is in behandeling; het DNA-onderzoek is aangevraagd. Versnellen kan als er concrete zorgen over de veiligheid zijn.",
-            "Bij een Dublinoverdracht weegt het belang van het kind mee. Als er medische informatie is, {kun_je} die via de advocaat aan ons laten sturen.",
-        ],
-        "DT&V": [
-            "De overdracht wordt pas uitgevoerd als er een medische verklaring is dat reizen verantwoord is.",
-            "Er is nog geen overdrachtsdatum bekend. De regievoerder informeert de opvanglocatie en de voogd zodra die er is.",
-        ],
-        "RvdK": [
-            "De Raad kan in Dublinzaken een advies geven over het belang van het kind; ik zoek uit welke raadsonderzoeker dat kan doen.",
-        ],
-    },
-    "chavez": {
-        "IND": [
-            "Voor de beoordeling van de afhankelijkheidsrelatie kijken wij naar alle omstandigheden, ook of de Nederlandse ouder de zorg feitelijk kan overnemen.",
-            "Op een Chavez-aanvraag wordt binnen de wettelijke termijn beslist. Stukken over de zorgverdeling en het contact met de andere ouder helpen bij de beoordeling.",
-        ],
-        "DT&V": ["Zolang er op de aanvraag niet is beslist, wordt er geen gedwongen vertrek ingezet."],
-        "RvdK": [
-            "Een adviesaanvraag in een Chavez-zaak duurt bij ons gemiddeld acht weken.",
-            "De Raad kan adviseren over de afhankelijkheid tussen ouder en kind, maar dat verzoek moet van de IND komen.",
-        ],
-    },
-    "illegale-opneming-en-pleegzorg": {
-        "IND": ["Voor een buitenlands pleegkind is in de regel een mvv nodig; zonder beginseltoestemming is opneming ter adoptie niet mogelijk."],
-        "DT&V": ["Een kind zonder verblijfsrecht dat bij pleegouders woont, valt pas onder onze taak als er een vertrekplicht is vastgesteld. Dat is hier nog niet het geval."],
-        "RvdK": [
-            "Bij een vermoeden van illegale opneming kan de Raad een onderzoek starten; een melding kan via het algemene nummer of via ons.",
-            "Iedereen die het vermoeden heeft, kan de melding doen. Ik heb {jouw} mail doorgezet naar de vestiging, die een onderzoek overweegt.",
-        ],
-    },
-    "gegevensdeling": {
-        "any": [
-            "Op grond van het AVG-protocol kunnen wij deze gegevens delen voor zover dat nodig is voor de taak; stuur het verzoek graag via beveiligde mail.",
-            "Zonder toestemming kunnen wij het rapport niet delen; wel kunnen wij de conclusie mondeling toelichten.",
-            "Stuur persoonsgegevens nooit via de gewone mail. Via beveiligde mail nemen wij {jouw} verzoek in behandeling.",
-        ],
-    },
-    "voorlichting": {
-        "any": [
-            "Leuk dat {je} aan ons denkt. Een van de contactpersonen kan een presentatie verzorgen; {kun_je} een paar data sturen?",
-            "Een collega uit de regio komt graag langs. Zij neemt contact met {je} op om een datum te prikken.",
-            "Op die datum lukt het helaas niet. Wel hebben we een presentatie over de samenwerking in het SKIV die {je} zelf kunt gebruiken; die stuur ik mee.",
-        ],
-    },
-    "overig": {
-        "any": [
-            "Ik heb {jouw} vraag doorgezet naar de juiste collega; {je} hoort binnen een week van ons.",
-            "Ik heb {jouw} mail doorgestuurd naar mijn collega {regional}, die deze vragen [voor {jouw} regio|in de regio] oppakt.",
-            "Wij streven ernaar binnen vijf werkdagen te reageren, maar dat lukt niet altijd. Ik kijk er deze week naar.",
-            "Voor casusvragen zit {je} hier goed. Ik bespreek de casus in het eerstvolgende overleg van de contactpersonen.",
-        ],
-    },
-}
-GENERIC_REPLIES = [
-    "Ik heb navraag gedaan bij {handler}; ik kom er [deze week|zo snel mogelijk] bij {je} op terug.",
-    "Ik heb {jouw} vraag voorgelegd aan {handler}, die [binnenkort|deze week] contact met {je} opneemt.",
-    "In dit soort zaken kijken we altijd naar de individuele omstandigheden. {Kun_je} ons de beschikking sturen? Dan kijken we mee.",
-    "Dit bespreken we in het eerstvolgende overleg van de contactpersonen; ik laat {je} de uitkomst weten.",
-]
-CLARIFY_REPLIES = {
-    "IND": "Om {jouw} vraag te beantwoorden heb ik het V-nummer en de geboortedatum van het kind nodig. {Wil_je} die via beveiligde mail sturen?",
-    "DT&V": "Om het dossier te vinden heb ik het V-nummer van [het kind|de ouders] nodig. {Wil_je} dat via beveiligde mail sturen?",
-    "RvdK": "Om te zien of er bij ons iets loopt, heb ik de naam en de geboortedatum van het kind nodig. {Wil_je} die via beveiligde mail sturen?",
-}
-REDIRECT_REPLIES = [
-    "{Jouw} vraag kwam bij ons binnen, maar hoort thuis bij {target}. Ik heb de mail doorgestuurd naar hun functionele mailbox ({target_address}); zij nemen contact met {je} op.",
-    "Dit is een vraag voor {target}, niet voor ons. {Wil_je} {jouw} vraag naar {target_address} sturen? Dan komt die bij de juiste contactpersonen terecht.",
-    "Deze vraag ligt bij {target}. Ik heb hem voor {je} doorgezet naar de contactpersonen daar.",
-]
-ENGLISH_REPLIES = [
-    "Thank you for your email. I have forwarded your question to the caseworker responsible, who will contact you shortly.",
-    "We can only share information about an individual case through a secure channel and with the consent of the persons concerned. Could you send your request by secure mail?",
-    "The best interests of the child are assessed in every case. I will look into the file and get back to you within two weeks.",
-]
-REPLY_OPENERS = ["Dank voor {jouw} vraag.", "Bedankt voor {jouw} mail.", "Dank voor {jouw} bericht.", "", ""]
-LATE_OPENERS = ["Excuses voor de late reactie.", "Sorry voor de late reactie; het is erg druk in de mailbox.",
-                "Excuses dat het even heeft geduurd."]
-REPLY_EXTRAS = ["Bij spoed {kun_je} mij bellen op {phone}.", "Stuur persoonsgegevens graag via beveiligde mail.",
-                "Ik zet deze vraag ook op de lijst voor het SKIV-overleg, omdat we hem vaker zien."]
-REPLY_CLOSERS = ["Ik hoop {je} hiermee voldoende te hebben geïnformeerd.",
-                 "Mocht {je} nog vragen hebben, dan hoor ik het graag.", "", ""]
-RESEND_NOTES = {
-    "domain": "Mijn eerdere mail is niet aangekomen[: het adres was verkeerd gespeld|]. Hierbij opnieuw.",
-    "user": "Mijn vorige mail kwam terug[ omdat het adres niet klopte|]. Hieronder nogmaals mijn antwoord.",
-    "full": "Mijn mail van {sent} kwam terug omdat {jouw} mailbox vol was. Hierbij opnieuw mijn antwoord.",
-}
+REPLY_TEXT = DATA["answers"]["REPLY_TEXT"]
+GENERIC_REPLIES = DATA["answers"]["GENERIC_REPLIES"]
+CLARIFY_REPLIES = DATA["answers"]["CLARIFY_REPLIES"]
+REDIRECT_REPLIES = DATA["answers"]["REDIRECT_REPLIES"]
+ENGLISH_REPLIES = DATA["answers"]["ENGLISH_REPLIES"]
+REPLY_OPENERS = DATA["answers"]["REPLY_OPENERS"]
+LATE_OPENERS = DATA["answers"]["LATE_OPENERS"]
+REPLY_EXTRAS = DATA["answers"]["REPLY_EXTRAS"]
+REPLY_CLOSERS = DATA["answers"]["REPLY_CLOSERS"]
+RESEND_NOTES = DATA["answers"]["RESEND_NOTES"]
 
 
 @dataclass
@@ -3653,8 +2480,8 @@ def form_tags(d: Draft) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.sample.generate", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=HERE, help="folder to write into (default: %(default)s)")
+    parser = argparse.ArgumentParser(prog="python -m tools.sample.generate", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=SAMPLE, help="folder to write into (default: %(default)s)")
     args = parser.parse_args(argv)
     counts = write_sample(args.out)
     answers = sum(counts["answer files"].values())
