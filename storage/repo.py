@@ -58,8 +58,11 @@ def is_known(session: Session, *, mailbox: str, source_id: str) -> bool:
     ).first() is not None
 
 
-def message_id_seen(session: Session, *, message_id: str) -> bool:
-    return session.exec(select(Question.id).where(Question.message_id == message_id)).first() is not None
+def message_id_seen(session: Session, *, message_id: str, except_id: int | None = None) -> bool:
+    query = select(Question.id).where(Question.message_id == message_id)
+    if except_id is not None:
+        query = query.where(Question.id != except_id)
+    return session.exec(query).first() is not None
 
 
 def question_by_message_id(session: Session, *, message_id: str) -> Question | None:
@@ -117,6 +120,11 @@ def quarantine(
     entry.final = entry.attempts >= final_after
     session.add(entry)
     return entry
+
+
+def in_quarantine(session: Session) -> Sequence[Question]:
+    return session.exec(select(Question).where(Question.status == "quarantine")
+                        .order_by(Question.received_at, Question.id)).all()
 
 
 def quarantined(session: Session) -> Sequence[Quarantine]:

@@ -28,6 +28,8 @@ from sqlalchemy.engine import Engine
 import rules
 from bot.ingest.mailboxes.base import mark_labels
 from bot.ingest.mailboxes.imap import keyword
+from bot.backlog.actions import Desk, correct, find, route_again
+from bot.errors import ActionError
 from bot.settings import ConfigError, Settings
 from storage import repo
 from storage.db import open_database, unit_of_work
@@ -79,9 +81,9 @@ def correction_for(question: Question, marks: Iterable[str], table: dict[str, Me
             organisations.pop() if len(organisations) == 1 else None)
 
 
-def from_marks(engine: Engine, mailbox, config, *, ruleset) -> int:
-    """Record the corrections in the marks changed since the "marks" cursor; how many.
-    Raises MailboxError like fetch does."""
+def from_marks(engine: Engine, mailbox, config, *, ruleset, desk: Desk | None = None) -> int:
+    """Record the corrections in the marks changed since the "marks" cursor; how many. With
+    `desk`, a corrected question waiting in review is routed. Raises MailboxError like fetch does."""
     if not getattr(config, "corrections_from_marks", False) or not hasattr(mailbox, "changed_marks"):
         return 0
     table = meanings(config, ruleset)
@@ -111,6 +113,9 @@ def from_marks(engine: Engine, mailbox, config, *, ruleset) -> int:
                 {"organisation_before": question.organisation, "organisation_after": organisation}
                 if organisation else {})
             repo.audit(session, action="correction", question_id=question.id, actor=by, via="marks", **changed)
+            if question.status == "review" and desk is not None:  # a correction routes a question in review
+                route_again(session, desk, question, actor=by, theme=theme or current, organisation=organisation,
+                            region=None)
             recorded += 1
         repo.set_cursor(session, mailbox=config.name, folder=MARKS, value=after)
     if recorded:
@@ -118,29 +123,23 @@ def from_marks(engine: Engine, mailbox, config, *, ruleset) -> int:
     return recorded
 
 
-def record_feedback(settings: Settings, ref: str, *, theme: str, organisation, region, by: str | None) -> str:
-    """A person's correction of a question. The actor is the operating-system user running the
-    command, or with `by` a contact person of the directory (never free text: it is audited)."""
-    ruleset = rules.load_ruleset(settings.routing.rules)
-    if theme not in ruleset.theme_keys():
-        raise ConfigError(f"--theme: onbekend thema '{theme}' (bekend: {', '.join(ruleset.theme_keys())})")
+def record_feedback(settings: Settings, ref: str, *, theme: str | None, organisation, region, by: str | None) -> str:
+    """A person's correction of a question; one in review is routed with it at once. The actor is
+    the operating-system user running the command, or with `by` a contact person of the
+    directory (never free text: it is audited)."""
+    desk = Desk.load(settings)
     if by is None:
         by = getpass.getuser()
     else:
-        known = {c.email for c in rules.load_contacts(settings.routing.contacts, ruleset)}
-        if by.strip().lower() not in known:
+        try:
+            by = desk.contact(by).email
+        except ActionError:
             raise ConfigError(f"--by: '{by[:80]}' is geen contactpersoon in {settings.routing.contacts} "
-                              "(geef het e-mailadres, of laat --by weg: dan telt de ingelogde gebruiker)")
-        by = by.strip().lower()
+                              "(geef het e-mailadres, of laat --by weg: dan telt de ingelogde gebruiker)") from None
     engine = open_database(settings.storage.url)
-    with unit_of_work(engine) as session:
-        question = repo.question_by_ref(session, ref=ref)
-        if question is None:
-            raise ConfigError(f"vraag '{ref}' niet gevonden (gebruik het nummer of het kenmerk uit de doorgestuurde mail)")
-        repo.add_correction(session, correction=Correction(
-            question_id=question.id, theme=theme, organisation=organisation, region=region, by=by))
-        question.corrected = True
-        session.add(question)
-        repo.audit(session, action="correction", question_id=question.id, actor=by,
-                   theme_before=question.theme, theme_after=theme)
-    return f"correctie vastgelegd voor vraag {question.id}: thema {theme}"
+    try:
+        with unit_of_work(engine) as session:
+            return correct(session, desk, find(session, ref), theme=theme, organisation=organisation,
+                           region=region, actor=by)
+    except ActionError as exc:
+        raise ConfigError(str(exc)) from None

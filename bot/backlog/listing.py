@@ -32,3 +32,24 @@ def backlog_rows(engine: Engine, *, overdue: bool, today: date) -> list[dict]:
             }
             for q in questions
         ]
+
+
+def quarantine_rows(engine: Engine) -> list[dict]:
+    """What waits in quarantine, oldest first: kenmerk, mailbox, reason, size and the sender's
+    domain. Never the content."""
+    with unit_of_work(engine) as session:
+        questions = repo.in_quarantine(session)
+        return [
+            {
+                "id": q.id,
+                "triage_id": q.triage_id,
+                "mailbox": q.mailbox,
+                "item": q.source_id,
+                "received_at": q.received_at.isoformat() if q.received_at else None,
+                "reason": q.verdict_reason,
+                "size": q.size,
+                "sender_domain": q.sender_domain,
+                "original_kept": repo.original(session, question_id=q.id) is not None,
+            }
+            for q in questions
+        ]

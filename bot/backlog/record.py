@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from email.header import decode_header, make_header
 from email.parser import BytesHeaderParser
 from email.utils import parseaddr, parsedate_to_datetime
 
@@ -56,18 +57,21 @@ def reviewer(settings: Settings, contacts: Sequence[rules.Contact], mailbox: str
 
 
 def record_triage(session, triage: Triage, raw: bytes, *, settings: Settings, ruleset: rules.RuleSet,
-                  contacts: Sequence[rules.Contact], console_url: str = "") -> tuple[Question, bool]:
-    """Store one triaged mail with what it calls for. Also True when it was a contact person's
-    answer that gave its question the first answer."""
+                  contacts: Sequence[rules.Contact], console_url: str = "",
+                  existing: Question | None = None) -> tuple[Question, bool]:
+    """Store one triaged mail with what it calls for; `existing`: the row to fill instead of a new
+    one (a quarantined mail triaged again keeps its kenmerk). Also True when it was a contact
+    person's answer that gave its question the first answer."""
     msg, screening = triage.message, triage.screening
     now = utcnow()
-    question = Question(
-        triage_id=new_kenmerk(), mailbox=msg.mailbox, source_id=msg.source_id, message_id=msg.message_id,
-        fingerprint=msg.fingerprint, received_at=msg.date or now, subject=redact(msg.subject),
-        sender=msg.sender.lower(), sender_domain=msg.sender.rpartition("@")[2].lower(), size=msg.size,
-        attachments=len(msg.attachments), verdict=screening.verdict, verdict_reason=screening.reason,
-        screen_hits=list(screening.hits), screen_misses=list(screening.misses), status="skipped",
-    )
+    question = existing or Question(triage_id=new_kenmerk(), mailbox=msg.mailbox, source_id=msg.source_id)
+    question.sqlmodel_update(dict(
+        message_id=msg.message_id, fingerprint=msg.fingerprint, received_at=msg.date or now,
+        subject=redact(msg.subject), sender=msg.sender.lower(), sender_domain=msg.sender.rpartition("@")[2].lower(),
+        size=msg.size, attachments=len(msg.attachments), verdict=screening.verdict,
+        verdict_reason=screening.reason, screen_hits=list(screening.hits), screen_misses=list(screening.misses),
+        status="skipped",
+    ))
     parent = (repo.question_replied_to(session, message_id=screening.refers_to)
               if screening.verdict in ("answer", "follow_up") and screening.refers_to else None)
     if parent is not None:
@@ -121,6 +125,13 @@ def _join(session, parent: Question, mail: Question, *, settings, ruleset, conta
         session.add(forward(parent, recipient=to, purpose="follow_up", mail=mail, **send))
 
 
+def _decoded(value) -> str:
+    try:
+        return str(make_header(decode_header(str(value or ""))))[:500]
+    except (ValueError, LookupError, UnicodeError):
+        return ""
+
+
 def record_quarantine(session, *, mailbox: str, source_id: str, raw: bytes, reason: str, settings: Settings,
                       contacts: Sequence[rules.Contact], fingerprint: str = "") -> Question:
     """A mail that cannot be triaged: kept with its reason and a kenmerk; the reviewer is told."""
@@ -133,7 +144,8 @@ def record_quarantine(session, *, mailbox: str, source_id: str, raw: bytes, reas
     question = Question(
         triage_id=new_kenmerk(), mailbox=mailbox, source_id=source_id,
         message_id=str(headers.get("Message-ID", "") or "").strip()[:998] or f"<{source_id}@quarantaine>",
-        fingerprint=fingerprint, received_at=received or utcnow(), subject="", sender=sender,
+        fingerprint=fingerprint, received_at=received or utcnow(), subject=redact(_decoded(headers.get("Subject"))),
+        sender=sender,
         sender_domain=sender.rpartition("@")[2], size=len(raw), verdict="quarantine", verdict_reason=reason,
         status="quarantine",
     )

@@ -7,6 +7,7 @@ value at fault; a traceback only with --debug. `--json` prints one JSON document
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import sys
@@ -19,9 +20,11 @@ import click
 import rules
 from bot.ingest.mailboxes import MailboxError
 from bot.outgoing import DeliveryError
+from bot.errors import ActionError
 from bot.settings import ConfigError, Settings, load_settings
 from bot.triage.training import DataError
 from classifiers import ModelError
+from storage.db import open_database, unit_of_work
 
 PRIVATE_UMASK = 0o077
 CONFIG_HELP = "Configuratiebestand (standaard: $BVHK_TRIAGE_CONFIG, anders ./config.toml)."
@@ -40,7 +43,7 @@ def handle_errors(func):
         debug = ctx.find_root().params.get("debug", False)
         try:
             return func(*args, **kwargs)
-        except (ConfigError, rules.RulesError, DataError, ModelError) as exc:
+        except (ConfigError, rules.RulesError, DataError, ModelError, ActionError) as exc:
             if debug:
                 raise
             click.echo(f"bvhk-triage: {exc}", err=True)
@@ -286,6 +289,116 @@ def feedback(ctx, question_id, theme, organisation, region, by):
     from bot.backlog.corrections import record_feedback
 
     click.echo(record_feedback(settings_from(ctx), question_id, theme=theme, organisation=organisation, region=region, by=by))
+
+
+@main.command()
+@click.argument("question_id", metavar="ID")
+@click.argument("email")
+@click.option("--reason", default="", help="Waarom (komt in het auditlog en in de doorgestuurde mail).")
+@click.pass_context
+@handle_errors
+def assign(ctx, question_id: str, email: str, reason: str):
+    """Wijs vraag ID (nummer of kenmerk) met de hand toe aan contactpersoon EMAIL en stuur haar door.
+
+    \b
+    Voorbeeld: bvhk-triage assign 0a1b2c3d4e5f a.bakker@ind.example --reason "kent de zaak"
+    """
+    from bot.backlog.actions import Desk, assign as assign_question, find
+
+    settings = settings_from(ctx)
+    desk, engine = Desk.load(settings), open_database(settings.storage.url)
+    with unit_of_work(engine) as session:
+        question = find(session, question_id)
+        assign_question(session, desk, question, email, actor=getpass.getuser(), reason=reason)
+        kenmerk = question.triage_id
+    click.echo(f"vraag {kenmerk} toegewezen aan {email.strip().lower()}; {_send_now(settings, engine)}")
+
+
+def _send_now(settings: Settings, engine) -> str:
+    """Send what an action stored, now; what cannot go now the worker sends later."""
+    from bot.outgoing import open_sender
+    from bot.outgoing.queue import send_due
+
+    try:
+        sent = send_due(engine, open_sender(settings.delivery, mailboxes=settings.mailboxes), settings.delivery)
+    except DeliveryError as exc:
+        return f"verzenden lukt nu niet ({exc}); de worker probeert het opnieuw"
+    if sent.failed:
+        return f"verzenden lukt nu niet ({sent.errors[0] if sent.errors else 'fout'}); de worker probeert het opnieuw"
+    return f"{sent.delivered} bericht(en) verzonden"
+
+
+@main.group()
+def quarantine():
+    """Wat niet getrieerd kon worden: bekijken, opnieuw triëren of ongewijzigd doorsturen."""
+
+
+@quarantine.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Resultaat als één JSON-document op stdout.")
+@click.pass_context
+@handle_errors
+def quarantine_list(ctx, as_json: bool):
+    """Toon de berichten in quarantaine, oudste eerst, met hun reden (nooit de inhoud)."""
+    from bot.backlog.listing import quarantine_rows
+    from bot.cli.output import print_quarantine
+
+    rows = quarantine_rows(open_database(settings_from(ctx).storage.url))
+    emit_json(rows) if as_json else print_quarantine(rows)
+
+
+@quarantine.command("show")
+@click.argument("question_id", metavar="ID")
+@click.option("--json", "as_json", is_flag=True, help="Resultaat als één JSON-document op stdout.")
+@click.pass_context
+@handle_errors
+def quarantine_show(ctx, question_id: str, as_json: bool):
+    """Toon één bericht in quarantaine: reden, grootte, afzenderdomein, waar het staat."""
+    from bot.backlog.listing import quarantine_rows
+
+    rows = [r for r in quarantine_rows(open_database(settings_from(ctx).storage.url))
+            if question_id in (r["triage_id"], str(r["id"]))]
+    if not rows:
+        raise ActionError(f"'{question_id}' staat niet in quarantaine (zie: bvhk-triage quarantine list)")
+    if as_json:
+        emit_json(rows[0])
+        return
+    for key, value in rows[0].items():
+        click.echo(f"{key:16} {value}")
+
+
+@quarantine.command("release")
+@click.argument("question_id", metavar="ID")
+@click.pass_context
+@handle_errors
+def quarantine_release(ctx, question_id: str):
+    """Triëer een bericht in quarantaine opnieuw (na een correctie of een hogere limiet)."""
+    from bot.backlog.actions import Desk, find, release
+    from bot.triage.training import ensure_model
+
+    settings = settings_from(ctx)
+    desk, engine = Desk.load(settings), open_database(settings.storage.url)
+    model = ensure_model(settings, ruleset=desk.ruleset, engine=engine)
+    with unit_of_work(engine) as session:
+        line = release(session, desk, find(session, question_id), actor=getpass.getuser(), model=model, engine=engine)
+    click.echo(f"{line}; {_send_now(settings, engine)}")
+
+
+@quarantine.command("forward")
+@click.argument("question_id", metavar="ID")
+@click.argument("email")
+@click.pass_context
+@handle_errors
+def quarantine_forward(ctx, question_id: str, email: str):
+    """Stuur een bericht in quarantaine ongewijzigd door aan contactpersoon EMAIL."""
+    from bot.backlog.actions import Desk, find, hand_on
+
+    settings = settings_from(ctx)
+    desk, engine = Desk.load(settings), open_database(settings.storage.url)
+    with unit_of_work(engine) as session:
+        question = find(session, question_id)
+        hand_on(session, desk, question, email, actor=getpass.getuser())
+        kenmerk = question.triage_id
+    click.echo(f"{kenmerk} ongewijzigd doorgestuurd aan {email.strip().lower()}; {_send_now(settings, engine)}")
 
 
 # -- backlog, digest, report --------------------------------------------------------------

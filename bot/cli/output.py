@@ -119,3 +119,17 @@ def print_replay(result: dict) -> None:
         table.add_row(str(change["id"]), (change["received_at"] or "")[:10], change["theme"] or "—",
                       before["assignee"] or "beoordeling", after["assignee"] or "beoordeling", after["rule"])
     out.print(table)
+
+
+def print_quarantine(rows: list[dict]) -> None:
+    if not rows:
+        out.print("Niets in quarantaine.")
+        return
+    table = Table("kenmerk", "mailbox", "ontvangen", "reden", "grootte", "afzenderdomein")
+    for r in rows:
+        table.add_row(r["triage_id"], r["mailbox"], (r["received_at"] or "")[:16].replace("T", " "), r["reason"],
+                      f"{r['size'] / 1_000_000:.1f} MB" if r["size"] >= 100_000 else f"{r['size'] // 1000} kB",
+                      r["sender_domain"] or "—")
+    out.print(table)
+    out.print(f"{len(rows)} in quarantaine. Opnieuw triëren: bvhk-triage quarantine release KENMERK; "
+              "ongewijzigd doorsturen: bvhk-triage quarantine forward KENMERK E-MAILADRES")

@@ -2,41 +2,38 @@
 (and region, when theirs is set), overdue ones first, each part oldest first.
 
 Coordinators are the active contact persons with role "coordinator" in the directory as
-last imported (the contact_person table). A digest carries no message text. Subjects are
-stored redacted; on output they are redacted again and every capitalised word that is not
-in the vocabulary of themes, regions and organisations is masked too, because the
-redaction cannot see a name without a cue ("Vraag over Ahmed"). Each question carries its
-kenmerk (the triage id): it stands in the body of the forwarded question ("Kenmerk: …"),
-so Outlook's search finds it.
+last imported (the contact_person table). A digest carries no free text of a mail, not even
+its subject: a question shows as its kenmerk, theme, asking organisation, region, contact
+person, age and due date, which is what a coordinator acts on without personal data. The
+kenmerk (the triage id) stands in the subject and body of the forwarded question, so
+Outlook's search finds the mail. Mail in quarantine is counted.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-import rules
 from bot.render import render
 from bot.reports.weekly import LOCAL, load_theme_names
 from bot.settings import Settings
-from classifiers import redact
 from storage import repo
 from storage.db import unit_of_work
 from storage.models import ContactPerson, Question
 
 STATUS_NAMES = {"routed": "doorgestuurd", "review": "ter beoordeling", "reassigned": "herverdeeld"}
-MASK = "[NAAM]"
 
 
 @dataclass(frozen=True)
 class DigestRow:
     kenmerk: str
-    subject: str  # redacted and masked
     theme: str
+    asking: str  # the asking organisation
     region: str
     assignee: str
     status: str
@@ -52,6 +49,7 @@ class Digest:
     overdue_rows: tuple[DigestRow, ...]
     open_rows: tuple[DigestRow, ...]  # open and not overdue
     today: date
+    quarantined: int = 0  # mail of the organisation's mailboxes waiting in quarantine
 
     @property
     def rows(self) -> tuple[DigestRow, ...]:
@@ -63,7 +61,7 @@ class Digest:
 
     @property
     def is_empty(self) -> bool:
-        return not self.rows
+        return not self.rows and not self.quarantined
 
     @property
     def scope(self) -> str:
@@ -99,10 +97,10 @@ def build_digests(settings: Settings, engine: Engine, *, today: date | None = No
     if include_empty is None:
         include_empty = settings.reports.send_digest_when_empty
     themes = load_theme_names(settings.routing.rules)
-    vocabulary = subject_vocabulary(settings.routing.rules)
-    mailbox_organisation = {m.name: m.organisation for m in settings.mailboxes}
+    mailbox_organisation = settings.mailbox_organisations
     with unit_of_work(engine) as session:
         questions = list(repo.open_questions(session))
+        held = Counter(mailbox_organisation.get(q.mailbox) for q in repo.in_quarantine(session))
         people = {c.email.lower(): c.name for c in repo.contacts(session)}
     digests = []
     for coordinator in coordinators(engine):
@@ -111,22 +109,22 @@ def build_digests(settings: Settings, engine: Engine, *, today: date | None = No
             if (q.organisation or mailbox_organisation.get(q.mailbox)) == coordinator.organisation
             and (not coordinator.region or q.region == coordinator.region)
         ]
-        rows = [digest_row(q, today=today, themes=themes, people=people, vocabulary=vocabulary) for q in mine]
+        rows = [digest_row(q, today=today, themes=themes, people=people) for q in mine]
         rows.sort(key=lambda r: (r.received_on or today, r.kenmerk))
         digest = Digest(coordinator, tuple(r for r in rows if r.overdue_days),
-                        tuple(r for r in rows if not r.overdue_days), today)
+                        tuple(r for r in rows if not r.overdue_days), today,
+                        quarantined=0 if coordinator.region else held.get(coordinator.organisation, 0))
         if include_empty or not digest.is_empty:
             digests.append(digest)
     return digests
 
 
-def digest_row(q: Question, *, today: date, themes: dict[str, str], people: dict[str, str],
-               vocabulary: frozenset[str]) -> DigestRow:
+def digest_row(q: Question, *, today: date, themes: dict[str, str], people: dict[str, str]) -> DigestRow:
     received_on = q.received_at.astimezone(LOCAL).date() if q.received_at else None
     return DigestRow(
         kenmerk=q.triage_id,
-        subject=shown_subject(q.subject, vocabulary),
         theme=themes.get(q.theme, q.theme) if q.theme else "geen thema",
+        asking=q.asking_organisation or "onbekend",
         region=q.region or "onbekend",
         assignee=people.get(q.assignee.lower(), q.assignee) if q.assignee else "nog niemand",
         status=STATUS_NAMES.get(q.status, q.status),
@@ -135,51 +133,6 @@ def digest_row(q: Question, *, today: date, themes: dict[str, str], people: dict
         due_on=q.due_on,
         overdue_days=(today - q.due_on).days if q.due_on and q.due_on < today else 0,
     )
-
-
-# --- subjects -----------------------------------------------------------------------------
-_TOKEN = re.compile(r"\[[A-Z]+\]|[^\W\d_][\w&'’-]*")
-_KNOWN = frozenset(
-    """re fw fwd wg antw doorst vraag vragen verzoek betreft inzake graag spoed urgent dringend
-    hoe wat wie waar wanneer welke waarom kan kunnen mag moet is zijn wordt heeft hebben
-    de het een en of over voor van bij met naar aan om op in uit na door geen nog ook
-    kind kinderen minderjarige minderjarigen jongere moeder vader ouder ouders gezin familie
-    verblijf verblijfsvergunning verblijfsrecht aanvraag beschikking zaak casus dossier advies
-    adviesvraag informatie vreemdeling terugkeer vertrek asiel regulier bezwaar beroep
-    procedure status nederland nederlandse eu evrm belang bvhk skiv gi coa nifp avg overleg
-    contactpersoon contactpersonen herinnering rappel termijn
-    bsn v-nr v-nummer vnr vreemdelingennummer burgerservicenummer""".split()
-)
-
-
-def subject_vocabulary(rules_dir: Path) -> frozenset[str]:
-    """Words a subject may show capitalised: themes, seed terms, regions, organisations."""
-    ruleset = rules.load_ruleset(rules_dir)
-    words = set(_KNOWN) | {o.lower() for o in rules.ORGANISATIONS} | {"dtv"}
-    texts = [t for theme in ruleset.themes.values() for t in (theme.name, *theme.seed_terms)]
-    for text in texts + [region.name for region in ruleset.regions]:
-        words.update(w.lower() for w in re.findall(r"[\w&-]+", text))
-    return frozenset(words)
-
-
-def _known(word: str, vocabulary: frozenset[str]) -> bool:
-    """In the vocabulary, or a compound of known parts ("chavez-zaak")."""
-    return word in vocabulary or all(part in vocabulary for part in word.split("-") if part)
-
-
-def shown_subject(subject: str, vocabulary: frozenset[str]) -> str:
-    """The subject as a digest may show it: redacted, unknown capitalised words masked."""
-    def mask(match: re.Match) -> str:
-        word = match.group()
-        if word.startswith("[") or not word[0].isupper() or _known(word.lower(), vocabulary):
-            return word
-        if word.isupper() and len(word) <= 5:  # an abbreviation: OTS, PIJ, MVV
-            return word
-        return MASK
-
-    masked = _TOKEN.sub(mask, redact(subject or ""))
-    masked = re.sub(rf"{re.escape(MASK)}(?:[\s-]+{re.escape(MASK)})+", MASK, masked)
-    return masked.strip() or "(geen onderwerp)"
 
 
 # --- files ----------------------------------------------------------------------------------

@@ -68,6 +68,7 @@ def check_lines(engine: Engine, *, heartbeat_seconds: int, now: datetime | None 
     with unit_of_work(engine) as session:
         beats = repo.heartbeats(session)
         counts = repo.delivery_counts(session)
+        held = len(repo.in_quarantine(session))
     lines = []
     for row in beats:
         age = now - row.beat_at
@@ -86,6 +87,8 @@ def check_lines(engine: Engine, *, heartbeat_seconds: int, now: datetime | None 
     if failed:
         lines.append(f"let op {failed} uitgaande bericht(en) niet afgeleverd na het maximale aantal pogingen "
                      "(delivery.max_attempts; de fout staat bij elk bericht in de database)")
+    if held:
+        lines.append(f"let op {held} bericht(en) in quarantaine: niet getrieerd (bvhk-triage quarantine list)")
     return lines
 
 

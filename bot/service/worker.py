@@ -35,6 +35,7 @@ from sqlalchemy.exc import IntegrityError
 
 import rules
 from bot.backlog import corrections, replies
+from bot.backlog.actions import Desk
 from bot.backlog.contacts import save_contacts
 from bot.backlog.record import record_quarantine, record_triage
 from bot.ingest.mailboxes import MailboxError, mark_question, open_mailbox
@@ -221,7 +222,8 @@ def _read_mailbox(runtime: Runtime, config, report: PollReport, progress, lease:
                 mark_question(mailbox, config, question, ruleset=runtime.ruleset, contacts=runtime.contacts)
         if not runtime.stopping.is_set():  # reply detection: once per mailbox per poll
             report.answered += replies.detect_replies(runtime.engine, mailbox, name=config.name)
-            corrections.from_marks(runtime.engine, mailbox, config, ruleset=runtime.ruleset)
+            corrections.from_marks(runtime.engine, mailbox, config, ruleset=runtime.ruleset,
+                                   desk=Desk(runtime.settings, runtime.ruleset, tuple(runtime.contacts)))
     finally:
         mailbox.close()
 
@@ -245,6 +247,8 @@ def _handle(session, runtime: Runtime, ctx: Context, item, report: PollReport) -
                 question, answered = record_triage(session, triage, item.raw, settings=runtime.settings,
                                                    ruleset=runtime.ruleset, contacts=runtime.contacts)
     except ParseError as exc:
+        repo.quarantine(session, mailbox=ctx.mailbox, source_id=item.source_id, fingerprint=_fingerprint(item.raw),
+                        reason=str(exc))
         _quarantine(session, runtime, ctx, item, reason=str(exc))
         report.quarantined += 1
         return True
@@ -283,8 +287,6 @@ def send_pending(runtime: Runtime, report: PollReport, *, wait: bool = False) ->
 
 
 def _quarantine(session, runtime: Runtime, ctx: Context, item, *, reason: str) -> None:
-    repo.quarantine(session, mailbox=ctx.mailbox, source_id=item.source_id, fingerprint=_fingerprint(item.raw),
-                    reason=reason)
     record_quarantine(session, mailbox=ctx.mailbox, source_id=item.source_id, raw=item.raw, reason=reason,
                       settings=runtime.settings, contacts=runtime.contacts, fingerprint=_fingerprint(item.raw))
 

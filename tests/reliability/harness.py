@@ -206,9 +206,8 @@ class Database:
         return {row[0] for row in self.rows("SELECT pid FROM heartbeat")}
 
     def handled(self) -> int:
-        """Mailbox items stored: questions, skips and final quarantine entries."""
-        return (self.scalar("SELECT count(*) FROM question")
-                + self.scalar("SELECT count(*) FROM quarantine WHERE final"))
+        """Mailbox items stored: questions, skips and mail in quarantine (each is a question row)."""
+        return self.scalar("SELECT count(*) FROM question")
 
     def waiting(self) -> int:
         return self.scalar("SELECT count(*) FROM delivery WHERE status = 'pending'")
@@ -274,7 +273,7 @@ class Accounting:
     questions: int
     routed: int
     review: int
-    deliveries: int  # stored deliveries (forwards and copies)
+    deliveries: int  # stored forwards: to the contact person, copies, to the reviewer, follow-ups
     not_sent: int  # deliveries pending or failed at the end
     received: int  # messages the SMTP server accepted
     lost: list  # (original, recipient) stored but never received
@@ -290,7 +289,8 @@ def account(db: Database, sink: SmtpSink, message_ids: list[str]) -> Accounting:
     stored_ids = {row[0] for row in db.rows("SELECT message_id FROM question")}
     expected: dict[tuple[str, str], str] = {}
     for original, recipient, message_id in db.rows(
-            "SELECT q.message_id, d.recipient, d.message_id FROM delivery d JOIN question q ON q.id = d.question_id"):
+            "SELECT q.message_id, d.recipient, d.message_id FROM delivery d JOIN question q ON q.id = d.question_id "
+            "WHERE d.purpose IN ('forward', 'copy', 'review', 'follow_up')"):
         expected[(original, recipient.lower())] = message_id
     got: dict[tuple[str, str], Counter] = defaultdict(Counter)
     headers = BytesHeaderParser()
@@ -309,7 +309,7 @@ def account(db: Database, sink: SmtpSink, message_ids: list[str]) -> Accounting:
     return Accounting(
         items=len(message_ids),
         stored=db.handled(),
-        quarantined=db.scalar("SELECT count(*) FROM quarantine WHERE final"),
+        quarantined=db.scalar("SELECT count(*) FROM question WHERE status = 'quarantine'"),
         questions=db.scalar("SELECT count(*) FROM question WHERE verdict = 'question'"),
         routed=db.scalar("SELECT count(*) FROM question WHERE status = 'routed'"),
         review=db.scalar("SELECT count(*) FROM question WHERE status = 'review'"),

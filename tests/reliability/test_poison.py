@@ -65,8 +65,13 @@ def test_a_message_that_fails_three_times_is_quarantined_and_the_rest_go_on(tmp_
     assert all("06-12345678" not in reason for reason in reasons) and "06-12345678" not in caplog.text
     assert caplog.text.count("triage failed for item") == 6
     assert sorted(attempts for _, attempts, reason in entries if reason.startswith("verwerking")) == [3, 3]
-    routed = sum(r["routed"] for r in reports)
-    forwards = list((tmp_path / "outbox").glob("*/new/*"))
-    assert routed == len(forwards) == sum(r["delivered"] for r in reports)  # each once, none twice
+    routed, reviewed = sum(r["routed"] for r in reports), sum(r["needs_review"] for r in reports)
+    sent = [p.read_bytes() for p in (tmp_path / "outbox").glob("*/new/*")]
+    forwards = [raw for raw in sent if b"\nX-BvhK-Triage-Original:" in raw]
+    notices = [raw for raw in sent if b"[BvhK quarantaine " in raw]
+    assert routed + reviewed == len(forwards)  # to the contact persons, and to the reviewer
+    assert len(notices) == 3  # the reviewer hears of each mail in quarantine, without its content
+    assert len(sent) == sum(r["delivered"] for r in reports)  # each once, none twice
+    assert not any(b"06-12345678" in raw or b"dossier.bin" in raw for raw in notices)
     assert len(stored) + sum(sum(r["skipped"].values()) for r in reports) + 3 == len(messages)
     runtime.engine.dispose()

@@ -279,6 +279,7 @@ def _bench():
 
 
 def test_precision_and_recall_floor():
+    require_corpus()
     bench = _bench()
     items = bench.labelled_set()
     assert sum(1 for i in items if i.label == "auto_reply") >= 10
