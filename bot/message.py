@@ -43,6 +43,7 @@ class Message:
     content_type: str = "text/plain"  # the top-level MIME type
     size: int = 0  # bytes of the raw message
     fingerprint: str = ""  # sha256 of the raw bytes
+    raw: bytes = field(default=b"", repr=False, compare=False)  # as received: for what must read it whole
     forwarded_by: str = ""  # who forwarded it into the mailbox, when it is a forward
     defects: tuple[str, ...] = ()  # MIME defects found while parsing (for the record)
 

@@ -136,6 +136,7 @@ def _parse(raw: bytes, *, mailbox: str, source_id: str, limits: ParseLimits) -> 
         content_type=root.get_content_type(),
         size=len(raw),
         fingerprint=fingerprint,
+        raw=raw,
         forwarded_by=forwarded_by,
         defects=tuple(dict.fromkeys(_defect_names(root) + defects)),
     )

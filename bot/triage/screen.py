@@ -8,22 +8,44 @@ does). Reasons name headers and fixed phrases, never addresses, subjects or text
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from email import message_from_bytes
 from email.message import Message as _HeaderBox
+
+from flufl.bounce import all_failures
 
 from bot.ingest.parse import ORIGINAL_MESSAGE_ID, RECEIVED_COUNT
 from bot.message import Message, Screening
 
 MAX_RECEIVED = 25  # more Received headers than this means the message is going round
+# flufl.bounce logs a detector that trips over odd mail with a traceback; that is no verdict here
+logging.getLogger("flufl.bounce").setLevel(logging.CRITICAL)
 
 _DAEMONS = frozenset({"mailer-daemon", "mail-daemon", "mailer_daemon"})
+_SYSTEM_LOCALS = _DAEMONS | {"postmaster", "mail-delivery", "maildelivery", "noreply", "no-reply", "bounce", "bounces",
+                             "mdaemon", "mailadmin", "administrator"}
+_FORWARD_PREFIX = re.compile(r"^\s*(?:(?:fwd?|fw|doorst|wg|tr|rv|enc)\s*:\s*)+", re.I)
+_NOTIFICATION = re.compile(r'"notificationType"\s*:\s*"Bounce"|"bounceType"\s*:\s*"(?:Permanent|Transient)"')
+_LIST_SENDER = re.compile(r"(?:^owner-|-owner$|-bounces$|-request$|^mailman$|^listserv$|^majordomo$|^sympa$|-admin$)")
+_LIST_REFUSAL = re.compile(
+    r"not a member|non-?member|nonmember|loop alert|mail loop|awaiting moderat|await(?:s|ing) moderator|"
+    r"requires? approval|post(?:ing)? (?:by|from) non|rejected by the list|geen lid van", re.I)
+_REPORT_WORDS = re.compile(
+    r"deliver|bezorg|afgeleverd|undeliver|returned mail|failure|failed|zustell|配信|送信|エラー|不達", re.I)
+_SMTP_STATUS = re.compile(r"\b[45]\d\d[ -][45]\.\d{1,3}\.\d{1,3}\b")  # 550 5.1.1
+MAX_FLUFL_BYTES = 512 * 1024  # a report quotes the headers, not whole mails
 _SYSTEM_NAME = re.compile(r"mail delivery|mail administrator|postmaster|mailer|delivery system", re.I)
 _BOUNCE_SUBJECT = re.compile(
     r"^\s*(?:undeliverable|undelivered mail|onbestelbaar|niet bezorgd|kan niet worden bezorgd"
     r"|delivery status notification|delivery failure|delivery has failed|mail delivery failed"
-    r"|returned mail|mail system error|failure notice|unzustellbar|non remis)\b",
+    r"|returned mail|mail system error|failure notice|unzustellbar|non remis"
+    r"|mail could not be delivered|message could not be delivered|could not be delivered|not delivered"
+    r"|delivery notification|returned to sender|nondeliverable|non-delivery"
+    r"|no se pudo entregar|non consegnato|impossible de remettre)\b"
+    r"|^\s*(?:配信不能|配信エラー|送信エラー|不達|メール配信失敗|未配達)",
     re.I,
 )
 _RECEIPT_SUBJECT = re.compile(r"^\s*(?:gelezen|niet gelezen|read|not read)\s*:", re.I)
@@ -102,6 +124,9 @@ def loop(message: Message, context: ScreenContext) -> str | None:
 
 
 def bounce(message: Message, context: ScreenContext) -> str | None:
+    """A delivery report: our own signs first (report parts, daemon senders, the subjects of
+    delivery systems in several languages, forwarded ones, list refusals, JSON notifications),
+    then GNU Mailman's detectors (flufl.bounce) on the mails that look like one at all."""
     if _report_type(message) == "delivery-status":
         return "multipart/report met report-type=delivery-status"
     if _has_part(message, "message/delivery-status", "message/global-delivery-status"):
@@ -109,19 +134,51 @@ def bounce(message: Message, context: ScreenContext) -> str | None:
     local = _from_address(message).partition("@")[0]
     if local in _DAEMONS:
         return "afzender is MAILER-DAEMON"
-    subject = _BOUNCE_SUBJECT.match(message.subject)
-    if subject is None:
-        return None
-    phrase = subject.group(0).strip()
-    if local == "postmaster":
-        return f"afzender postmaster en onderwerp begint met '{phrase}'"
-    if message.headers.get("return-path", "").strip() == "<>":
-        return f"Return-Path <> en onderwerp begint met '{phrase}'"
-    if "auto-submitted" in message.headers:
-        return f"kopregel Auto-Submitted en onderwerp begint met '{phrase}'"
-    if _SYSTEM_NAME.search(message.sender_name):
-        return f"afzender is een afleversysteem en onderwerp begint met '{phrase}'"
+    if message.forwarded_by and message.sender.lower().partition("@")[0] in _DAEMONS | {"postmaster"}:
+        return "doorgestuurde foutmelding van MAILER-DAEMON of postmaster"
+    head = _text_start(message)
+    if _NOTIFICATION.search(head):
+        return "JSON-melding van een afleverdienst (notificationType Bounce)"
+    subject = _BOUNCE_SUBJECT.match(_FORWARD_PREFIX.sub("", message.subject))
+    if subject is not None:
+        phrase = subject.group(0).strip()
+        if local == "postmaster":
+            return f"afzender postmaster en onderwerp begint met '{phrase}'"
+        if message.headers.get("return-path", "").strip() == "<>":
+            return f"Return-Path <> en onderwerp begint met '{phrase}'"
+        if "auto-submitted" in message.headers:
+            return f"kopregel Auto-Submitted en onderwerp begint met '{phrase}'"
+        if _SYSTEM_NAME.search(message.sender_name):
+            return f"afzender is een afleversysteem en onderwerp begint met '{phrase}'"
+        if _SMTP_STATUS.search(head):
+            return f"SMTP-foutcode in de tekst en onderwerp begint met '{phrase}'"
+    if _LIST_SENDER.search(local) and _LIST_REFUSAL.search(message.subject + "\n" + head):
+        return "weigering van een mailinglijst (geen lid, lus of wachten op goedkeuring)"
+    if _looks_like_a_report(message, local, head) and _flufl_finds_failures(message):
+        return "GNU Mailman's detectoren (flufl.bounce) vinden adressen die niet bezorgd konden worden"
     return None
+
+
+def _text_start(message: Message) -> str:
+    return message.text[:4000]
+
+
+def _looks_like_a_report(message: Message, local: str, head: str) -> bool:
+    """Cheap signs, so that flufl.bounce reads only the mails that may be reports."""
+    return bool(local in _SYSTEM_LOCALS or message.headers.get("return-path", "").strip() == "<>"
+                or "auto-submitted" in message.headers or _SYSTEM_NAME.search(message.sender_name)
+                or _has_part(message, "message/rfc822", "text/rfc822-headers")
+                or _REPORT_WORDS.search(message.subject + "\n" + head))
+
+
+def _flufl_finds_failures(message: Message) -> bool:
+    if not message.raw:
+        return False
+    try:
+        temporary, permanent = all_failures(message_from_bytes(message.raw[:MAX_FLUFL_BYTES]))
+    except Exception:  # a detector tripping over odd mail is no verdict
+        return False
+    return bool(temporary or permanent)
 
 
 def read_receipt(message: Message, context: ScreenContext) -> str | None:

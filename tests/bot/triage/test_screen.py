@@ -287,3 +287,19 @@ def test_precision_and_recall_floor():
     for name, score in bench.measure(items).items():
         assert score.precision >= 0.9, (name, score.false_positives)
         assert score.recall >= 0.9, (name, score.false_negatives)
+
+
+@pytest.mark.parametrize("name, reason", [
+    ("bounce-amazon-ses-json.eml", "JSON-melding van een afleverdienst"),
+    ("bounce-japanese.eml", "SMTP-foutcode in de tekst en onderwerp begint met '配信不能'"),
+    ("bounce-forwarded-by-person.eml", "doorgestuurde foutmelding van MAILER-DAEMON of postmaster"),
+    ("bounce-list-not-member.eml", "weigering van een mailinglijst"),
+    ("bounce-list-loop-alert.eml", "weigering van een mailinglijst"),
+    ("bounce-terse.eml", "afzender is een afleversysteem en onderwerp begint met 'Mail could not be delivered'"),
+    ("bounce-qmail-flufl.eml", "GNU Mailman's detectoren (flufl.bounce)"),
+])
+def test_the_kinds_of_bounce_the_trial_missed(name, reason):
+    """Written for the tests after the kinds an outside check on 606 real bounces found missed."""
+    message = parse_message((FIXTURES / name).read_bytes(), mailbox="ind", source_id=name)
+    found, why, _ = verdict(message)
+    assert found == "bounce" and why.startswith(reason), why
