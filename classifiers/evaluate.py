@@ -23,7 +23,8 @@ from classifiers.estimator import Prediction, abstains
 from classifiers.examples import Example, fingerprint
 from classifiers.model import TriageModel, build_estimator
 
-__all__ = ["cross_validate", "evaluate", "learning_curve", "macro_f1", "scores", "should_promote"]
+__all__ = ["against_mailbox", "cross_validate", "evaluate", "learning_curve", "macro_f1", "move_threshold",
+           "reliability", "scores", "should_promote"]
 
 
 def macro_f1(truth: Sequence[str], predicted: Sequence[str]) -> float:
@@ -73,6 +74,68 @@ def _with_abstentions(truth: Sequence[str], guesses: Sequence[Prediction], thres
     return result
 
 
+MOVE_PRECISION = 0.9  # moves away from the arrival mailbox must be right this often
+MIN_MOVES = 5  # and there must be this many to tell
+
+
+def move_threshold(guesses: Sequence[Prediction], truth: Sequence[str], mailboxes: Sequence[str], *,
+                   precision: float = MOVE_PRECISION, min_moves: int = MIN_MOVES) -> float | None:
+    """The lowest confidence from which the model's moves away from the arrival mailbox's
+    organisation are right at least `precision` of the time, counted over at least `min_moves`
+    moves; None when no such confidence exists (then the mailbox decides, always)."""
+    moves = sorted(((g.confidence, g.label == t) for g, t, m in zip(guesses, truth, mailboxes) if m and g.label != m),
+                   key=lambda move: -move[0])
+    best, right = None, 0
+    for count, (confidence, correct) in enumerate(moves, start=1):
+        right += correct
+        if count >= min_moves and right / count >= precision:
+            best = confidence
+    return best
+
+
+def against_mailbox(guesses: Sequence[Prediction], truth: Sequence[str], mailboxes: Sequence[str],
+                    threshold: float | None) -> dict[str, Any]:
+    """The model against "the arrival mailbox answers" on the same questions (those whose mailbox
+    is known): each one's accuracy, and that of the policy the pipeline follows (move only from
+    `threshold`), with how many moves it makes and how many are right."""
+    rows = [(g, t, m) for g, t, m in zip(guesses, truth, mailboxes) if m]
+    if not rows:
+        return {"n": 0}
+    policy = [g.label if threshold is not None and g.label != m and g.confidence >= threshold else m
+              for g, _, m in rows]
+    moves = [(p, t) for p, (_, t, m) in zip(policy, rows) if p != m]
+    n = len(rows)
+    return {
+        "n": n,
+        "model_accuracy": round(sum(g.label == t for g, t, _ in rows) / n, 4),
+        "mailbox_accuracy": round(sum(m == t for _, t, m in rows) / n, 4),
+        "policy_accuracy": round(sum(p == t for p, (_, t, _m) in zip(policy, rows)) / n, 4),
+        "move_threshold": threshold,
+        "moves": len(moves),
+        "moves_right": sum(p == t for p, t in moves),
+    }
+
+
+def reliability(guesses: Sequence[Prediction], truth: Sequence[str], *, bins: int = 5,
+                target_precision: float = 0.9) -> dict[str, Any]:
+    """How far confidence can be trusted: per confidence band the count and the accuracy, and
+    the lowest `min_confidence` at which the answers the model gives (not left to a person) are
+    right `target_precision` of the time (None: none is)."""
+    table = []
+    for i in range(bins):
+        low, high = i / bins, (i + 1) / bins
+        inside = [g.label == t for g, t in zip(guesses, truth) if low <= g.confidence < high or (i == bins - 1 and g.confidence == 1.0)]
+        table.append({"from": round(low, 2), "to": round(high, 2), "n": len(inside),
+                      "accuracy": round(sum(inside) / len(inside), 4) if inside else None})
+    proposal = None
+    for cut in sorted({round(g.confidence, 2) for g in guesses}):
+        kept = [g.label == t for g, t in zip(guesses, truth) if g.confidence >= cut]
+        if kept and sum(kept) / len(kept) >= target_precision:
+            proposal = cut
+            break
+    return {"bands": table, "target_precision": target_precision, "proposed_min_confidence": proposal}
+
+
 def evaluate(model: TriageModel, examples: Sequence[Example], *, threshold: float) -> dict[str, Any]:
     """Score `model` on labelled examples; the theme at the top level, every target under `targets`.
 
@@ -85,7 +148,12 @@ def evaluate(model: TriageModel, examples: Sequence[Example], *, threshold: floa
     for target in model.targets:
         rows = [i for i, example in enumerate(examples) if example.labels.get(target)]
         truth = [examples[i].labels[target] for i in rows]
-        targets[target] = _with_abstentions(truth, [predictions[i][target] for i in rows], threshold)
+        guesses = [predictions[i][target] for i in rows]
+        targets[target] = _with_abstentions(truth, guesses, threshold)
+        targets[target]["reliability"] = reliability(guesses, truth)
+        if target == "organisation":
+            targets[target]["against_mailbox"] = against_mailbox(
+                guesses, truth, [examples[i].mailbox_organisation for i in rows], model.move_threshold)
     theme = targets.get("theme", {**scores([], []), "abstained": 0, "answered_accuracy": 0.0})
     return {
         **theme,
@@ -193,18 +261,30 @@ def _held_out_split(y: Sequence[str], test_size: float, random_state: int) -> Sh
     return ShuffleSplit(n_splits=1, test_size=test_size, random_state=random_state)  # a label seen once cannot be split
 
 
-def should_promote(candidate_metrics: Mapping[str, Any], active_metrics: Mapping[str, Any] | None) -> bool:
-    """True when the candidate's macro-F1 is at least the active model's, on the same held-out data.
+PROMOTION_MARGIN = 0.02  # a candidate may score this much lower on a target: noise of a small held-out set
 
-    An active model without a measured macro-F1 is always replaced; a candidate without one
-    never replaces a measured model. Metrics from different held-out data (their
-    `data_fingerprint`s differ) cannot be compared: ValueError.
+
+def should_promote(candidate_metrics: Mapping[str, Any], active_metrics: Mapping[str, Any] | None, *,
+                   margin: float = PROMOTION_MARGIN) -> tuple[bool, str]:
+    """Whether the candidate may replace the active model, and why, in one Dutch line.
+
+    Every target counts (theme, answering and asking organisation), on macro-F1 and accuracy,
+    scored on the same held-out data: a candidate worse than the active model by more than
+    `margin` on any of them is refused, whatever the others say. An active model without
+    measured targets is replaced; a candidate lacking a target the active model has is not.
+    Metrics from different held-out data (`data_fingerprint`s differ) cannot be compared: ValueError.
     """
-    if not active_metrics or "macro_f1" not in active_metrics:
-        return True
-    if "macro_f1" not in candidate_metrics:
-        return False
-    ours, theirs = candidate_metrics.get("data_fingerprint"), active_metrics.get("data_fingerprint")
-    if ours and theirs and ours != theirs:
+    theirs = (active_metrics or {}).get("targets") or {}
+    if not theirs:
+        return True, "er is geen gemeten actief model"
+    ours = candidate_metrics.get("targets") or {}
+    if candidate_metrics.get("data_fingerprint") != active_metrics.get("data_fingerprint"):
         raise ValueError("the candidate and the active model were scored on different held-out data")
-    return float(candidate_metrics["macro_f1"]) >= float(active_metrics["macro_f1"]) - 1e-9
+    for target, scored in theirs.items():
+        if target not in ours:
+            return False, f"de kandidaat mist het doel {target}"
+        for measure in ("macro_f1", "accuracy"):
+            if float(ours[target][measure]) < float(scored[measure]) - margin:
+                return False, (f"{target}: {measure} {ours[target][measure]:.3f} tegen {scored[measure]:.3f} "
+                               "van het actieve model")
+    return True, "op elk doel minstens zo goed (binnen de marge)"

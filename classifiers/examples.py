@@ -43,12 +43,15 @@ class Example:
 
     text: str
     labels: dict[str, str]
+    mailbox_organisation: str = ""  # the organisation of the mailbox it arrived in, when known
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any], targets: Sequence[str] = TARGETS) -> Example:
-        """From a line of labelled data: `subject`, `body` and a label per target (may be absent)."""
-        text = question_text(record.get("subject") or "", record.get("body") or "")
-        return cls(text, {t: str(record[t]) for t in targets if record.get(t)})
+        """From a line of labelled data: `subject`, `body`, a label per target (may be absent),
+        and where known the organisation of the mailbox it arrived in (`mailbox_organisation`)."""
+        text = question_text(record.get("subject") or "", record.get("body") or "", str(record.get("from") or ""))
+        return cls(text, {t: str(record[t]) for t in targets if record.get(t)},
+                   str(record.get("mailbox_organisation") or ""))
 
 
 def read_examples(
@@ -56,8 +59,11 @@ def read_examples(
     *,
     labels: Mapping[str, Collection[str]] | None = None,
     targets: Sequence[str] = TARGETS,
+    mailbox_organisations: Mapping[str, str] | None = None,
 ) -> list[Example]:
     """The examples of a JSON Lines file, checked line by line; blank lines are skipped.
+    `mailbox_organisations` names the organisation of a line's `mailbox` where the line does
+    not give its `mailbox_organisation` itself.
 
     Every line needs `subject`, `body` and `theme` as text, and a label of `targets`, when
     present, must be text. `labels` gives the allowed labels of some targets (say the
@@ -90,6 +96,8 @@ def read_examples(
             label = record.get(target)
             if label and label not in allowed:
                 raise DataError(f"{path}:{number}: key '{target}': unknown {target} '{label}'")
+        if not record.get("mailbox_organisation") and mailbox_organisations and record.get("mailbox"):
+            record = {**record, "mailbox_organisation": mailbox_organisations.get(str(record["mailbox"]), "")}
         examples.append(Example.from_record(record, targets))
     return examples
 

@@ -54,6 +54,9 @@ class TriageModel:
     n_examples: int = 0
     data_fingerprint: str = ""
     version: str = ""  # set by the model store
+    # From how sure the model must be before it sends a question to another organisation than
+    # that of the mailbox it came to; None: it never does (not enough evidence yet).
+    move_threshold: float | None = None
     # Made at the first prediction, never stored: targets whose fitted features are equal,
     # each group with an Explainer that remembers the words it has looked up.
     _groups: list[tuple[list[str], Explainer]] | None = field(default=None, init=False, repr=False, compare=False)

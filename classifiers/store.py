@@ -65,6 +65,7 @@ class ModelStore:
             "classes": {t: [str(c) for c in e.classes_] for t, e in model.estimators.items()},
             "data_fingerprint": model.data_fingerprint,
             "n_examples": model.n_examples,
+            "move_threshold": model.move_threshold,
             "metrics": dict(metrics or {}),
             "model_sha256": _sha256(staging / MODEL_FILE),
         }
@@ -167,6 +168,7 @@ class ModelStore:
             n_examples=int(metadata.get("n_examples", 0)),
             data_fingerprint=str(metadata.get("data_fingerprint", "")),
             version=version,
+            move_threshold=metadata.get("move_threshold"),
         )
 
     # -- internals -------------------------------------------------------------------------

@@ -240,19 +240,38 @@ def redact(text: str) -> str:
 
 
 def normalise(text: str) -> str:
-    """The text the models see: redacted, lower-cased, whitespace runs of one kind kept short."""
+    """The text the models see: redacted, lower-cased, whitespace runs of one kind kept short,
+    and the sentences that ask once more at the end, so that what is asked weighs more than
+    the case history around it."""
     text = redact(text).lower()
     text = re.sub(r"[ \t\u00a0]+", " ", text)
-    return re.sub(r"\n\s*\n+", "\n\n", text).strip()
+    text = re.sub(r"\n\s*\n+", "\n\n", text).strip()
+    asking = asking_sentences(text)
+    return f"{text}\n\n{asking}" if asking else text
 
 
-def question_text(subject: str, body: str) -> str:
-    """One question as the models see it: its subject, a blank line, its body.
+_SENTENCES = re.compile(r"[^.?!\n]+[?.!]?")
+_ASKS = re.compile(
+    r"\?|\b(?:kunnen jullie|kunt u|kun je|kan (?:de|het|iemand|ik)|graag weten|wil(?:len)? (?:graag )?weten|"
+    r"mag (?:de|het|ik|een|dt&v|de ind|de raad|wij)|mogen wij|is het mogelijk|wat (?:moeten|kan|is)|"
+    r"hoe (?:gaat|moet|kan|wordt|weegt)|wie (?:is|kan)|bij wie|welke|could you|can you|may we)\b")
+
+
+def asking_sentences(text: str, *, limit: int = 3) -> str:
+    """The sentences of `text` that ask something: a question mark or an asking phrase."""
+    found = [s.strip() for s in _SENTENCES.findall(text[:20000]) if _ASKS.search(s) and len(s.split()) >= 3]
+    return " ".join(found[:limit])
+
+
+def question_text(subject: str, body: str, sender: str = "") -> str:
+    """One question as the models see it: its subject, a blank line, its body, and the domain
+    of the sender's address (which says much about who asks; never the address itself).
 
     Labelled data, corrections and the mail being triaged are all joined here, so a model
     predicts on text joined the way it was trained on.
     """
-    return f"{subject}\n\n{body}".strip()
+    domain = sender.rpartition("@")[2].strip().lower() if "@" in sender else ""
+    return f"{subject}\n\n{body}".strip() + (f"\n\nafzenderdomein {domain}" if domain else "")
 
 
 def prepare(subject: str, body: str) -> str:

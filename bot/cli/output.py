@@ -75,6 +75,23 @@ def print_evaluation(result: dict) -> None:
     for label, row in sorted(result["per_label"].items()):
         table.add_row(label, f"{row['precision']:.2f}", f"{row['recall']:.2f}", f"{row['f1']:.2f}", str(row["support"]))
     out.print(table)
+    reliability = result.get("reliability")
+    if reliability:
+        bands = Table("zekerheid", "vragen", "goed", title="Betrouwbaarheid van het thema", title_justify="left")
+        for band in reliability["bands"]:
+            bands.add_row(f"{band['from']:.1f}–{band['to']:.1f}", str(band["n"]),
+                          "—" if band["accuracy"] is None else f"{band['accuracy']:.0%}")
+        out.print(bands)
+        proposal = reliability["proposed_min_confidence"]
+        out.print(f"voorstel min_confidence voor {reliability['target_precision']:.0%} goed: "
+                  + (f"{proposal:.2f}" if proposal is not None else "geen (geen drempel haalt dat)"))
+    versus = result.get("targets", {}).get("organisation", {}).get("against_mailbox")
+    if versus and versus.get("n"):
+        threshold = versus["move_threshold"]
+        out.print(f"organisatie op {versus['n']} vragen met bekende mailbox: model {versus['model_accuracy']:.3f}, "
+                  f"mailbox van aankomst {versus['mailbox_accuracy']:.3f}, pijplijn {versus['policy_accuracy']:.3f} "
+                  f"({versus['moves']} verplaatst, {versus['moves_right']} terecht; drempel "
+                  + (f"{threshold:.2f})" if threshold is not None else "geen: de mailbox beslist)"))
     for point in result.get("learning_curve", []):
         out.print(f"  {point['n']:>6} voorbeelden: macro-F1 {point['macro_f1']:.3f}")
 

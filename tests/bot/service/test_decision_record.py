@@ -15,7 +15,9 @@ from click.testing import CliRunner
 from sqlmodel import select
 
 from bot.cli.commands import main
-from classifiers import ModelStore, question_text
+from bot.ingest.parse import parse_message
+from bot.triage.pipeline import model_text
+from classifiers import ModelStore
 from storage.db import open_database, unit_of_work
 from storage.models import AuditEntry, Question
 from tests.paths import FIXTURES, ROOT
@@ -115,13 +117,11 @@ def test_the_region_located_and_the_region_where_the_person_was_found_after_over
 def test_a_mailbox_fallback_stores_the_mailboxs_organisation_with_its_own_confidence(setup, models):
     root, maildir, write = setup
     deliver(maildir, "1.1.t", with_id(OTS, 1))
-    poll(write(organisation="DT&V", min_confidence=0.95))  # the model is never this sure: the mailbox decides
+    poll(write(organisation="DT&V", min_confidence=0.95))  # no tuned threshold to move from: the mailbox decides
     question = stored(root)["<dec-1@rvdk.example>"]
     model = ModelStore(models).load()
-    from bot.ingest.parse import parse_message
-
     message = parse_message(with_id(OTS, 1), mailbox="ind", source_id="x")
-    guess = model.predict(question_text(message.subject, message.question))["organisation"]
+    guess = model.predict(model_text(message))["organisation"]
     assert guess.label != "DT&V"  # the model's own best guess is another organisation
     assert (question.organisation, question.organisation_source) == ("DT&V", "mailbox")
     assert question.organisation_confidence == pytest.approx(guess.probabilities["DT&V"])

@@ -58,6 +58,7 @@ def test_the_text_trained_on_is_the_text_triage_predicts_on(tmp_path):
 
     class Recorder:
         version = "test"
+        move_threshold = None
 
         def predict(self, text):
             seen.append(text)
@@ -65,13 +66,16 @@ def test_the_text_trained_on_is_the_text_triage_predicts_on(tmp_path):
 
     ruleset = rules.load_ruleset(rules.DEFAULT_FOLDER)
     message = Message(mailbox="ind", source_id="1", message_id="<1@x.example>", subject="Vraag over voogdij",
-                      sender="a@rvdk.example", sender_name="A", question="Beste collega,\n\nWie wordt voogd?")
+                      sender="a@rvdk.example", sender_name="A", question="Beste collega,\n\nWie wordt voogd?",
+                      signature="Met vriendelijke groet,\nAnna\nRaadsonderzoeker")
     ctx = Context(mailbox="ind", mailbox_organisation="IND", ruleset=ruleset, model=Recorder(),
                   directory=Directory(contacts=[]), min_confidence=0.35, own_addresses=frozenset(),
                   already_seen=lambda _: False, today=date(2026, 3, 2))
     classify_stage(Triage(message), ctx)
     path = tmp_path / "labels.jsonl"
-    path.write_text(_line(subject=message.subject, body=message.question), "utf-8")
+    # labelled data holds the whole body (signature included) and the sender's address
+    path.write_text(_line(subject=message.subject, body=f"{message.question}\n\n{message.signature}",
+                          **{"from": message.sender}), "utf-8")
     assert seen == [read_labelled(path, ruleset=ruleset)[0].text]
 
 
@@ -111,3 +115,18 @@ def test_evaluate_cross_validate_trains_as_train_does(tmp_path):
     assert own["seed_terms"] is False
     assert set(own["per_label"]) == {"deel-0", "deel-1"}
     assert all(point["n"] > 0 for point in own["learning_curve"])
+
+
+def test_the_held_out_evidence_prefers_what_people_said():
+    from bot.settings import Settings
+    from bot.triage.training import _held_out
+    from classifiers import Example
+
+    ruleset = rules.load_ruleset(rules.DEFAULT_FOLDER)
+    labelled = [Example(f"vraag {n}", {"theme": "voogdij"}) for n in range(10)]
+    corrected = [Example(f"correctie {n}", {"theme": "strafrecht"}) for n in range(12)]
+    train, heldout, evidence = _held_out(Settings(), labelled, corrected, ruleset=ruleset)
+    assert [e.text for e in heldout] == ["correctie 10", "correctie 11"]  # the newest, by time
+    assert len(train) == 20 and evidence == "de nieuwste 2 correcties"
+    train, heldout, evidence = _held_out(Settings(), labelled, corrected[:3], ruleset=ruleset)
+    assert len(heldout) == 3 and "gegenereerd: zegt weinig" in evidence  # too few corrections to tell
