@@ -3,7 +3,9 @@ V-numbers, in the subject and the text, in the ways people write them. After `ru
 triaged and forwarded them, none of those numbers is left in the database (every table,
 every column), in the worker's log lines, or in the digest, the weekly report and the
 backlog the product writes. (The forwards themselves carry the original question: that is
-their job.)
+their job.) The one exception is the raw original of a question that waits for a person
+(review or quarantine), kept to forward it as received: once a person assigns it, it is
+gone too.
 """
 
 from __future__ import annotations
@@ -109,11 +111,11 @@ def leaks(text: str, secrets: set[str]) -> set[str]:
     return found
 
 
-def database_text(db: Database) -> str:
-    """Every value of every table, as text (bytes decoded leniently)."""
+def database_values(db: Database) -> dict[str, list[str]]:
+    """Every value of every table as text (bytes decoded leniently), by "table.column"."""
     metadata = MetaData()
     metadata.reflect(db.engine)
-    parts = []
+    values: dict[str, list[str]] = {}
     with db.engine.connect() as conn:
         for table in metadata.sorted_tables:
             for row in conn.execute(select(table)):
@@ -122,8 +124,15 @@ def database_text(db: Database) -> str:
                         continue
                     if isinstance(column.type, LargeBinary) or isinstance(value, bytes):
                         value = bytes(value).decode("utf-8", "replace")
-                    parts.append(str(value))
-    return "\n".join(parts)
+                    values.setdefault(f"{table.name}.{column.name}", []).append(str(value))
+    return values
+
+
+def waiting_for_a_person(db: Database) -> list[str]:
+    """The kenmerk of every question whose raw original is kept (review or quarantine)."""
+    with db.engine.connect() as conn:
+        return [row[0] for row in conn.exec_driver_sql(
+            "SELECT q.triage_id FROM question q JOIN original o ON o.question_id = q.id")]
 
 
 def written_text(folder: Path) -> str:
@@ -167,18 +176,30 @@ def test_no_bsn_or_v_number_is_left_in_database_logs_or_reports(tmp_path, models
                             ["backlog", "--json"])]
     assert [r.exit_code for r in outputs] == [0, 0, 0], [r.output[-300:] for r in outputs]
 
-    stored = database_text(db)
-    db.close()
+    values = database_values(db)
+    stored = "\n".join(v for column, texts in values.items() if column != "original.raw" for v in texts)
     logged = log.read_text(encoding="utf-8")
     reported = written_text(out) + "\n".join(r.output for r in outputs)
     found = {"database": leaks(stored, secrets), "logs": leaks(logged, secrets), "reports": leaks(reported, secrets)}
+    waiting = waiting_for_a_person(db)
+    in_originals = leaks("\n".join(values.get("original.raw", [])), secrets)
+    # a person assigns every waiting question: its original goes out, and out of the database
+    assigned = [runner.invoke(main, ["--config", str(config), "assign", kenmerk, "s.verbeek@ind.example",
+                                     "--reason", "test"]) for kenmerk in waiting]
+    after = database_values(db)
+    db.close()
+    found["database_after_assign"] = leaks("\n".join(v for texts in after.values() for v in texts), secrets)
     write_summary("redaction", {"messages": COUNT, "numbers": len(secrets), "forwarded": forwarded,
                                 "log_lines": len(log_lines(log)), "report_files": len(list(out.rglob("*.*"))),
-                                "database_chars": len(stored)} | {f"left_in_{k}": len(v) for k, v in found.items()})
+                                "database_chars": len(stored), "waiting_originals": len(waiting),
+                                "numbers_in_waiting_originals": len(in_originals)}
+                  | {f"left_in_{k}": len(v) for k, v in found.items()})
 
     assert forwarded >= 0.9 * COUNT
     assert "[BSN]" in stored and "[VNUMMER]" in stored  # the text is kept, redacted
     # the leak check below read real output: the report in every format, and a digest per format
     assert {f.suffix for f in (out / "report").iterdir()} == {".html", ".txt", ".xlsx", ".png"}
     assert {f.suffix for f in (out / "digest").iterdir()} == {".html", ".txt"}
-    assert found == {"database": set(), "logs": set(), "reports": set()}
+    assert [r.exit_code for r in assigned] == [0] * len(waiting), [r.output[-300:] for r in assigned]
+    assert "original.raw" not in after
+    assert found == {"database": set(), "logs": set(), "reports": set(), "database_after_assign": set()}
