@@ -226,8 +226,19 @@ class ReportSettings(_Section):
     weeks: int = Field(8, ge=2, le=26)  # weeks shown in the report's week-over-week tables and charts
 
 
+class PrivacySettings(_Section):
+    # How names without a cue are found before anything is stored or learnt: "deduce" (lists
+    # of Dutch names; 1.2 GB and 6 s per process) or "patterns" (numbers and cued names only).
+    deidentify: Literal["deduce", "patterns"] = "deduce"
+    # The environment variable with the key of the sender hash (threads and askers are counted
+    # on it); unset, the hash has no key, which `check` warns about.
+    sender_key_env: str = "BVHK_SENDER_KEY"
+    keep_models: int = Field(3, ge=1)  # model versions kept on disk; older ones are removed by `purge`
+
+
 class Settings(_Section):
     storage: StorageSettings = StorageSettings()
+    privacy: PrivacySettings = PrivacySettings()
     mailboxes: list[Mailbox] = Field(default_factory=list)
     delivery: DeliverySettings = DeliverySettings()
     routing: RoutingSettings = RoutingSettings()

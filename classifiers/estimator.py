@@ -9,6 +9,9 @@
 3. word n-grams (1-2) and character n-grams within word boundaries (3-5), both TF-IDF in
    float32, side by side in a FeatureUnion, fitted on the real and the pseudo-questions
    (and on texts without a label of this target, given with the label None);
+   Given who asked each text, a term stays only when questions of at least `min_askers`
+   distinct askers have it (or a seed term does): a child's name, a street or a condition
+   that one asker mentions never becomes a feature, a stored term or an explanation;
 4. a LogisticRegression, with sample weights that balance the labels of the real questions
    and give each theme's pseudo-questions together the weight of SEED_MASS real questions
    (`training_weights`): everything at a cold start, less and less as questions accumulate.
@@ -175,6 +178,9 @@ class QuestionClassifier(ClassifierMixin, BaseEstimator):
         `build_classifier(random_state=random_state)`.
     random_state : int, default 0
         Seeds the mixes of seed terms and the classifier.
+    min_askers : int, default 2
+        With `askers` given to `fit`: a term is kept only when the texts of at least this many
+        distinct askers have it, or a seed pseudo-question does.
 
     Attributes
     ----------
@@ -192,26 +198,30 @@ class QuestionClassifier(ClassifierMixin, BaseEstimator):
         features: Any = None,
         classifier: Any = None,
         random_state: int = 0,
+        min_askers: int = 2,
     ) -> None:
         self.seed_terms = seed_terms
         self.seed_mass = seed_mass
         self.features = features
         self.classifier = classifier
         self.random_state = random_state
+        self.min_askers = min_askers
 
-    def fit(self, X: Iterable[str], y: Iterable[Any]) -> QuestionClassifier:
+    def fit(self, X: Iterable[str], y: Iterable[Any], askers: Sequence[str] | None = None) -> QuestionClassifier:
         """Fit on texts `X` and their labels `y`, together with the seed terms' pseudo-questions.
 
         A label None marks a text without a label of this target: it shapes the features
         (vocabulary, IDF, mail frame) but teaches the classifier nothing. `X` may be empty
-        when seed terms of at least two labels weigh (a cold start).
+        when seed terms of at least two labels weigh (a cold start). `askers`, one per text
+        (a keyed hash of the sender, say), keeps out the terms of fewer than `min_askers`.
         """
         texts, labels = _texts(X), list(y)
-        if len(texts) != len(labels):
-            raise ValueError(f"{len(texts)} texts but {len(labels)} labels")
+        if len(texts) != len(labels) or (askers is not None and len(askers) != len(texts)):
+            raise ValueError(f"{len(texts)} texts but {len(labels)} labels" + (
+                f" and {len(askers)} askers" if askers is not None else ""))
         prepared = [normalise(text) for text in texts]
         seed_texts, seed_labels = seed_documents(self.seed_terms or {}, random_state=self.random_state)
-        frame = mail_frame(prepared)
+        frame = mail_frame(prepared, askers=askers, min_askers=self.min_askers)
         documents = prepared + [f"{frame}\n{text}" for text in seed_texts]
         real_rows = [i for i, label in enumerate(labels) if label is not None]
         real_labels = [labels[i] for i in real_rows]
@@ -226,6 +236,8 @@ class QuestionClassifier(ClassifierMixin, BaseEstimator):
             self.classifier
         )
         matrix = features.fit_transform(documents).tocsr()
+        if askers is not None and self.min_askers > 1:
+            matrix = keep_shared_terms(features, matrix, documents, askers, self.min_askers)
         # One BLAS thread: the dense parts of the solver are small, and spare BLAS threads only
         # spin against the sparse products (five times slower on a busy two-core machine).
         with threadpool_limits(limits=1, user_api="blas"):
@@ -299,14 +311,50 @@ def seed_documents(seed_terms: Mapping[str, Sequence[str]], *, random_state: int
     return texts, labels
 
 
-def mail_frame(texts: Sequence[str]) -> str:
+def mail_frame(texts: Sequence[str], *, askers: Sequence[str] | None = None, min_askers: int = 1) -> str:
     """The words that at least FRAME_SHARE of the (prepared) real questions have: greetings,
     closings, the mailbox's everyday words. Seed pseudo-questions are set in this frame, so
-    that such words do not turn into evidence against themes that have only seeds so far."""
+    that such words do not turn into evidence against themes that have only seeds so far.
+    With `askers`, a word also needs `min_askers` distinct askers."""
     if len(texts) < 5:
         return ""
     counts = Counter(word for text in texts for word in set(_WORDS.findall(text)))
-    return " ".join(sorted(word for word, count in counts.items() if count >= FRAME_SHARE * len(texts)))
+    frame = {word for word, count in counts.items() if count >= FRAME_SHARE * len(texts)}
+    if askers is not None and min_askers > 1:
+        who: dict[str, set[str]] = {}
+        for text, asker in zip(texts, askers):
+            for word in frame.intersection(_WORDS.findall(text)):
+                who.setdefault(word, set()).add(asker)
+        frame = {word for word in frame if len(who.get(word, ())) >= min_askers}
+    return " ".join(sorted(frame))
+
+
+def keep_shared_terms(features: FeatureUnion, matrix: sparse.csr_matrix, documents: Sequence[str],
+                      askers: Sequence[str], min_askers: int) -> sparse.csr_matrix:
+    """Refit the vectorizers of the fitted `features` on `documents` (the real texts first, one
+    per asker, pseudo-questions after; `matrix` their features) with only the terms that the
+    texts of at least `min_askers` distinct askers have, or any pseudo-question has; return
+    the new matrix."""
+    index = {asker: i for i, asker in enumerate(dict.fromkeys(askers))}
+    n_real = len(askers)
+    who = sparse.csr_matrix((np.ones(n_real), ([index[a] for a in askers], np.arange(n_real))),
+                            shape=(len(index), matrix.shape[0]))
+    present = matrix.copy()
+    present.data[:] = 1
+    per_asker = (who @ present).tocsr()
+    per_asker.data[:] = 1
+    keep = np.asarray(per_asker.sum(axis=0)).ravel() >= min_askers
+    keep |= np.asarray(present[n_real:].sum(axis=0)).ravel() > 0
+    offset = 0
+    for _, vectorizer in features.transformer_list:
+        size = len(vectorizer.vocabulary_)
+        block, offset = keep[offset:offset + size], offset + size
+        terms = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
+        vectorizer.set_params(vocabulary=[t for t, k in zip(terms, block) if k])
+    matrix = features.fit_transform(documents).tocsr()
+    for _, vectorizer in features.transformer_list:
+        vectorizer.set_params(vocabulary=None)  # fitted on it; a clone starts afresh
+    return matrix
 
 
 def training_weights(real: Sequence[str], seeds: Sequence[str] = (), *, seed_mass: float = SEED_MASS) -> np.ndarray:
@@ -337,7 +385,9 @@ class Explainer:
 
     A word n-gram is a term itself. A character n-gram is shared out equally over the
     readable whitespace-separated words of the text that contain it (padded as `char_wb`
-    pads them), so function words neither show nor take a share. Features other than
+    pads them) and are words of the vocabulary too, so function words neither show nor take
+    a share, and a word the model never kept as a term (a name in the text explained, say)
+    is never shown. Features other than
     word and char_wb vectorizers explain nothing.
 
     Keeps the character columns of each word it has seen (up to CACHED_WORDS): mail
@@ -363,6 +413,7 @@ class Explainer:
                 self._chars.append(_Block(offset, part))
             offset += len(vocabulary)
         self._analyzers = [block.vectorizer.build_analyzer() for block in self._words]
+        self._known = {term for block in self._words for term in block.vectorizer.vocabulary_ if " " not in term}
         self._columns: dict[str, tuple[str, np.ndarray] | None] = {}
 
     def attribute(self, text: str, matrix: sparse.csr_matrix, row: int) -> Attribution:
@@ -406,7 +457,7 @@ class Explainer:
             return self._columns[chunk]
         term = chunk.strip(_PUNCTUATION)
         found = None
-        if _readable(term):
+        if _readable(term) and (not self._words or term in self._known):
             padded = f" {chunk} "
             columns = []
             for block in self._chars:

@@ -169,6 +169,12 @@ def _rows_with(examples: Sequence[Example], target: str) -> tuple[list[str], lis
     return [example.text for example in kept], [example.labels[target] for example in kept]
 
 
+def _askers(examples: Sequence[Example], target: str) -> dict[str, list[str]]:
+    """The fit parameter that keeps one asker's terms out, as `train` passes it."""
+    kept = [(n, example) for n, example in enumerate(examples) if example.labels.get(target)]
+    return {"askers": [example.asker or f"#{n}" for n, example in kept]}
+
+
 def cross_validate(
     examples: Sequence[Example],
     k: int,
@@ -190,6 +196,7 @@ def cross_validate(
     if k < 2 or k > len(texts):
         raise ValueError(f"cross-validation needs 2 <= k <= {len(texts)} (the examples with a {target}), not {k}")
     seeded = estimator is None and bool(seed_terms)
+    params = _askers(examples, target) if estimator is None else {}
     if estimator is None:
         estimator = build_estimator(target, seed_terms=seed_terms, random_state=random_state)
     rare = sorted(label for label, count in Counter(y).items() if count < k)
@@ -197,7 +204,7 @@ def cross_validate(
         warnings.filterwarnings("ignore", "The least populated class", UserWarning)  # reported below
         folds = model_selection.cross_validate(
             estimator, texts, y, cv=StratifiedKFold(n_splits=k, shuffle=True, random_state=random_state),
-            scoring=MACRO_F1, return_estimator=True, return_indices=True, error_score="raise",
+            scoring=MACRO_F1, return_estimator=True, return_indices=True, error_score="raise", params=params,
         )
     guesses = [Prediction("", 0.0)] * len(texts)
     for fitted, test_rows in zip(folds["estimator"], folds["indices"]["test"]):
@@ -246,7 +253,7 @@ def learning_curve(
             warnings.simplefilter("ignore", FitFailedWarning)  # fewer than two labels in the first n
             ns, _, test_scores = model_selection.learning_curve(
                 estimator, texts, y, train_sizes=usable, cv=[(train_rows, test_rows)], scoring=MACRO_F1,
-                error_score=np.nan,
+                error_score=np.nan, params=_askers(examples, target),
             )
         curve += [{"n": int(n), "macro_f1": round(float(score), 4)}
                   for n, (score,) in zip(ns, test_scores) if not np.isnan(score)]

@@ -44,6 +44,7 @@ class Example:
     text: str
     labels: dict[str, str]
     mailbox_organisation: str = ""  # the organisation of the mailbox it arrived in, when known
+    asker: str = ""  # who asked (an address or its keyed hash): a model's terms need several askers
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any], targets: Sequence[str] = TARGETS) -> Example:
@@ -51,7 +52,7 @@ class Example:
         and where known the organisation of the mailbox it arrived in (`mailbox_organisation`)."""
         text = question_text(record.get("subject") or "", record.get("body") or "", str(record.get("from") or ""))
         return cls(text, {t: str(record[t]) for t in targets if record.get(t)},
-                   str(record.get("mailbox_organisation") or ""))
+                   str(record.get("mailbox_organisation") or ""), str(record.get("from") or "").strip().lower())
 
 
 def read_examples(

@@ -123,6 +123,7 @@ def train(
                 raise LabelError(index, target, label, allowed[target])
 
     texts = [example.text for example in examples]
+    askers = [example.asker or f"#{n}" for n, example in enumerate(examples)]  # unknown: each its own
     estimators: dict[str, QuestionClassifier] = {}
     label_sets: dict[str, tuple[str, ...]] = {}
     for target in targets:
@@ -130,7 +131,7 @@ def train(
         estimator = build_estimator(target, seed_terms=seed_terms, random_state=random_state)
         if len({label for label in y if label} | (set(seed_terms or ()) if estimator.seed_mass else set())) < 2:
             continue
-        estimators[target] = estimator.fit(texts, y)
+        estimators[target] = estimator.fit(texts, y, askers=askers)
         label_sets[target] = tuple(sorted(allowed.get(target, {str(label) for label in estimator.classes_})))
     return TriageModel(
         estimators=estimators,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import platform
 import tempfile
 import zipfile
@@ -90,6 +91,17 @@ class ModelStore:
             raise ModelError(f"{self.root / ACTIVE_FILE}: no previously active model to roll back to")
         self._write_history(history[:-1])
         return history[-2]
+
+    def prune(self, keep: int, *, dry_run: bool = False) -> list[str]:
+        """Remove all but the newest `keep` versions (the active one always stays), and take them
+        out of the history so that no rollback reaches for one; return what goes."""
+        active = self.active_version()
+        gone = [v for v in self.versions()[: max(0, len(self.versions()) - keep)] if v != active]
+        if gone and not dry_run:
+            self._write_history([v for v in self._history() if v not in gone])
+            for version in gone:
+                shutil.rmtree(self.root / version)
+        return gone
 
     # -- reading ---------------------------------------------------------------------------
     def versions(self) -> list[str]:

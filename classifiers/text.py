@@ -13,8 +13,12 @@ after a title ("mevrouw Jansen"), after a greeting at the start of a line ("Best
 after a role ("de moeder Fatima"), after "mijn naam is", on the line after a closing ("Met
 vriendelijke groet,\\nJan de Boer") and in quoted header lines ("Van: Jan de Boer").
 
-What it cannot find: names without such a cue ("het gaat om Ahmed") or written in lower
-case, addresses and postcodes, numbers written in words, dates without a year.
+after a label ("Naam kind: Amira Haddad", "Cliënt: ...", "Betreft: ..."), street addresses
+with a house number ("Kerkstraat 12") and postcodes ("3511 AB").
+
+Names without such a cue ("het gaat om Ahmed"), also in lower case, and places are found by
+deduce when `classifiers.deidentify` is configured for it (the product's default); without
+it they stay. Numbers written in words and dates without a year stay in any case.
 """
 
 from __future__ import annotations
@@ -22,9 +26,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from classifiers import deidentify
+
 __all__ = ["PLACEHOLDERS", "complete_bsn", "is_bsn", "normalise", "prepare", "question_text", "redact"]
 
-PLACEHOLDERS = ("[BSN]", "[VNUMMER]", "[IBAN]", "[TELEFOON]", "[EMAIL]", "[DATUM]", "[NAAM]")
+PLACEHOLDERS = ("[BSN]", "[VNUMMER]", "[IBAN]", "[TELEFOON]", "[EMAIL]", "[DATUM]", "[NAAM]", "[ADRES]",
+                "[POSTCODE]", "[PLAATS]")
 
 
 # --- numbers and addresses -----------------------------------------------------------------
@@ -79,6 +86,13 @@ _BSN_KEYWORD = re.compile(
 _BSN_BARE = re.compile(r"(?<![\d.,])(?:\d{4}[. ]\d{2}[. ]\d{3}|\d{3}[. ]\d{3}[. ]\d{3}|\d{9})(?![\d]|[.,]\d)")
 
 
+_POSTCODE = re.compile(r"(?<![\w-])(?<!wet )(?<!Vw )[1-9]\d{3}[ \t]?(?!SA|SD|SS)[A-Z]{2}(?![\w-])")
+_STREET = re.compile(
+    r"(?<![\w-])(?:(?:[A-Z][\w'’.-]*|van|de|der|den)[ \t]){0,3}[A-Za-z][\w'’-]*"
+    r"(?:straat|laan|weg|plein|gracht|kade|singel|dijk|hof|pad|steeg|dreef|markt|park|baan|erf|veld|wal|plantsoen)"
+    r"[ \t]+\d{1,5}(?:[ \t-]?[a-zA-Z](?![\w]))?(?:[ \t-]\d{1,4}(?![\d]))?(?!\d)"
+)
+
 _BSN_WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, -1)  # the eleven-test: the weighted sum is a multiple of 11
 
 
@@ -113,7 +127,9 @@ def _redact_numbers(text: str) -> str:
     # After the keyword a mistyped BSN is still a BSN; a bare number must pass the eleven-test.
     text = _BSN_KEYWORD.sub(lambda m: m.group("keep") + "[BSN]", text)
     text = _BSN_BARE.sub(lambda m: "[BSN]" if is_bsn(m.group()) else m.group(), text)
-    return _VNUMBER_BARE.sub("[VNUMMER]", text)
+    text = _VNUMBER_BARE.sub("[VNUMMER]", text)
+    text = _STREET.sub("[ADRES]", text)
+    return _POSTCODE.sub("[POSTCODE]", text)
 
 
 # --- names -----------------------------------------------------------------------------------
@@ -150,6 +166,11 @@ _AFTER_ROLE = re.compile(
     r"\b(?:collega|cliënt|cliënte|client|pupil|zoon|dochter|moeder|vader|broer|zus|zuster|oom|tante|neef|nicht"
     r"|opa|oma|kind|minderjarige|jongere|jongen|meisje|baby|betrokkene|aanvrager|aanvraagster|referent|partner"
     r"|echtgenoot|echtgenote|ouder|pleegmoeder|pleegvader)(?=[ \t])",
+    re.IGNORECASE,
+)
+_AFTER_LABEL = re.compile(
+    r"\b(?:naam(?:[ \t]+(?:kind|moeder|vader|ouder|cliënt|client|betrokkene|minderjarige|jongere))?"
+    r"|cliënte?|client|betreft|betrokkene|minderjarige|pupil)[ \t]*:",
     re.IGNORECASE,
 )
 _AFTER_HEADER = re.compile(r"^[ \t>]*(?:van|aan|cc|bcc|from|to|afzender)[ \t]*:", re.IGNORECASE | re.MULTILINE)
@@ -220,12 +241,21 @@ def _redact_names(text: str) -> str:
     text = _replace_names(text, _AFTER_GREETING, allow_and=True)
     text = _replace_names(text, _AFTER_INTRODUCTION)
     text = _replace_names(text, _AFTER_ROLE)
+    text = _replace_names(text, _AFTER_LABEL, allow_and=True)
     text = _replace_names(text, _AFTER_HEADER, allow_and=True, then=_ENDS_HEADER_NAME)
     text = _replace_names(text, _CLOSING_SAME_LINE, then=_ENDS_NAME_LINE)
     return _replace_names(text, _CLOSING_LINE, then=_ENDS_NAME_LINE)
 
 
-_STEPS: tuple[Callable[[str], str], ...] = (_redact_numbers, _redact_names)
+def _redact_found(text: str) -> str:
+    """Names and places without a cue, where `deidentify` is configured to find them."""
+    for start, end, placeholder in sorted(deidentify.find(text), reverse=True):
+        if not any(p in text[start:end] for p in PLACEHOLDERS):
+            text = text[:start] + placeholder + text[end:]
+    return text
+
+
+_STEPS: tuple[Callable[[str], str], ...] = (_redact_numbers, _redact_names, _redact_found)
 
 
 def redact(text: str) -> str:
@@ -239,11 +269,22 @@ def redact(text: str) -> str:
     return text
 
 
+# Health conditions may be told in a question (the stored text keeps them until the purge),
+# but a model must not learn them as features nor show them as an explanation.
+_HEALTH = re.compile(
+    r"\b(?:diabetes|suikerziekte|epilepsie|astma|hiv|aids|tbc|tuberculose|hepatitis(?: [abc])?|kanker|leukemie"
+    r"|autisme|autistisch|adhd|add|ptss|ptsd|depressie|depressief|psychose|psychotisch|schizofrenie|anorexia"
+    r"|boulimia|sikkelcel(?:ziekte|anemie)?|hartafwijking|hartfalen|nierfalen|dialyse|taaislijmziekte|syndroom van \w+"
+    r"|down ?syndroom|verstandelijke beperking|lvb|zwangerschap|zwanger|suïcidaal|suïcidepoging|zelfbeschadiging)\b",
+    re.IGNORECASE,
+)
+
+
 def normalise(text: str) -> str:
-    """The text the models see: redacted, lower-cased, whitespace runs of one kind kept short,
-    and the sentences that ask once more at the end, so that what is asked weighs more than
-    the case history around it."""
-    text = redact(text).lower()
+    """The text the models see: redacted, health conditions reduced to one word, lower-cased,
+    whitespace runs of one kind kept short, and the sentences that ask once more at the end,
+    so that what is asked weighs more than the case history around it."""
+    text = _HEALTH.sub("[gezondheid]", redact(text)).lower()
     text = re.sub(r"[ \t\u00a0]+", " ", text)
     text = re.sub(r"\n\s*\n+", "\n\n", text).strip()
     asking = asking_sentences(text)

@@ -19,7 +19,8 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite files get WAL and a busy timeout."""
+    """An engine for `url`; SQLite files get WAL, a busy timeout and secure delete (a deleted
+    or overwritten value is zeroed in the file, not left for someone reading it raw)."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30})
 
@@ -29,6 +30,7 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
         return engine
@@ -59,6 +61,18 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
     with Session(engine, expire_on_commit=False) as session:
         with session.begin():
             yield session
+
+
+def compact(engine: Engine) -> None:
+    """Give the space of deleted rows back (after a purge): SQLite rewrites the file, so that
+    neither free pages nor the write-ahead log hold what was purged. PostgreSQL: VACUUM marks
+    the space free; the old row versions stay in its files until overwritten (see README)."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        if connection.dialect.name == "sqlite":
+            connection.execute(text("VACUUM"))
+            connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        else:
+            connection.execute(text("VACUUM"))
 
 
 def open_existing(url: str) -> Engine | None:

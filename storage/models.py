@@ -52,8 +52,9 @@ class Question(SQLModel, table=True):
     received_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     subject: str = ""  # redacted
-    sender: str = ""  # the asker's work address: rules may route on it, replay needs it
+    sender: str = ""  # the asker's address, while the question needs it (a reply-to); purged with the body
     sender_domain: str = ""
+    sender_hash: str = Field(default="", index=True)  # keyed hash of the address: threads and askers counted
     asking_organisation: str | None = None
     size: int = 0
     attachments: int = 0

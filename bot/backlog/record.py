@@ -14,6 +14,9 @@ and the deliveries the decision calls for, composed now and sent later (`bot.out
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import os
 import uuid
 from collections.abc import Sequence
 from email.header import decode_header, make_header
@@ -56,6 +59,16 @@ def reviewer(settings: Settings, contacts: Sequence[rules.Contact], mailbox: str
     return coordinators[0].email if coordinators else None
 
 
+def sender_hash(address: str, settings: Settings) -> str:
+    """A keyed hash of the asker's address (the key from the environment variable that
+    `[privacy] sender_key_env` names): enough to join a thread and count distinct askers
+    after the address itself is purged."""
+    if not address:
+        return ""
+    key = os.environ.get(settings.privacy.sender_key_env, "").encode()
+    return hmac.new(key, address.strip().lower().encode(), hashlib.sha256).hexdigest()[:32]
+
+
 def record_triage(session, triage: Triage, raw: bytes, *, settings: Settings, ruleset: rules.RuleSet,
                   contacts: Sequence[rules.Contact], console_url: str = "",
                   existing: Question | None = None) -> tuple[Question, bool]:
@@ -68,6 +81,7 @@ def record_triage(session, triage: Triage, raw: bytes, *, settings: Settings, ru
     question.sqlmodel_update(dict(
         message_id=msg.message_id, fingerprint=msg.fingerprint, received_at=msg.date or now,
         subject=redact(msg.subject), sender=msg.sender.lower(), sender_domain=msg.sender.rpartition("@")[2].lower(),
+        sender_hash=sender_hash(msg.sender, settings),
         size=msg.size, attachments=len(msg.attachments), verdict=screening.verdict,
         verdict_reason=screening.reason, screen_hits=list(screening.hits), screen_misses=list(screening.misses),
         status="skipped",
@@ -145,7 +159,7 @@ def record_quarantine(session, *, mailbox: str, source_id: str, raw: bytes, reas
         triage_id=new_kenmerk(), mailbox=mailbox, source_id=source_id,
         message_id=str(headers.get("Message-ID", "") or "").strip()[:998] or f"<{source_id}@quarantaine>",
         fingerprint=fingerprint, received_at=received or utcnow(), subject=redact(_decoded(headers.get("Subject"))),
-        sender=sender,
+        sender=sender, sender_hash=sender_hash(sender, settings),
         sender_domain=sender.rpartition("@")[2], size=len(raw), verdict="quarantine", verdict_reason=reason,
         status="quarantine",
     )

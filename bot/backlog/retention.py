@@ -1,46 +1,86 @@
-"""Retention: keep the question text only as long as training needs it.
+"""Retention: keep what a question says, and who said it, only as long as the task needs it.
 
-`purge` removes the (already redacted) question text of questions older than
-`storage.body_retention_days`, and any payload of a delivery that is no longer pending;
-metadata, labels and decisions stay. Every purge is written to the audit log.
+`purge` takes, from questions older than `storage.body_retention_days`: the (redacted) text,
+the subject, the sender's address and the explanation (model terms); what stays is what the
+backlog, the reports and training need as counts: kenmerk, dates, theme, organisation,
+region, the routing decision, the sender's domain and keyed hash. It also removes the payload
+of every delivery no longer pending, the raw originals kept for review or quarantine once
+that period has passed, the details of audit rows of that age that hold free text (the chain
+keeps proving row, time, actor and action: see `storage.audit`), and model versions beyond
+the newest `privacy.keep_models`. SQLite then rewrites its file (`storage.db.compact`), so
+that nothing purged stays readable in free pages. Every purge is written to the audit log.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
-from sqlalchemy import update
+from sqlalchemy import delete, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import func, select
 
 from storage import repo
-from storage.db import unit_of_work
-from storage.models import Delivery, Question
+from storage.db import compact, unit_of_work
+from storage.models import AuditEntry, Delivery, Original, Question
+
+# audit detail keys that may hold what a person typed (a reason, a note)
+TEXT_DETAILS = frozenset({"reason", "note", "text", "subject", "comment"})
 
 
 @dataclass(frozen=True)
 class PurgeResult:
-    bodies: int
+    bodies: int  # questions whose text, subject, sender and explanation went
     payloads: int
+    originals: int
+    audit_details: int
+    models: tuple[str, ...]  # model versions removed
     before: datetime
     dry_run: bool
 
     def as_dict(self) -> dict:
-        return {"bodies": self.bodies, "payloads": self.payloads,
-                "before": self.before.isoformat(timespec="seconds"), "dry_run": self.dry_run}
+        return asdict(self) | {"before": self.before.isoformat(timespec="seconds"), "models": list(self.models)}
 
 
-def purge(engine: Engine, *, retention_days: int, dry_run: bool, now: datetime | None = None) -> PurgeResult:
+def purge(engine: Engine, *, retention_days: int, dry_run: bool, now: datetime | None = None,
+          models: Path | None = None, keep_models: int = 3) -> PurgeResult:
     before = (now or datetime.now(timezone.utc)) - timedelta(days=retention_days)
-    old_bodies = (Question.created_at < before, Question.body.is_not(None))
+    old = Question.created_at < before
+    held = (old, or_(Question.body.is_not(None), Question.subject != "", Question.sender != "",
+                     func.coalesce(func.json_array_length(Question.explanation), 0) > 0))
     spent_payloads = (Delivery.status != "pending", Delivery.payload.is_not(None))
+    old_originals = Original.stored_at < before
     with unit_of_work(engine) as session:
-        bodies = session.exec(select(func.count()).select_from(Question).where(*old_bodies)).one()
+        bodies = session.exec(select(func.count()).select_from(Question).where(*held)).one()
         payloads = session.exec(select(func.count()).select_from(Delivery).where(*spent_payloads)).one()
+        originals = session.exec(select(func.count()).select_from(Original).where(old_originals)).one()
+        texts = [e for e in session.exec(select(AuditEntry).where(AuditEntry.at < before,
+                                                                  AuditEntry.detail.is_not(None)))
+                 if TEXT_DETAILS & set(e.detail or {})]
+        stale = _stale_models(models, keep_models)
         if not dry_run:
-            session.exec(update(Question).where(*old_bodies).values(body=None))
+            session.exec(update(Question).where(*held).values(body=None, subject="", sender="", explanation=[]))
             session.exec(update(Delivery).where(*spent_payloads).values(payload=None))
-            repo.audit(session, action="purge", bodies=bodies, payloads=payloads,
+            session.exec(delete(Original).where(old_originals))
+            for entry in texts:  # its detail_hash stays: the chain still proves the row
+                entry.detail = None
+                session.add(entry)
+            if stale:
+                from classifiers import ModelStore
+
+                ModelStore(models).prune(keep_models)
+            repo.audit(session, action="purge", bodies=bodies, payloads=payloads, originals=originals,
+                       audit_details=len(texts), models=stale,
                        before=before.isoformat(timespec="seconds"))
-    return PurgeResult(bodies, payloads, before, dry_run)
+    if not dry_run:
+        compact(engine)
+    return PurgeResult(bodies, payloads, originals, len(texts), tuple(stale), before, dry_run)
+
+
+def _stale_models(models: Path | None, keep: int) -> list[str]:
+    if models is None or not models.is_dir():
+        return []
+    from classifiers import ModelStore  # scikit-learn only when models are looked at
+
+    return ModelStore(models).prune(keep, dry_run=True)

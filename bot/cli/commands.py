@@ -23,7 +23,7 @@ from bot.outgoing import DeliveryError
 from bot.errors import ActionError
 from bot.settings import ConfigError, Settings, load_settings
 from bot.triage.training import DataError
-from classifiers import ModelError
+from classifiers import ModelError, deidentify
 from storage.db import open_database, unit_of_work
 
 PRIVATE_UMASK = 0o077
@@ -70,7 +70,8 @@ def settings_from(ctx: click.Context) -> Settings:
     root = ctx.find_root()
     if "settings" not in root.meta:
         path = root.params.get("config") or os.environ.get("BVHK_TRIAGE_CONFIG") or "config.toml"
-        root.meta["settings"] = load_settings(Path(path))
+        root.meta["settings"] = settings = load_settings(Path(path))
+        deidentify.configure(settings.privacy.deidentify)
     return root.meta["settings"]
 
 
@@ -424,22 +425,27 @@ def backlog(ctx, overdue: bool, as_json: bool):
 @click.pass_context
 @handle_errors
 def purge(ctx, dry_run: bool, as_json: bool):
-    """Pas het bewaarbeleid toe: vraagteksten ouder dan body_retention_days verdwijnen.
+    """Pas het bewaarbeleid toe: wat ouder is dan body_retention_days verdwijnt.
 
-    Metadata, labels en routeringsbesluiten blijven; elke purge komt in het auditlog.
+    Van oudere vragen: tekst, onderwerp, afzenderadres en toelichting; verder verzonden
+    berichtinhouden, bewaarde originelen, vrije tekst in het auditlog en modelversies na de
+    nieuwste [privacy] keep_models. Metadata, labels en routeringsbesluiten blijven; SQLite
+    wordt daarna herschreven. Met --dry-run: alleen tellen wat zou verdwijnen.
     """
     from bot.backlog.retention import purge as run_purge
     from storage.db import open_database
 
     settings = settings_from(ctx)
-    result = run_purge(open_database(settings.storage.url),
-                       retention_days=settings.storage.body_retention_days, dry_run=dry_run)
+    result = run_purge(open_database(settings.storage.url), retention_days=settings.storage.body_retention_days,
+                       dry_run=dry_run, models=settings.classifier.models, keep_models=settings.privacy.keep_models)
     if as_json:
         emit_json(result.as_dict())
     else:
         verb = "zou verwijderen" if dry_run else "verwijderd"
-        click.echo(f"{verb}: {result.bodies} vraagteksten van vóór {result.before:%Y-%m-%d}, "
-                   f"{result.payloads} verzonden berichtinhouden")
+        click.echo(f"{verb} (van vóór {result.before:%Y-%m-%d}): {result.bodies} vragen (tekst, onderwerp, "
+                   f"afzender, toelichting), {result.payloads} verzonden berichtinhouden, "
+                   f"{result.originals} originelen, {result.audit_details} auditdetails met vrije tekst, "
+                   f"{len(result.models)} oude modelversies")
 
 
 # -- audit --------------------------------------------------------------------------------

@@ -8,14 +8,36 @@ audit log must be unbroken.
 
 from __future__ import annotations
 
+import os
+
 import rules
 from bot.ingest.mailboxes import MailboxError, clear_text_login, open_mailbox
 from bot.outgoing import DeliveryError, open_sender
 from bot.service.heartbeat import check_lines
 from bot.settings import ConfigError, Settings
-from classifiers import ModelError, ModelStore
+from classifiers import ModelError, ModelStore, deidentify
 from storage.audit import verify as verify_audit
 from storage.db import open_database, unit_of_work
+
+
+def privacy_lines(settings: Settings) -> list[str]:
+    """How names are found, and whether the sender hash has its key."""
+    privacy = settings.privacy
+    if privacy.deidentify == "deduce":
+        try:
+            deidentify.configure("deduce")
+            deidentify.find("Het gaat om Amira Haddad.")  # loads it as the worker would
+            lines = ["ok    namen zonder aanwijzing: deduce geladen"]
+        except ImportError:
+            lines = ["FOUT  namen zonder aanwijzing: deduce is niet geïnstalleerd (pip install deduce), "
+                     "of zet [privacy] deidentify = \"patterns\""]
+    else:
+        lines = ["let op [privacy] deidentify = \"patterns\": namen zonder aanwijzing (\"het gaat om Amira\") "
+                 "worden niet gevonden en kunnen worden opgeslagen"]
+    if not os.environ.get(privacy.sender_key_env):
+        lines.append(f"let op omgevingsvariabele {privacy.sender_key_env} is niet gezet: de afzenderhash heeft "
+                     "geen sleutel (wie het adres kent, kan hem narekenen)")
+    return lines
 
 
 def check_all(settings: Settings, *, offline: bool) -> tuple[list[str], bool]:
@@ -37,6 +59,9 @@ def check_all(settings: Settings, *, offline: bool) -> tuple[list[str], bool]:
     except ModelError as exc:
         lines.append(f"FOUT  model: {exc}")
         ok = False
+    privacy = privacy_lines(settings)
+    lines += privacy
+    ok = ok and not any(line.startswith("FOUT") for line in privacy)
     for where, key, variable in settings.missing_secrets():
         lines.append(f"FOUT  {where}: omgevingsvariabele {variable} (uit '{key}') is niet gezet")
         ok = False

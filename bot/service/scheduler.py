@@ -140,8 +140,11 @@ def _followup(runtime: Runtime) -> None:
 def _purge(runtime: Runtime) -> None:
     from bot.backlog.retention import purge
 
-    result = purge(runtime.engine, retention_days=runtime.settings.storage.body_retention_days, dry_run=False)
-    log.info("purge: bodies=%d payloads=%d", result.bodies, result.payloads)
+    settings = runtime.settings
+    result = purge(runtime.engine, retention_days=settings.storage.body_retention_days, dry_run=False,
+                   models=settings.classifier.models, keep_models=settings.privacy.keep_models)
+    log.info("purge: bodies=%d payloads=%d originals=%d audit_details=%d models=%d", result.bodies,
+             result.payloads, result.originals, result.audit_details, len(result.models))
 
 
 def _retrain(runtime: Runtime) -> None:

@@ -55,6 +55,7 @@ def corrections_as_examples(engine: Engine, mailbox_organisations: dict[str, str
                 labels={k: v for k, v in (("theme", c.theme), ("organisation", c.organisation or question.organisation),
                                           ("asking_organisation", question.asking_organisation)) if v},
                 mailbox_organisation=(mailbox_organisations or {}).get(question.mailbox, ""),
+                asker=question.sender_hash or question.sender,
             )
             for c, question in rows
             if question.body

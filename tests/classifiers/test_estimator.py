@@ -60,7 +60,8 @@ def test_cross_validation_scores_what_train_deploys(small, seed_terms):
     texts, themes = _texts_and_themes(small)
     rest, test = [i for i in range(66) if i % 3], [i for i in range(66) if i % 3 == 0]
     fold = clone(build_estimator("theme", seed_terms=seed_terms))
-    fold.fit([texts[i] for i in rest], [themes[i] for i in rest])
+    askers = [e.asker or f"#{n}" for n, e in enumerate(small)]  # as `train` passes them
+    fold.fit([texts[i] for i in rest], [themes[i] for i in rest], askers=[askers[i] for i in rest])
     deployed = train([small[i] for i in rest], seed_terms=seed_terms)
     fold_predictions = fold.predictions([texts[i] for i in test])
     assert fold_predictions == [p["theme"] for p in deployed.predict_many([texts[i] for i in test])]

@@ -197,3 +197,25 @@ def test_training_is_deterministic(small):
     text = UNSEEN[0][0]
     assert first.predict(text) == second.predict(text)
     assert first.data_fingerprint == second.data_fingerprint
+
+
+def test_a_name_one_asker_repeats_is_no_feature_and_no_explanation(small, seed_terms):
+    # A parent writes twenty times about her child, by name and in lower case, which no
+    # redaction pattern finds: the name occurs only in her questions, so no model keeps it.
+    name = "zoë ouarzazi-vandermeulen"
+    planted = [Example(f"Vraag {n} over {name}\n\nWat is de stand van de voogdij van {name}? Nidos weet het niet.",
+                       {"theme": "voogdij", "organisation": "RvdK"}, asker="ouder@privé.example")
+               for n in range(20)]
+    model = train(small + planted, seed_terms=seed_terms)
+    for target, estimator in model.estimators.items():
+        assert "ouarzazi" not in estimator.frame_ and "vandermeulen" not in estimator.frame_
+        for _, vectorizer in estimator.features_.transformer_list:
+            kept = [t for t in vectorizer.vocabulary_ if "ouarz" in t or "vandermeul" in t or "rzazi" in t]
+            assert kept == [], (target, kept[:5])
+    asked = f"Hoe gaat het met de voogdij van {name}?"
+    for prediction in model.predict(asked).values():
+        assert not [t for t in prediction.explanation if "ouarzazi" in t or "vandermeulen" in t]
+    # the same twenty questions from twenty askers do teach their words (the rule, not a filter)
+    shared = [Example(e.text, e.labels, asker=f"asker{n}@example") for n, e in enumerate(planted)]
+    words = train(small + shared, seed_terms=seed_terms).estimators["theme"].features_.transformer_list[0][1]
+    assert "ouarzazi-vandermeulen" in words.vocabulary_

@@ -242,7 +242,33 @@ def test_prepare_lowercases_after_redaction():
 
 
 def test_placeholders_are_the_documented_ones():
-    assert set(PLACEHOLDERS) == {"[BSN]", "[VNUMMER]", "[IBAN]", "[TELEFOON]", "[EMAIL]", "[DATUM]", "[NAAM]"}
+    assert set(PLACEHOLDERS) == {"[BSN]", "[VNUMMER]", "[IBAN]", "[TELEFOON]", "[EMAIL]", "[DATUM]", "[NAAM]",
+                                 "[ADRES]", "[POSTCODE]", "[PLAATS]"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("woonachtig Kerkstraat 12, 3511 AB Utrecht", "woonachtig [ADRES], [POSTCODE] Utrecht"),
+        ("adres: Van Limburg Stirumlaan 4-II, 2012AB", "adres: [ADRES]-II, [POSTCODE]"),
+        ("Naam kind: Amira Haddad\nGeboren in Syrië", "Naam kind: [NAAM]\nGeboren in Syrië"),
+        ("Cliënt: Youssef El Amrani, 14 jaar", "Cliënt: [NAAM], 14 jaar"),
+        ("Betreft: Noor en Sem de Wit", "Betreft: [NAAM]"),
+    ],
+)
+def test_addresses_postcodes_and_labelled_names(text, expected):
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize("text", ["artikel 8 EVRM en de Vreemdelingenwet 2000", "in 2024 EU-breed",
+                                  "de Vw 2000 AB-procedure", "betreft: de aanvraag van moeder"])
+def test_law_and_years_are_no_postcodes_or_names(text):
+    assert redact(text) == text
+
+
+def test_health_conditions_reach_no_model_as_words():
+    assert "diabetes" not in normalise("Het kind heeft diabetes en ADHD. Wat nu?")
+    assert "[gezondheid]" in normalise("Het kind heeft diabetes en ADHD. Wat nu?")
 
 
 def test_complete_bsn_adds_the_check_digit_or_says_there_is_none():

@@ -1,0 +1,25 @@
+"""the sender kept as a keyed hash beside the domain; the address itself goes with the body
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-12-03 07:30:00
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0008'
+down_revision = '0007'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('question', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('sender_hash', sa.String(), nullable=False, server_default=''))
+        batch_op.create_index('ix_question_sender_hash', ['sender_hash'], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('question', schema=None) as batch_op:
+        batch_op.drop_index('ix_question_sender_hash')
+        batch_op.drop_column('sender_hash')
