@@ -15,7 +15,7 @@ from classifiers.evaluate import cross_validate, evaluate, learning_curve, move_
 from classifiers.examples import TARGETS, DataError, Example, LabelError, read_examples
 from classifiers.model import TriageModel, build_estimator, train
 from classifiers.store import ModelError, ModelStore
-from classifiers.text import normalise, prepare, question_text, redact
+from classifiers.text import normalise, prepare, question_text, redact, redact_question
 
 __all__ = [
     "TARGETS",
@@ -38,6 +38,7 @@ __all__ = [
     "question_text",
     "read_examples",
     "redact",
+    "redact_question",
     "should_promote",
     "train",
 ]

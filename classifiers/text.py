@@ -24,11 +24,10 @@ it they stay. Numbers written in words and dates without a year stay in any case
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-
 from classifiers import deidentify
 
-__all__ = ["PLACEHOLDERS", "complete_bsn", "is_bsn", "normalise", "prepare", "question_text", "redact"]
+__all__ = ["PLACEHOLDERS", "complete_bsn", "is_bsn", "normalise", "prepare", "question_text", "redact",
+           "redact_question"]
 
 PLACEHOLDERS = ("[BSN]", "[VNUMMER]", "[IBAN]", "[TELEFOON]", "[EMAIL]", "[DATUM]", "[NAAM]", "[ADRES]",
                 "[POSTCODE]", "[PLAATS]")
@@ -165,7 +164,7 @@ _AFTER_INTRODUCTION = re.compile(r"\b(?:mijn naam is|ik heet|schreef)(?=[ \t])",
 _AFTER_ROLE = re.compile(
     r"\b(?:collega|cliënt|cliënte|client|pupil|zoon|dochter|moeder|vader|broer|zus|zuster|oom|tante|neef|nicht"
     r"|opa|oma|kind|minderjarige|jongere|jongen|meisje|baby|betrokkene|aanvrager|aanvraagster|referent|partner"
-    r"|echtgenoot|echtgenote|ouder|pleegmoeder|pleegvader)(?=[ \t])",
+    r"|echtgenoot|echtgenote|ouder|pleegmoeder|pleegvader),?(?=[ \t])",
     re.IGNORECASE,
 )
 _AFTER_LABEL = re.compile(
@@ -220,9 +219,11 @@ _ENDS_HEADER_NAME = re.compile(r"[ \t]*(?:$|[<\[,;(])", re.MULTILINE)
 
 
 def _replace_names(
-    text: str, anchors: re.Pattern[str], *, allow_and: bool = False, then: re.Pattern[str] | None = None
+    text: str, anchors: re.Pattern[str], *, allow_and: bool = False, then: re.Pattern[str] | None = None,
+    found: list[str] | None = None,
 ) -> str:
-    """Replace the name after each anchor; with `then`, only where `then` matches right after it."""
+    """Replace the name after each anchor; with `then`, only where `then` matches right after it.
+    Each name replaced is added to `found`."""
     pieces: list[str] = []
     done = 0
     for m in anchors.finditer(text):
@@ -230,32 +231,58 @@ def _replace_names(
         if m.start() < done or end == m.end() or (then is not None and not then.match(text, end)):
             continue
         start = end - len(text[m.end() : end].lstrip(" \t"))
+        if found is not None:
+            found.append(text[start:end])
         pieces += [text[done:start], "[NAAM]"]
         done = end
     pieces.append(text[done:])
     return "".join(pieces)
 
 
-def _redact_names(text: str) -> str:
-    text = _replace_names(text, _AFTER_TITLE)
-    text = _replace_names(text, _AFTER_GREETING, allow_and=True)
-    text = _replace_names(text, _AFTER_INTRODUCTION)
-    text = _replace_names(text, _AFTER_ROLE)
-    text = _replace_names(text, _AFTER_LABEL, allow_and=True)
-    text = _replace_names(text, _AFTER_HEADER, allow_and=True, then=_ENDS_HEADER_NAME)
-    text = _replace_names(text, _CLOSING_SAME_LINE, then=_ENDS_NAME_LINE)
-    return _replace_names(text, _CLOSING_LINE, then=_ENDS_NAME_LINE)
+def _redact_names(text: str, found: list[str]) -> str:
+    text = _replace_names(text, _AFTER_TITLE, found=found)
+    text = _replace_names(text, _AFTER_GREETING, allow_and=True, found=found)
+    text = _replace_names(text, _AFTER_INTRODUCTION, found=found)
+    text = _replace_names(text, _AFTER_ROLE, found=found)
+    text = _replace_names(text, _AFTER_LABEL, allow_and=True, found=found)
+    text = _replace_names(text, _AFTER_HEADER, allow_and=True, then=_ENDS_HEADER_NAME, found=found)
+    text = _replace_names(text, _CLOSING_SAME_LINE, then=_ENDS_NAME_LINE, found=found)
+    return _replace_names(text, _CLOSING_LINE, then=_ENDS_NAME_LINE, found=found)
 
 
-def _redact_found(text: str) -> str:
+def _redact_found(text: str, found: list[str]) -> str:
     """Names and places without a cue, where `deidentify` is configured to find them."""
     for start, end, placeholder in sorted(deidentify.find(text), reverse=True):
         if not any(p in text[start:end] for p in PLACEHOLDERS):
+            if placeholder == "[NAAM]":
+                found.append(text[start:end])
             text = text[:start] + placeholder + text[end:]
     return text
 
 
-_STEPS: tuple[Callable[[str], str], ...] = (_redact_numbers, _redact_names, _redact_found)
+def _redact_again(text: str, found: list[str]) -> str:
+    """Every other mention, in any case, of the words of a name found once in this text: a
+    name a cue gave away ("Betreft: Filmon Tesfamariam") is also gone where it stands alone
+    ("filmon tesfamariam zit op die school"), whether or not a list knows it."""
+    words = {w.lower() for name in found for w in re.findall(r"[^\W\d_][\w'’-]*", name)
+             if len(w) >= 3 and w[0].isupper() and w.lower() not in _PARTICLES and w.lower() not in _NOT_NAMES}
+    if not words:
+        return text
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.sub(rf"(?<![\w\[-])(?:{alternatives})(?:[ \t]+(?:{alternatives}))*(?![\w\]-])", "[NAAM]", text,
+                  flags=re.IGNORECASE)
+
+
+def redact_question(subject: str, body: str, *, context: str = "") -> tuple[str, str]:
+    """Subject and body redacted as one text: a name the body gives away with a cue is also
+    gone from a subject that names the child without one. Names given away in `context`
+    (the rest of the mail: a forwarder's note, the quoted history) are gone from both too."""
+    names: list[str] = []
+    if context:
+        _find_names(_redact_numbers(context), names)
+    joined = _redact(f"{' '.join(subject.split())}\n\n{body}", names)
+    redacted_subject, _, redacted_body = joined.partition("\n\n")
+    return redacted_subject, redacted_body
 
 
 def redact(text: str) -> str:
@@ -264,9 +291,15 @@ def redact(text: str) -> str:
     >>> redact("Beste Anna,\\nBSN 111222333, V-nummer 2612345678, bel 06-12345678.")
     'Beste [NAAM],\\nBSN [BSN], V-nummer [VNUMMER], bel [TELEFOON].'
     """
-    for step in _STEPS:
-        text = step(text)
-    return text
+    return _redact(text, [])
+
+
+def _find_names(text: str, names: list[str]) -> str:
+    return _redact_found(_redact_names(text, names), names)
+
+
+def _redact(text: str, names: list[str]) -> str:
+    return _redact_again(_find_names(_redact_numbers(text), names), names)
 
 
 # Health conditions may be told in a question (the stored text keeps them until the purge),

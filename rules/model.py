@@ -63,6 +63,8 @@ class Theme(_Entry):
     name: str
     due_days: int = Field(ge=0)
     seed_terms: Names = ()
+    # Reviewed words the weekly report may show rising besides the seed terms (never a name).
+    signal_terms: Names = ()
 
     @field_validator("key")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -64,6 +65,20 @@ class RuleSet:
     def seed_terms(self) -> dict[str, list[str]]:
         """Theme key -> the words that mark it (for a classifier with no labelled history)."""
         return {key: list(theme.seed_terms) for key, theme in self.themes.items()}
+
+    @cached_property
+    def _signals(self) -> re.Pattern[str] | None:
+        terms = {t.lower() for theme in self.themes.values() for t in (*theme.seed_terms, *theme.signal_terms)}
+        if not terms:
+            return None
+        alternatives = "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True))
+        return re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])")
+
+    def signal_terms(self, text: str) -> list[str]:
+        """The terms of the controlled vocabulary (seed and signal terms of the themes) that
+        `text` holds: what the weekly report may count, never a word outside that list."""
+        pattern = self._signals
+        return sorted(set(pattern.findall(text.lower()))) if pattern else []
 
     def describe(self) -> str:
         """One line in Dutch: what the rule set holds."""

@@ -75,6 +75,7 @@ class Question(SQLModel, table=True):
     region_found: str | None = None  # where the contact person was found (after overflow)
     model_version: str = ""
     explanation: list = Field(default_factory=list, sa_column=Column(JSON))
+    signal_terms: list = Field(default_factory=list, sa_column=Column(JSON))  # controlled vocabulary only
 
     assignee: str | None = Field(default=None, index=True)  # contact person's e-mail
     rule: str = ""

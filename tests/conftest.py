@@ -72,3 +72,14 @@ def models(tmp_path, trained_models) -> Path:
     target = tmp_path / "models"
     shutil.copytree(trained_models, target)
     return target
+
+
+@pytest.fixture(autouse=True)
+def _names_found_by_patterns_unless_asked():
+    """A command run in-process configures de-identification from its settings (deduce by
+    default) for the whole process; every test starts from the patterns again, so that no
+    test depends on which ran before it."""
+    from classifiers import deidentify
+
+    yield
+    deidentify.configure("patterns")

@@ -27,7 +27,7 @@ import rules
 from bot.message import Triage
 from bot.outgoing.forwards import asked_in_one_line, forward, notice
 from bot.settings import Settings
-from classifiers import redact
+from classifiers import redact, redact_question
 from storage import repo
 from storage.models import Question, utcnow
 
@@ -78,9 +78,10 @@ def record_triage(session, triage: Triage, raw: bytes, *, settings: Settings, ru
     msg, screening = triage.message, triage.screening
     now = utcnow()
     question = existing or Question(triage_id=new_kenmerk(), mailbox=msg.mailbox, source_id=msg.source_id)
+    subject, body = redact_question(msg.subject, msg.question, context=f"{msg.text}\n\n{msg.signature}")
     question.sqlmodel_update(dict(
         message_id=msg.message_id, fingerprint=msg.fingerprint, received_at=msg.date or now,
-        subject=redact(msg.subject), sender=msg.sender.lower(), sender_domain=msg.sender.rpartition("@")[2].lower(),
+        subject=subject, sender=msg.sender.lower(), sender_domain=msg.sender.rpartition("@")[2].lower(),
         sender_hash=sender_hash(msg.sender, settings),
         size=msg.size, attachments=len(msg.attachments), verdict=screening.verdict,
         verdict_reason=screening.reason, screen_hits=list(screening.hits), screen_misses=list(screening.misses),
@@ -101,7 +102,8 @@ def record_triage(session, triage: Triage, raw: bytes, *, settings: Settings, ru
             explanation=list(cls.explanation), assignee=route.assignee, rule=route.rule,
             route_reason=route.reason, rules_hit=list(route.hits), rules_missed=list(route.misses),
             priority=route.priority, status=route.status, routed_at=now, due_on=route.due_on,
-            due_rule=route.due_rule, body=redact(msg.question),
+            due_rule=route.due_rule, body=body,
+            signal_terms=ruleset.signal_terms(f"{msg.subject}\n{msg.question}"),
         ))
     session.add(question)
     session.flush()

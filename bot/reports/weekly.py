@@ -7,9 +7,10 @@ each contact person's load (counts only); and emerging signals for the SKIV agen
 themes and terms rising against the earlier weeks, and groups of questions the
 classifier was unsure about.
 
-No message text leaves this module. Terms are counted over the stored (redacted)
-subjects, and only lowercase words that several questions share are shown: names are
-capitalised in Dutch mail, and a name rarely recurs over questions in one week.
+No message text leaves this module. Terms come only from a controlled vocabulary (the
+themes' seed terms and reviewed signal terms in themes.toml), matched when a question is
+recorded and kept after its text is purged: no word a person wrote outside that list, so
+no name, street or condition, can reach the report.
 Weeks are ISO weeks in Dutch time (Monday to Sunday).
 """
 
@@ -254,7 +255,7 @@ def load_facts(engine: Engine, *, since: datetime, until: datetime, min_confiden
     q = Question
     query = (
         select(q.received_at, q.routed_at, q.answered_at, q.closed_at, q.status, q.theme, q.theme_confidence,
-               q.organisation, q.mailbox, q.asking_organisation, q.region, q.assignee, q.due_on, q.subject)
+               q.organisation, q.mailbox, q.asking_organisation, q.region, q.assignee, q.due_on, q.signal_terms)
         .where(q.verdict == "question", q.status.in_(COUNTED_STATES), q.received_at.is_not(None),
                q.received_at < until)
         .where(or_(q.received_at >= since, and_(q.answered_at.is_(None), q.closed_at.is_(None)),
@@ -264,7 +265,7 @@ def load_facts(engine: Engine, *, since: datetime, until: datetime, min_confiden
         rows = session.exec(query).all()
     facts = []
     for (received, routed, answered, closed, status, theme, confidence, organisation, mailbox,
-         asking, region, assignee, due_on, subject) in rows:
+         asking, region, assignee, due_on, signal_terms) in rows:
         organisation = organisation or mailbox_organisation.get(mailbox)
         ends = [t for t in (answered, closed) if t is not None]
         if not ends and status in ("answered", "closed"):
@@ -277,29 +278,9 @@ def load_facts(engine: Engine, *, since: datetime, until: datetime, min_confiden
             region=f"{organisation or UNKNOWN} {region}" if region else f"{organisation or UNKNOWN} (geen regio)",
             assignee=assignee, due_on=due_on,
             unsure=status == "review" or theme is None or confidence < min_confidence,
-            terms=subject_terms(subject),
+            terms=frozenset(signal_terms or ()),
         ))
     return facts
-
-
-_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|-)+")
-_STOPWORDS = frozenset(
-    """aan als bij dan dat de deze die dit door een en er geen had heb heeft het hier hoe
-    hun ik in is je kan kon kunnen maar met mijn na naar niet nog nu of om omdat ook op over
-    te tot uit van voor was wat we wel werd wie wij wil worden wordt zal ze zich zij zijn zo
-    zou graag vraag vragen vraagje verzoek betreft inzake beste groet dank alvast spoed urgent
-    doorgestuurd antwoord reactie info informatie welke waar wanneer onze jullie hebben
-    wordt zijn kunt mogelijk mogelijkheden""".split()
-)
-
-
-def subject_terms(subject: str) -> frozenset[str]:
-    """The lowercase words of a (redacted) subject that could be a signal; capitalised words,
-    placeholders, numbers and function words are left out."""
-    return frozenset(
-        word for word in _WORD.findall(subject or "")
-        if len(word) >= 4 and word == word.lower() and word not in _STOPWORDS
-    )
 
 
 def load_theme_names(rules_dir: Path) -> dict[str, str]:

@@ -13,6 +13,7 @@ hold a BSN, a V-number, a date of birth and names: what no output may show.
 
 from __future__ import annotations
 
+import functools
 import random
 import tomllib
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 
+import rules
 from storage import repo
 from storage.db import unit_of_work
 from storage.models import AuditEntry, ContactPerson, Question
@@ -39,6 +41,11 @@ ASKERS = ["IND", "DT&V", "RvdK", "Nidos", "COA", "GI", "gemeente", "advocatuur"]
 MEDIAN_DAYS = {"IND": 4.0, "DT&V": 9.0, "RvdK": 3.0}
 OPENERS = ["Vraag over", "Verzoek om advies:", "Spoed: vraag over", "Re: vraag over", "Informatie gezocht over"]
 RISING_THEME, RISING_TERM = "chavez", "leeftijdsschouw"
+
+
+@functools.cache
+def _ruleset() -> rules.RuleSet:
+    return rules.load_ruleset(rules.DEFAULT_FOLDER)
 
 
 def themes() -> dict[str, list[str]]:
@@ -126,7 +133,7 @@ def fill_history(engine: Engine, *, questions: int, weeks: int, end: datetime, s
         rows.append(_row(
             id=qid, triage_id=f"BVHK-{seed}-{qid:06d}", mailbox=MAILBOX[organisation], source_id=f"s{seed}-{qid}",
             message_id=f"<q{qid}.{seed}@example>", received_at=received, created_at=received, subject=subject,
-            sender_domain="example.org", asking_organisation=rng.choice([a for a in ASKERS if a != organisation]),
+            signal_terms=_ruleset().signal_terms(subject), sender_domain="example.org", asking_organisation=rng.choice([a for a in ASKERS if a != organisation]),
             theme=theme, theme_confidence=confidence, organisation=organisation, organisation_confidence=0.9,
             region=region, region_confidence=0.8, assignee=assignee, rule="generated",
             status=status, due_on=(received + timedelta(days=14)).date(),

@@ -93,7 +93,7 @@ def test_run_followups_stores_and_sends_each_step_once(tmp_path):
     assert sorted(m["To"] for m in mails) == ["a.bakker@ind.example", "a.bakker@ind.example", "coordinatie@ind.example"]
     for m in mails:
         assert m["X-BvhK-Triage"] and m["X-BvhK-Triage-Original"]
-        assert "bewust geen inhoud" in m.get_content()
+        assert "bewust geen onderwerp of inhoud" in m.get_content() and "Onderwerp" not in m.get_content()
     with unit_of_work(runtime.engine) as session:
         moved = session.get(Question, 3)
         assert (moved.status, moved.assignee) == ("reassigned", "a.bakker@ind.example")
