@@ -10,7 +10,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
-	$(BIN)/python -m classifiers.deidentify  # builds deduce's name lists once, not in every test process
+	$(BIN)/python -c "from classifiers.deidentify import main; main()"  # builds deduce's name lists once, not in every test process
 	touch $(STAMP)
 
 install: $(STAMP)

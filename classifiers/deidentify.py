@@ -12,7 +12,7 @@ Deduce also misses names written in lower case. With its own lists this module a
 rule: a known first name followed by a word that is no Dutch word ("amira haddad").
 
 Costs (measured on this project's machines): the first use after an install builds deduce's
-lookup structures (about 95 s; `python -m classifiers.deidentify` does it ahead), later
+lookup structures (about 95 s; `make install` does it ahead), later
 loads take about 6 s and 1.2 GB resident per process; a question takes a few milliseconds.
 So it is loaded once per process, on first use, and only where the settings ask for it:
 `[privacy] deidentify = "deduce"` (the default) or `"patterns"` (no names without a cue).
