@@ -50,7 +50,7 @@ def recall(planted, mode: str) -> dict:
     for p in planted:
         m = parse_message(p.raw, mailbox="ind", source_id="x")
         started = time.perf_counter()
-        subject, body = redact_question(m.subject, m.question, context=f"{m.text}\n\n{m.signature}")
+        subject, body = redact_question(m.subject, m.question, mail=f"{m.text}\n\n{m.signature}")
         times.append(time.perf_counter() - started)
         stored = f"{subject}\n{body}"
         facts = [line for line in p.text.splitlines() if any(c in line for c in ("BSN", "Naam kind", "moeder", "woont"))]

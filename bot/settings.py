@@ -25,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from classifiers.deidentify import MODES as DEIDENTIFY_MODES
 from rules import ORGANISATIONS
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -229,7 +230,7 @@ class ReportSettings(_Section):
 class PrivacySettings(_Section):
     # How names without a cue are found before anything is stored or learnt: "deduce" (lists
     # of Dutch names; 1.2 GB and 6 s per process) or "patterns" (numbers and cued names only).
-    deidentify: Literal["deduce", "patterns"] = "deduce"
+    deidentify: Literal[*DEIDENTIFY_MODES] = "deduce"
     # The environment variable with the key of the sender hash (threads and askers are counted
     # on it); unset, the hash has no key, which `check` warns about.
     sender_key_env: str = "BVHK_SENDER_KEY"

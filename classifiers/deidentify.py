@@ -24,7 +24,7 @@ import functools
 import re
 import sys
 
-__all__ = ["MODES", "configure", "find", "mode"]
+__all__ = ["MODES", "configure", "find", "load", "mode"]
 
 MODES = ("deduce", "patterns")
 _DEDUCE_SKIPS = {"institutions", "dates", "ages", "identifiers", "phone_numbers", "email_addresses", "urls"}
@@ -53,6 +53,12 @@ def _deduce():
     import deduce  # 6 s and 1.2 GB: only here, once
 
     return deduce.Deduce()
+
+
+def load() -> None:
+    """Load deduce now (raises ImportError when it is not installed), as a worker would on
+    its first question; the first time after an install this builds its lookup lists."""
+    _deduce()
 
 
 _WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
@@ -92,9 +98,8 @@ def find(text: str) -> list[tuple[int, int, str]]:
 
 def main() -> int:
     """Build deduce's lookup structures now (after an install), not on the first question."""
-    configure("deduce")
     print("deduce laden (de eerste keer na een installatie duurt dit 1-2 minuten)...", file=sys.stderr)
-    print(find("Het gaat om Amira Haddad uit Kerkstraat 12, Utrecht."))
+    load()
     return 0
 
 

@@ -265,7 +265,7 @@ def _redact_again(text: str, found: list[str]) -> str:
     name a cue gave away ("Betreft: Filmon Tesfamariam") is also gone where it stands alone
     ("filmon tesfamariam zit op die school"), whether or not a list knows it."""
     words = {w.lower() for name in found for w in re.findall(r"[^\W\d_][\w'’-]*", name)
-             if len(w) >= 3 and w[0].isupper() and w.lower() not in _PARTICLES and w.lower() not in _NOT_NAMES}
+             if len(w) >= 3 and w.lower() not in _PARTICLES and w.lower() not in _NOT_NAMES}
     if not words:
         return text
     alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
@@ -273,14 +273,15 @@ def _redact_again(text: str, found: list[str]) -> str:
                   flags=re.IGNORECASE)
 
 
-def redact_question(subject: str, body: str, *, context: str = "") -> tuple[str, str]:
+def redact_question(subject: str, body: str, *, mail: str = "") -> tuple[str, str]:
     """Subject and body redacted as one text: a name the body gives away with a cue is also
-    gone from a subject that names the child without one. Names given away in `context`
-    (the rest of the mail: a forwarder's note, the quoted history) are gone from both too."""
+    gone from a subject that names the child without one. `mail`, the whole text the body
+    was taken from (a forwarder's note, the quoted history, the signature), is where names
+    are looked for, once: every name found there is gone from subject and body."""
     names: list[str] = []
-    if context:
-        _find_names(_redact_numbers(context), names)
-    joined = _redact(f"{' '.join(subject.split())}\n\n{body}", names)
+    subject = " ".join(subject.split())
+    _find_names(_redact_numbers(f"{subject}\n\n{mail or body}"), names)  # deduce, if configured: one pass
+    joined = _redact_again(_redact_names(_redact_numbers(f"{subject}\n\n{body}"), names), names)
     redacted_subject, _, redacted_body = joined.partition("\n\n")
     return redacted_subject, redacted_body
 

@@ -78,7 +78,7 @@ def record_triage(session, triage: Triage, raw: bytes, *, settings: Settings, ru
     msg, screening = triage.message, triage.screening
     now = utcnow()
     question = existing or Question(triage_id=new_kenmerk(), mailbox=msg.mailbox, source_id=msg.source_id)
-    subject, body = redact_question(msg.subject, msg.question, context=f"{msg.text}\n\n{msg.signature}")
+    subject, body = redact_question(msg.subject, msg.question, mail=f"{msg.text}\n\n{msg.signature}")
     question.sqlmodel_update(dict(
         message_id=msg.message_id, fingerprint=msg.fingerprint, received_at=msg.date or now,
         subject=subject, sender=msg.sender.lower(), sender_domain=msg.sender.rpartition("@")[2].lower(),

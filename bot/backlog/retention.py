@@ -21,6 +21,7 @@ from sqlalchemy import delete, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import func, select
 
+from classifiers import ModelStore
 from storage import repo
 from storage.db import compact, unit_of_work
 from storage.models import AuditEntry, Delivery, Original, Question
@@ -58,7 +59,8 @@ def purge(engine: Engine, *, retention_days: int, dry_run: bool, now: datetime |
         texts = [e for e in session.exec(select(AuditEntry).where(AuditEntry.at < before,
                                                                   AuditEntry.detail.is_not(None)))
                  if TEXT_DETAILS & set(e.detail or {})]
-        stale = _stale_models(models, keep_models)
+        store = ModelStore(models) if models is not None and models.is_dir() else None
+        stale = store.prune(keep_models, dry_run=True) if store else []
         if not dry_run:
             session.exec(update(Question).where(*held).values(body=None, subject="", sender="", explanation=[]))
             session.exec(update(Delivery).where(*spent_payloads).values(payload=None))
@@ -66,21 +68,12 @@ def purge(engine: Engine, *, retention_days: int, dry_run: bool, now: datetime |
             for entry in texts:  # its detail_hash stays: the chain still proves the row
                 entry.detail = None
                 session.add(entry)
-            if stale:
-                from classifiers import ModelStore
-
-                ModelStore(models).prune(keep_models)
             repo.audit(session, action="purge", bodies=bodies, payloads=payloads, originals=originals,
                        audit_details=len(texts), models=stale,
                        before=before.isoformat(timespec="seconds"))
-    if not dry_run:
+    if not dry_run:  # once the purge is committed: the files, then the database's free pages
+        if store:
+            store.prune(keep_models)
         compact(engine)
     return PurgeResult(bodies, payloads, originals, len(texts), tuple(stale), before, dry_run)
 
-
-def _stale_models(models: Path | None, keep: int) -> list[str]:
-    if models is None or not models.is_dir():
-        return []
-    from classifiers import ModelStore  # scikit-learn only when models are looked at
-
-    return ModelStore(models).prune(keep, dry_run=True)

@@ -25,8 +25,7 @@ def privacy_lines(settings: Settings) -> list[str]:
     privacy = settings.privacy
     if privacy.deidentify == "deduce":
         try:
-            deidentify.configure("deduce")
-            deidentify.find("Het gaat om Amira Haddad.")  # loads it as the worker would
+            deidentify.load()
             lines = ["ok    namen zonder aanwijzing: deduce geladen"]
         except ImportError:
             lines = ["FOUT  namen zonder aanwijzing: deduce is niet geïnstalleerd (pip install deduce), "
