@@ -21,8 +21,10 @@ So it is loaded once per process, on first use, and only where the settings ask 
 from __future__ import annotations
 
 import functools
+import logging
 import re
 import sys
+import warnings
 
 __all__ = ["MODES", "configure", "find", "load", "mode"]
 
@@ -50,9 +52,19 @@ def mode() -> str:
 
 @functools.cache
 def _deduce():
-    import deduce  # 6 s and 1.2 GB: only here, once
+    """Deduce, loaded once. Its import configures the process as if it were the program: a
+    DEBUG handler on the root logger writing to stdout (every library's debug lines, content
+    included, would follow) and warnings shown by default. Both are undone here."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    with warnings.catch_warnings():  # restores the warning filters it changes
+        import deduce  # 6 s and 1.2 GB: only here, once
 
-    return deduce.Deduce()
+        engine = deduce.Deduce()
+    for handler in [h for h in root.handlers if h not in handlers]:
+        root.removeHandler(handler)
+    root.setLevel(level)
+    return engine
 
 
 def load() -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import time
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -24,6 +25,7 @@ from bot.service.leases import once_per_schedule
 from bot.service.push import start_watchers
 from bot.service.worker import PollReport, Runtime, poll, send_pending
 from bot.settings import Settings
+from classifiers import deidentify
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,10 @@ class _QuietOverlap(logging.Filter):
 
 def run_worker(settings: Settings) -> None:
     runtime = Runtime.start(settings)
+    if deidentify.mode() == "deduce":  # loaded before the first heartbeat: a started worker is ready to work
+        started = time.monotonic()
+        deidentify.load()
+        log.info("deduce loaded in %.1f s", time.monotonic() - started)
     scheduler = BlockingScheduler(timezone="Europe/Amsterdam")
     logging.getLogger("apscheduler.scheduler").addFilter(_QuietOverlap())
     pulse = Pulse(runtime.engine, runtime.worker_id)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from classifiers import deidentify
@@ -54,3 +58,20 @@ def test_patterns_alone_leave_an_uncued_name():
 def test_an_unknown_mode_is_refused():
     with pytest.raises(ValueError, match="deduce, patterns"):
         deidentify.configure("spacy")
+
+
+def test_loading_deduce_leaves_logging_and_warnings_as_they_were():
+    # deduce's import calls logging.basicConfig(stdout, DEBUG) and warnings.simplefilter("default"):
+    # in a fresh process (this one may have loaded it already), nothing of that may remain
+    script = (
+        "import logging, warnings\n"
+        "from classifiers import deidentify\n"
+        "root = logging.getLogger()\n"
+        "before = (list(root.handlers), root.level, list(warnings.filters))\n"
+        "deidentify.load()\n"
+        "logging.getLogger('exchangelib').debug('a debug line')\n"
+        "print((list(root.handlers), root.level, list(warnings.filters)) == before)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.stdout.strip().splitlines() == ["True"], (done.stdout[-500:], done.stderr[-500:])

@@ -68,8 +68,7 @@ def test_planted_personal_data_stays_out_of_everything_the_product_keeps_or_show
     deliver_to_maildir(maildir, [(p.message_id, p.raw) for p in planted])
     url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
     config = write_config(tmp_path, url=url, models=tmp_path / "models", smtp_port=None,
-                          mailboxes=[maildir_box("ind", maildir)],
-                          extra='[privacy]\ndeidentify = "deduce"\nkeep_models = 1\n')
+                          mailboxes=[maildir_box("ind", maildir)], deidentify="deduce")
     config.write_text(config.read_text().replace("[storage]\n", "[storage]\nbody_retention_days = 0\n"))
     runner = CliRunner()
 

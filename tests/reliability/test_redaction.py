@@ -155,7 +155,8 @@ def test_no_bsn_or_v_number_is_left_in_database_logs_or_reports(tmp_path, models
     maildir = make_maildir(tmp_path / "mail" / "ind")
     deliver_to_maildir(maildir, messages)
     url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
-    config = write_config(tmp_path, url=url, models=models, smtp_port=None, mailboxes=[maildir_box("ind", maildir)])
+    config = write_config(tmp_path, url=url, models=models, smtp_port=None, mailboxes=[maildir_box("ind", maildir)],
+                          deidentify="deduce")
     db = Database(url)
     log = tmp_path / "worker.log"
     worker = Worker(config, log)
