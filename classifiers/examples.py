@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from classifiers.text import question_text
+from classifiers.text import question_text, redact_question
 
 __all__ = ["TARGETS", "DataError", "Example", "LabelError", "fingerprint", "read_examples"]
 
@@ -39,7 +39,7 @@ class LabelError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Example:
-    """One labelled question: its text (subject and body) and a label per target."""
+    """One labelled question: its text (subject and body, redacted) and a label per target."""
 
     text: str
     labels: dict[str, str]
@@ -50,7 +50,8 @@ class Example:
     def from_record(cls, record: Mapping[str, Any], targets: Sequence[str] = TARGETS) -> Example:
         """From a line of labelled data: `subject`, `body`, a label per target (may be absent),
         and where known the organisation of the mailbox it arrived in (`mailbox_organisation`)."""
-        text = question_text(record.get("subject") or "", record.get("body") or "", str(record.get("from") or ""))
+        subject, body = redact_question(record.get("subject") or "", record.get("body") or "")  # once, here
+        text = question_text(subject, body, str(record.get("from") or ""))
         return cls(text, {t: str(record[t]) for t in targets if record.get(t)},
                    str(record.get("mailbox_organisation") or ""), str(record.get("from") or "").strip().lower())
 

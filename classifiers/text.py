@@ -299,8 +299,11 @@ def _find_names(text: str, names: list[str]) -> str:
     return _redact_found(_redact_names(text, names), names)
 
 
-def _redact(text: str, names: list[str]) -> str:
-    return _redact_again(_find_names(_redact_numbers(text), names), names)
+def _redact(text: str, names: list[str], *, lists: bool = True) -> str:
+    text = _redact_names(_redact_numbers(text), names)
+    if lists:
+        text = _redact_found(text, names)
+    return _redact_again(text, names)
 
 
 # Health conditions may be told in a question (the stored text keeps them until the purge),
@@ -317,8 +320,13 @@ _HEALTH = re.compile(
 def normalise(text: str) -> str:
     """The text the models see: redacted, health conditions reduced to one word, lower-cased,
     whitespace runs of one kind kept short, and the sentences that ask once more at the end,
-    so that what is asked weighs more than the case history around it."""
-    text = _HEALTH.sub("[gezondheid]", redact(text)).lower()
+    so that what is asked weighs more than the case history around it.
+
+    Redacted by the patterns only: deduce's lists ran where the text entered (a recorded
+    question, a line of labelled data: `redact_question`), not again for each target a
+    model fits nor for each prediction. A name that is still there becomes a feature only
+    when questions of several askers share it (`QuestionClassifier.min_askers`)."""
+    text = _HEALTH.sub("[gezondheid]", _redact(text, [], lists=False)).lower()
     text = re.sub(r"[ \t\u00a0]+", " ", text)
     text = re.sub(r"\n\s*\n+", "\n\n", text).strip()
     asking = asking_sentences(text)
