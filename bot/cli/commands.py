@@ -133,6 +133,9 @@ def init(directory: Path):
 
     for path in write_starter(directory):
         click.echo(f"geschreven: {path}")
+    # the starter configuration finds names with deduce: its lists are built once, now, not on the first question
+    click.echo("namenlijsten van deduce laden (de eerste keer na een installatie 1-2 minuten)...", err=True)
+    deidentify.load()
     click.echo(f"Pas {directory / 'config.toml'} aan en controleer met: bvhk-triage --config "
                f"{directory / 'config.toml'} check --offline")
 

@@ -41,6 +41,7 @@ def run_worker(settings: Settings) -> None:
     runtime = Runtime.start(settings)
     if deidentify.mode() == "deduce":  # loaded before the first heartbeat: a started worker is ready to work
         started = time.monotonic()
+        log.info("loading deduce (the first time after an install it builds its lists: 1-2 minutes)")
         deidentify.load()
         log.info("deduce loaded in %.1f s", time.monotonic() - started)
     scheduler = BlockingScheduler(timezone="Europe/Amsterdam")
