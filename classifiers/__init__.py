@@ -11,7 +11,7 @@ Imports nothing from `bot`, `rules` or `storage`; everything here works on strin
 """
 
 from classifiers.estimator import Prediction, QuestionClassifier, abstains
-from classifiers.evaluate import cross_validate, evaluate, learning_curve, move_threshold, should_promote
+from classifiers.evaluate import calibrate, cross_validate, evaluate, learning_curve, move_threshold, should_promote
 from classifiers.examples import TARGETS, DataError, Example, LabelError, read_examples
 from classifiers.model import TriageModel, build_estimator, train
 from classifiers.store import ModelError, ModelStore
@@ -29,6 +29,7 @@ __all__ = [
     "TriageModel",
     "abstains",
     "build_estimator",
+    "calibrate",
     "cross_validate",
     "evaluate",
     "learning_curve",

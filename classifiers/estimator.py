@@ -61,6 +61,7 @@ __all__ = [
     "mail_frame",
     "same_features",
     "seed_documents",
+    "tempered",
     "training_weights",
 ]
 
@@ -267,10 +268,12 @@ class QuestionClassifier(ClassifierMixin, BaseEstimator):
         explainer = Explainer(self.features_)
         return self.predictions_from(matrix, [explainer.attribute(text, matrix, row) for row, text in enumerate(texts)])
 
-    def predictions_from(self, matrix: sparse.csr_matrix, attributions: Sequence[Attribution]) -> list[Prediction]:
+    def predictions_from(self, matrix: sparse.csr_matrix, attributions: Sequence[Attribution], *,
+                         temperature: float = 1.0) -> list[Prediction]:
         """`predictions` from texts' features made already by `features_` (or by features
-        equal to them, see `same_features`) and their `Explainer.attribute`s."""
-        probabilities = self.classifier_.predict_proba(matrix)
+        equal to them, see `same_features`) and their `Explainer.attribute`s. A `temperature`
+        other than 1 calibrates the probabilities (`tempered`)."""
+        probabilities = tempered(self.classifier_.predict_proba(matrix), temperature)
         coef = getattr(self.classifier_, "coef_", None)
         results = []
         for row, k in enumerate(probabilities.argmax(axis=1)):
@@ -287,6 +290,21 @@ class QuestionClassifier(ClassifierMixin, BaseEstimator):
         tags.input_tags.two_d_array = False
         tags.input_tags.string = True
         return tags
+
+
+def tempered(probabilities: np.ndarray, temperature: float) -> np.ndarray:
+    """Temperature scaling: the probabilities of a softmax over logits divided by `temperature`.
+
+    Above 1 an over-confident model is made less sure, below 1 an under-confident one surer;
+    the most probable label never changes. For a LogisticRegression, log-probabilities differ
+    from the logits by a constant per row, so dividing them is dividing the logits.
+    """
+    if temperature == 1.0:
+        return probabilities
+    scaled = np.log(np.clip(probabilities, 1e-12, 1.0)) / temperature
+    scaled -= scaled.max(axis=1, keepdims=True)
+    exp = np.exp(scaled)
+    return exp / exp.sum(axis=1, keepdims=True)
 
 
 def _texts(X: Iterable[str]) -> list[str]:

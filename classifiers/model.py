@@ -57,6 +57,9 @@ class TriageModel:
     # From how sure the model must be before it sends a question to another organisation than
     # that of the mailbox it came to; None: it never does (not enough evidence yet).
     move_threshold: float | None = None
+    # Per target, the temperature that calibrates its probabilities (`calibrate`); a target
+    # without one (too little evidence a person gave) keeps the model's own probabilities.
+    temperatures: dict[str, float] = field(default_factory=dict)
     # Made at the first prediction, never stored: targets whose fitted features are equal,
     # each group with an Explainer that remembers the words it has looked up.
     _groups: list[tuple[list[str], Explainer]] | None = field(default=None, init=False, repr=False, compare=False)
@@ -80,7 +83,9 @@ class TriageModel:
             matrix = features.transform(prepared).tocsr()
             attributions = [explainer.attribute(text, matrix, row) for row, text in enumerate(prepared)]
             for target in targets:
-                for result, prediction in zip(results, self.estimators[target].predictions_from(matrix, attributions)):
+                made = self.estimators[target].predictions_from(
+                    matrix, attributions, temperature=self.temperatures.get(target, 1.0))
+                for result, prediction in zip(results, made):
                     result[target] = prediction
         return results
 

@@ -67,6 +67,7 @@ class ModelStore:
             "data_fingerprint": model.data_fingerprint,
             "n_examples": model.n_examples,
             "move_threshold": model.move_threshold,
+            "temperatures": dict(model.temperatures),
             "metrics": dict(metrics or {}),
             "model_sha256": _sha256(staging / MODEL_FILE),
         }
@@ -181,6 +182,7 @@ class ModelStore:
             data_fingerprint=str(metadata.get("data_fingerprint", "")),
             version=version,
             move_threshold=metadata.get("move_threshold"),
+            temperatures={str(t): float(v) for t, v in (metadata.get("temperatures") or {}).items()},
         )
 
     # -- internals -------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from classifiers import (
     ModelError,
     ModelStore,
     TriageModel,
+    calibrate,
     cross_validate,
     evaluate,
     learning_curve,
@@ -105,7 +106,10 @@ def _held_out(settings: Settings, examples: list[Example], corrected: list[Examp
         return examples + corrected, heldout, " en ".join(evidence)
     everything = examples + corrected
     return ([e for i, e in enumerate(everything) if i % 5 != 4], [e for i, e in enumerate(everything) if i % 5 == 4],
-            "elke vijfde gelabelde vraag (vaak gegenereerd: zegt weinig)")
+            EVERY_FIFTH)
+
+
+EVERY_FIFTH = "elke vijfde gelabelde vraag (vaak gegenereerd: zegt weinig)"  # held out when no person gave evidence
 
 
 def retrain(settings: Settings, *, ruleset: rules.RuleSet, engine: Engine | None, data: Path | None = None) -> dict:
@@ -121,6 +125,8 @@ def retrain(settings: Settings, *, ruleset: rules.RuleSet, engine: Engine | None
     except LabelError as exc:
         raise DataError(f"{source}: {exc}") from None
     threshold = settings.classifier.min_confidence
+    calibration = calibrate(candidate, heldout) if evidence != EVERY_FIFTH else {}
+    candidate.temperatures = {target: found["temperature"] for target, found in calibration.items()}
     if heldout:
         candidate.move_threshold = _tuned_move_threshold(candidate, heldout)
     store = ModelStore(settings.classifier.models)
@@ -140,7 +146,7 @@ def retrain(settings: Settings, *, ruleset: rules.RuleSet, engine: Engine | None
     else:
         promote, why = should_promote(scored, active_scored)
     version = store.save(candidate, scored | {"n_train": len(training), "n_heldout": len(heldout),
-                                              "heldout": evidence, "promotion": why})
+                                              "heldout": evidence, "promotion": why, "calibration": calibration})
     if promote:
         store.activate(version)
     if engine is not None:
@@ -154,6 +160,9 @@ def retrain(settings: Settings, *, ruleset: rules.RuleSet, engine: Engine | None
         message += f" — gescoord op {len(heldout)} vragen: {evidence}; thema macro-F1 {scored['macro_f1']:.3f}"
         if active_scored:
             message += f" (actief model: {active_scored['macro_f1']:.3f})"
+    for target, found in calibration.items():
+        message += (f"; {target} gekalibreerd (temperatuur {found['temperature']:.2f}, kalibratiefout "
+                    f"{found['calibration_error_before']:.3f} → {found['calibration_error_after']:.3f})")
     return {"version": version, "active": promote, "metrics": scored, "active_metrics": active_scored,
             "message": message}
 

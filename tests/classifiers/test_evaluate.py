@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -9,7 +10,16 @@ from sklearn.pipeline import make_pipeline
 
 from classifiers import Example, cross_validate, evaluate, learning_curve, should_promote, train
 from classifiers import Prediction
-from classifiers.evaluate import against_mailbox, move_threshold, reliability, scores
+from classifiers.estimator import tempered
+from classifiers.evaluate import (
+    MIN_CALIBRATION,
+    against_mailbox,
+    calibrate,
+    calibration_error,
+    move_threshold,
+    reliability,
+    scores,
+)
 from tests.classifiers.questions import EMPTY, UNSEEN
 
 
@@ -192,3 +202,45 @@ def test_promotion_with_evaluate_on_the_same_data(small, seed_terms):
     assert candidate["macro_f1"] > active["macro_f1"] + 0.3
     assert should_promote(candidate, active)[0]
     assert not should_promote(active, candidate)[0]
+
+
+def test_tempering_keeps_the_choice_and_changes_how_sure():
+    probabilities = np.array([[0.7, 0.2, 0.1], [0.1, 0.5, 0.4]])
+    assert tempered(probabilities, 1.0) is probabilities
+    softer, sharper = tempered(probabilities, 2.0), tempered(probabilities, 0.5)
+    assert (softer.argmax(axis=1) == probabilities.argmax(axis=1)).all()
+    assert (sharper.argmax(axis=1) == probabilities.argmax(axis=1)).all()
+    assert np.allclose(softer.sum(axis=1), 1.0) and np.allclose(sharper.sum(axis=1), 1.0)
+    assert (softer.max(axis=1) < probabilities.max(axis=1)).all()
+    assert (sharper.max(axis=1) > probabilities.max(axis=1)).all()
+
+
+def test_calibration_error_by_hand():
+    # Sure at 0.95 and right half the time: off by 0.45; sure at 0.55 and right: off by 0.45.
+    guesses = [Prediction("a", 0.95), Prediction("a", 0.95), Prediction("a", 0.55), Prediction("a", 0.55)]
+    assert calibration_error(guesses, ["a", "b", "a", "a"]) == pytest.approx((2 * 0.45 + 2 * 0.45) / 4)
+    assert calibration_error([], []) is None
+
+
+def test_calibrate_waits_for_enough_evidence(small_model, small):
+    assert calibrate(small_model, small[:MIN_CALIBRATION - 1]) == {}
+
+
+def test_calibrate_makes_an_over_confident_model_say_how_often_it_is_right(small, seed_terms):
+    """Scored on questions of which every other label is wrong, a model that was sure of its
+    answers is right about half the time: the temperature makes it less sure, and the error
+    measured on the half each temperature was not fitted on drops."""
+    model = train(small, seed_terms=seed_terms)
+    keys = sorted(seed_terms)
+    noisy = [Example(e.text, {**e.labels, "theme": keys[(keys.index(e.labels["theme"]) + 1) % len(keys)]})
+             if i % 2 else e for i, e in enumerate(small)]
+    found = calibrate(model, noisy)
+    assert set(found) >= {"theme"}
+    theme = found["theme"]
+    assert theme["n"] == len(small) and theme["temperature"] > 1.0
+    assert theme["calibration_error_after"] < theme["calibration_error_before"]
+    model.temperatures = {"theme": theme["temperature"]}
+    before = evaluate(train(small, seed_terms=seed_terms), noisy, threshold=0.0)["targets"]["theme"]
+    after = evaluate(model, noisy, threshold=0.0)["targets"]["theme"]
+    assert after["accuracy"] == before["accuracy"]  # the choices stay
+    assert after["reliability"]["calibration_error"] < before["reliability"]["calibration_error"]

@@ -43,6 +43,7 @@ def test_round_trip(store, small_model, theme_keys):
     assert loaded.targets == small_model.targets
     assert loaded.label_sets == small_model.label_sets
     assert loaded.data_fingerprint == small_model.data_fingerprint
+    assert loaded.temperatures == small_model.temperatures
     assert loaded.predict_many([QUESTION, "Wie kan ik bellen?"]) == small_model.predict_many(
         [QUESTION, "Wie kan ik bellen?"]
     )
@@ -194,3 +195,13 @@ def test_unreadable_metadata(store, small_model):
 def test_versions_of_an_empty_store(store):
     assert store.versions() == []
     assert store.active_version() is None
+
+
+def test_the_temperatures_are_stored_and_used(store, small, seed_terms):
+    model = train(small, seed_terms=seed_terms)
+    plain = model.predict(QUESTION)["theme"]
+    model.temperatures = {"theme": 2.5}
+    loaded = store.load(store.save(model))
+    assert loaded.temperatures == {"theme": 2.5}
+    calibrated = loaded.predict(QUESTION)["theme"]
+    assert calibrated.label == plain.label and calibrated.confidence < plain.confidence
