@@ -15,6 +15,7 @@ import tomllib
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal, Union
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -237,6 +238,46 @@ class PrivacySettings(_Section):
     keep_models: int = Field(3, ge=1)  # model versions kept on disk; older ones are removed by `purge`
 
 
+class OidcSettings(_Section):
+    """Single sign-on by OpenID Connect (Entra ID, Keycloak, ...); off while `issuer` is empty."""
+
+    issuer: str = ""  # e.g. https://login.microsoftonline.com/<tenant>/v2.0; its discovery document is read
+    client_id: str = ""
+    client_secret_env: str = "BVHK_OIDC_SECRET"
+    role_claim: str = "roles"  # a claim holding contact|coordinator|admin|reader (a string or a list)
+    organisation_claim: str = ""  # a coordinator's organisation, if the provider sends it
+    # Without the role claim: the role from the contacts file (coordinator or contact), by e-mail.
+    roles_from_contacts: bool = True
+
+
+class WebSettings(_Section):
+    """The web console (`bvhk-triage web`)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+    # Where people reach it, e.g. https://bvhk.example.nl/triage: links in forwards and digests,
+    # the base path behind a reverse proxy, and Secure cookies when it is https.
+    public_url: str = ""
+    trusted_proxies: list[str] = Field(default_factory=list)  # X-Forwarded-* honoured only from these
+    secret_env: str = "BVHK_WEB_SECRET"  # the key that signs session cookies
+    session_minutes: int = Field(30, ge=1, le=24 * 60)  # idle time before a session ends
+    session_hours: int = Field(10, ge=1, le=24)  # a session ends after this long in any case
+    page_size: int = Field(50, ge=10, le=500)
+    oidc: OidcSettings = OidcSettings()
+
+    @property
+    def base_path(self) -> str:
+        return urlsplit(self.public_url).path.rstrip("/") if self.public_url else ""
+
+    @property
+    def secure(self) -> bool:
+        return self.public_url.startswith("https://")
+
+    def link(self, path: str) -> str:
+        """The console's address of `path` (e.g. /questions/<kenmerk>); empty without a public_url."""
+        return self.public_url.rstrip("/") + path if self.public_url else ""
+
+
 class Settings(_Section):
     storage: StorageSettings = StorageSettings()
     privacy: PrivacySettings = PrivacySettings()
@@ -247,6 +288,7 @@ class Settings(_Section):
     parsing: ParsingSettings = ParsingSettings()
     schedule: ScheduleSettings = ScheduleSettings()
     reports: ReportSettings = ReportSettings()
+    web: WebSettings = WebSettings()
     source: Path | None = Field(None, exclude=True)  # the file it was read from
 
     @field_validator("mailboxes")
@@ -271,6 +313,8 @@ class Settings(_Section):
     def missing_secrets(self) -> list[tuple[str, str, str]]:
         """(part, key, variable) for every `*_env` key whose environment variable is not set."""
         parts = [(f"mailbox {m.name}", m) for m in self.mailboxes] + [("aflevering", self.delivery)]
+        if self.web.oidc.issuer:
+            parts.append(("web.oidc", self.web.oidc))
         return [(where, key, value) for where, section in parts
                 for key, value in section.model_dump().items()
                 if key.endswith("_env") and value and os.environ.get(value) is None]

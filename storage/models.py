@@ -211,6 +211,20 @@ class ActionPoint(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+class WebUser(SQLModel, table=True):
+    """A local account of the web console (set-ups without single sign-on). The password only
+    as an argon2 hash; a person signed in by OpenID Connect has no row here."""
+
+    __tablename__ = "web_user"
+    username: str = Field(primary_key=True)
+    role: str  # contact | coordinator | admin | reader
+    organisation: str = ""  # a coordinator's organisation (IND, DT&V, RvdK)
+    region: str = ""  # a coordinator's region, where set: then only that region
+    email: str = ""  # a contact person's address: their questions are those assigned to it
+    password_hash: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 class Lease(SQLModel, table=True):
     """Who may do one thing now (poll mailbox "mailbox:<name>"), until when: several workers
     share the mailboxes, each polled by one worker at a time. Taken with one conditional

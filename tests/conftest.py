@@ -83,3 +83,19 @@ def _names_found_by_patterns_unless_asked():
 
     yield
     deidentify.configure("patterns")
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory) -> tuple[Path, dict]:
+    """`bvhk-triage demo` run once per test session: its folder and its JSON summary. Tests that
+    change its data work on a copy (`shutil.copytree`)."""
+    import json
+
+    from click.testing import CliRunner
+
+    from bot.cli.commands import main
+
+    out = tmp_path_factory.mktemp("demo")
+    first = CliRunner().invoke(main, ["demo", "--out", str(out), "--json"])
+    assert first.exit_code == 0, first.output
+    return out, json.loads(first.stdout)

@@ -80,10 +80,49 @@ def correct(session, desk: Desk, question: Question, *, theme: str | None, organ
             region: str | None, actor: str, via: str = "feedback") -> str:
     """Record a person's correction (training data); a question waiting in review is routed with
     it at once. Returns what happened, in one Dutch line."""
+    theme = _record_correction(session, desk, question, theme=theme, organisation=organisation, region=region,
+                               actor=actor, via=via)
+    if question.status != "review":
+        return f"correctie vastgelegd voor vraag {question.triage_id}"
+    return route_again(session, desk, question, actor=actor, theme=theme, organisation=organisation,
+                       region=region)
+
+
+def resolve(session, desk: Desk, question: Question, *, theme: str | None, organisation: str | None,
+            region: str | None, person: str | None, actor: str) -> str:
+    """A reviewer's decision on a question in review, in one step: what they said about it is
+    recorded as a correction, and the question goes to the person they picked, or where the
+    rules route it with their word. A quarantined mail goes to the person picked unchanged."""
+    if question.status == "quarantine":
+        if not person:
+            raise ActionError(f"{question.triage_id} staat in quarantaine: kies de persoon die de mail ongewijzigd krijgt")
+        hand_on(session, desk, question, person, actor=actor)
+        return f"{question.triage_id} ongewijzigd doorgestuurd aan {person}"
+    if question.status != "review":
+        raise ActionError(f"vraag {question.triage_id} heeft status {question.status}: niet ter beoordeling")
+    if not (theme or organisation or region or person):
+        raise ActionError("kies een thema, organisatie, regio of persoon")
+    theme = _record_correction(session, desk, question, theme=theme, organisation=organisation, region=region,
+                               actor=actor, via="beoordeling")
+    if person:
+        question.theme = theme
+        question.organisation = organisation or question.organisation
+        question.region = region or question.region
+        assign(session, desk, question, person, actor=actor, reason="na beoordeling")
+        return f"vraag {question.triage_id} beoordeeld en toegewezen aan {person.strip().lower()}"
+    return route_again(session, desk, question, actor=actor, theme=theme, organisation=organisation, region=region)
+
+
+def _record_correction(session, desk: Desk, question: Question, *, theme: str | None, organisation: str | None,
+                       region: str | None, actor: str, via: str) -> str | None:
+    """Store what a person said (the newest word counts); returns the theme it leaves."""
     if theme is not None and theme not in desk.ruleset.theme_keys():
         raise ActionError(f"onbekend thema '{theme}' (bekend: {', '.join(desk.ruleset.theme_keys())})")
     if organisation is not None and organisation not in rules.ORGANISATIONS:
         raise ActionError(f"onbekende organisatie '{organisation}' (bekend: {', '.join(rules.ORGANISATIONS)})")
+    known_regions = {r.name for r in desk.ruleset.regions}
+    if region is not None and region not in known_regions:
+        raise ActionError(f"onbekende regio '{region}' (bekend: {', '.join(sorted(known_regions))})")
     earlier = repo.corrections_of(session, question_id=question.id)
     current = earlier[-1].theme if earlier else question.theme
     repo.add_correction(session, correction=Correction(question_id=question.id, theme=theme or current,
@@ -92,10 +131,7 @@ def correct(session, desk: Desk, question: Question, *, theme: str | None, organ
     session.add(question)
     repo.audit(session, action="correction", question_id=question.id, actor=actor, via=via,
                theme_before=current, theme_after=theme or current, organisation_after=organisation)
-    if question.status != "review":
-        return f"correctie vastgelegd voor vraag {question.triage_id}"
-    return route_again(session, desk, question, actor=actor, theme=theme or current, organisation=organisation,
-                       region=region)
+    return theme or current
 
 
 def route_again(session, desk: Desk, question: Question, *, actor: str, theme: str | None,

@@ -20,6 +20,7 @@ import click
 import rules
 from bot.ingest.mailboxes import MailboxError
 from bot.outgoing import DeliveryError
+from bot.outgoing.queue import send_now
 from bot.errors import ActionError
 from bot.settings import ConfigError, Settings, load_settings
 from bot.triage.training import DataError
@@ -315,21 +316,7 @@ def assign(ctx, question_id: str, email: str, reason: str):
         question = find(session, question_id)
         assign_question(session, desk, question, email, actor=getpass.getuser(), reason=reason)
         kenmerk = question.triage_id
-    click.echo(f"vraag {kenmerk} toegewezen aan {email.strip().lower()}; {_send_now(settings, engine)}")
-
-
-def _send_now(settings: Settings, engine) -> str:
-    """Send what an action stored, now; what cannot go now the worker sends later."""
-    from bot.outgoing import open_sender
-    from bot.outgoing.queue import send_due
-
-    try:
-        sent = send_due(engine, open_sender(settings.delivery, mailboxes=settings.mailboxes), settings.delivery)
-    except DeliveryError as exc:
-        return f"verzenden lukt nu niet ({exc}); de worker probeert het opnieuw"
-    if sent.failed:
-        return f"verzenden lukt nu niet ({sent.errors[0] if sent.errors else 'fout'}); de worker probeert het opnieuw"
-    return f"{sent.delivered} bericht(en) verzonden"
+    click.echo(f"vraag {kenmerk} toegewezen aan {email.strip().lower()}; {send_now(settings, engine)}")
 
 
 @main.group()
@@ -384,7 +371,7 @@ def quarantine_release(ctx, question_id: str):
     model = ensure_model(settings, ruleset=desk.ruleset, engine=engine)
     with unit_of_work(engine) as session:
         line = release(session, desk, find(session, question_id), actor=getpass.getuser(), model=model, engine=engine)
-    click.echo(f"{line}; {_send_now(settings, engine)}")
+    click.echo(f"{line}; {send_now(settings, engine)}")
 
 
 @quarantine.command("forward")
@@ -402,7 +389,7 @@ def quarantine_forward(ctx, question_id: str, email: str):
         question = find(session, question_id)
         hand_on(session, desk, question, email, actor=getpass.getuser())
         kenmerk = question.triage_id
-    click.echo(f"{kenmerk} ongewijzigd doorgestuurd aan {email.strip().lower()}; {_send_now(settings, engine)}")
+    click.echo(f"{kenmerk} ongewijzigd doorgestuurd aan {email.strip().lower()}; {send_now(settings, engine)}")
 
 
 # -- backlog, digest, report --------------------------------------------------------------
@@ -569,6 +556,111 @@ def contacts_absent(ctx, email: str, start: datetime, end: datetime):
     from bot.backlog.contacts import record_absence
 
     click.echo(record_absence(settings_from(ctx), email, start.date(), end.date()))
+
+
+# -- the web console ------------------------------------------------------------------------
+@main.command()
+@click.option("--host", help="Adres om op te luisteren (standaard [web] host, 127.0.0.1).")
+@click.option("--port", type=int, help="Poort (standaard [web] port, 8080).")
+@click.pass_context
+@handle_errors
+def web(ctx, host: str | None, port: int | None):
+    """Start de webconsole: backlog, beoordelen en vragen in de browser.
+
+    \b
+    Aanmelden met een lokaal account (zie 'users add') of met OpenID Connect ([web.oidc]).
+    Achter een reverse proxy: zet [web] public_url en trusted_proxies.
+    Voorbeeld: bvhk-triage web --port 8080   en open http://127.0.0.1:8080/
+    """
+    from bot.web.app import serve
+
+    settings = settings_from(ctx)
+    open_database(settings.storage.url)  # migrated before the first request
+    where = f"http://{host or settings.web.host}:{port or settings.web.port}{settings.web.base_path}/"
+    click.echo(f"webconsole op {where} (stoppen met Ctrl+C)", err=True)
+    serve(settings, host=host, port=port)
+
+
+@main.group()
+def users():
+    """Lokale accounts van de webconsole (zonder single sign-on)."""
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(["contact", "coordinator", "admin", "reader"]),
+              help="contact: eigen vragen; coordinator: de eigen organisatie (of regio); admin: alles; "
+                   "reader: alleen rapporten.")
+@click.option("--organisation", type=click.Choice(rules.ORGANISATIONS), help="Voor een coördinator: de organisatie.")
+@click.option("--region", default="", help="Voor een coördinator: alleen deze regio.")
+@click.option("--email", default="", help="Voor een contactpersoon: het adres waaraan vragen worden toegewezen.")
+@click.option("--password-env", metavar="VAR",
+              help="Omgevingsvariabele met het wachtwoord; zonder deze optie wordt erom gevraagd.")
+@click.pass_context
+@handle_errors
+def users_add(ctx, username: str, role: str, organisation: str | None, region: str, email: str,
+              password_env: str | None):
+    """Voeg account USERNAME toe (of vervang het) met een rol.
+
+    \b
+    Voorbeelden:
+      bvhk-triage users add coord-ind --role coordinator --organisation IND
+      bvhk-triage users add s.verbeek --role contact --email s.verbeek@ind.example
+      WACHTWOORD=... bvhk-triage users add beheer --role admin --password-env WACHTWOORD
+    """
+    from bot.settings import secret
+    from bot.web.accounts import add
+    from storage import repo
+
+    if password_env:
+        password = secret(password_env, key="--password-env")
+    else:
+        password = click.prompt("Wachtwoord", hide_input=True, confirmation_prompt="Nogmaals")
+    settings = settings_from(ctx)
+    with unit_of_work(open_database(settings.storage.url)) as session:
+        account = add(session, username=username, role=role, password=password, organisation=organisation or "",
+                      region=region, email=email)
+        repo.audit(session, action="users:add", actor=getpass.getuser(), username=account.username, role=role)
+    click.echo(f"account {username} ({role}) opgeslagen")
+
+
+@users.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Resultaat als één JSON-document op stdout.")
+@click.pass_context
+@handle_errors
+def users_list(ctx, as_json: bool):
+    """Toon de lokale accounts met hun rol (nooit een wachtwoord)."""
+    from storage import console
+
+    settings = settings_from(ctx)
+    with unit_of_work(open_database(settings.storage.url)) as session:
+        rows = [{"username": u.username, "role": u.role, "organisation": u.organisation, "region": u.region,
+                 "email": u.email, "created_at": u.created_at.isoformat(timespec="seconds")}
+                for u in console.users(session)]
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        click.echo("geen lokale accounts (voeg er een toe met 'bvhk-triage users add')")
+    for row in rows:
+        where = " ".join(v for v in (row["organisation"], row["region"], row["email"]) if v)
+        click.echo(f"{row['username']:<24} {row['role']:<12} {where}")
+
+
+@users.command("remove")
+@click.argument("username")
+@click.pass_context
+@handle_errors
+def users_remove(ctx, username: str):
+    """Verwijder account USERNAME; een sessie ervan houdt bij de volgende pagina op."""
+    from storage import console, repo
+
+    settings = settings_from(ctx)
+    with unit_of_work(open_database(settings.storage.url)) as session:
+        if not console.remove_user(session, username=username):
+            raise ActionError(f"geen account '{username[:64]}' (zie 'bvhk-triage users list')")
+        repo.audit(session, action="users:remove", actor=getpass.getuser(), username=username)
+    click.echo(f"account {username} verwijderd")
 
 
 @main.command()

@@ -19,6 +19,7 @@ from rich.table import Table
 from sqlmodel import func, select
 
 from bot.settings import DEFAULT_RULES, PACKAGE_DIR, load_settings
+from classifiers import deidentify
 from storage.db import unit_of_work
 from storage.models import Question
 
@@ -61,6 +62,7 @@ def run_demo(out: Path, *, progress: bool) -> dict:
     config = out / "config.toml"
     config.write_text(demo_config(out.resolve()), encoding="utf-8")
     settings = load_settings(config)
+    deidentify.configure(settings.privacy.deidentify)  # as every other command does (cli.commands.settings_from)
     started = time.perf_counter()
     with console.status("model en regels laden (de eerste keer: model trainen)…"):
         runtime = Runtime.start(settings)

@@ -85,3 +85,17 @@ def send_due(engine: Engine, sender: Sender, config, *, stopping: threading.Even
 def backoff(first: float, attempts: int) -> timedelta:
     """The wait after failed attempt number `attempts`: `first`, doubling, at most MAX_BACKOFF."""
     return timedelta(seconds=min(first * 2 ** (attempts - 1), MAX_BACKOFF))
+
+
+def send_now(settings, engine: Engine) -> str:
+    """Send what a person's action stored, now, and say so in one Dutch line; what cannot go
+    now the worker sends later (the delivery rows stay)."""
+    from bot.outgoing import open_sender
+
+    try:
+        sent = send_due(engine, open_sender(settings.delivery, mailboxes=settings.mailboxes), settings.delivery)
+    except DeliveryError as exc:
+        return f"verzenden lukt nu niet ({exc}); de worker probeert het opnieuw"
+    if sent.failed:
+        return f"verzenden lukt nu niet ({sent.errors[0] if sent.errors else 'fout'}); de worker probeert het opnieuw"
+    return f"{sent.delivered} bericht(en) verzonden"

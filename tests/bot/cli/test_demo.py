@@ -20,11 +20,8 @@ from storage.models import Delivery, Question
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    out = tmp_path_factory.mktemp("demo")
-    first = CliRunner().invoke(main, ["demo", "--out", str(out), "--json"])
-    assert first.exit_code == 0, first.output
-    return out, json.loads(first.stdout)
+def demo(demo_run):
+    return demo_run  # tests/conftest.py: the demo run once per session
 
 
 def questions(out) -> list[Question]:

@@ -1,0 +1,127 @@
+"""The web console's application: its routes, the session and the headers every response
+carries, and `serve` for `bvhk-triage web`.
+
+    /login  /logout  /login/oidc  /auth/oidc          signing in and out (bot.web.signin)
+    /  /backlog  /review  /questions/{kenmerk}        the pages (bot.web.pages)
+    /static/…                                         the style sheet and htmx (no build step)
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from bot.settings import Settings
+from bot.web import pages, signin
+from bot.web.http import State, page, signed_in
+from storage.db import open_database
+
+STATIC = Path(__file__).resolve().parent / "static"
+SESSION_COOKIE = "bvhk_sessie"
+log = logging.getLogger("bvhk.web")
+
+# No inline script or style anywhere: everything the pages run or style comes from /static.
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+]
+
+
+class SecurityHeaders:
+    """Adds the headers above to every response, and `Cache-Control: no-store` to the pages
+    (they show questions about children: no copy stays in a browser's or a proxy's cache)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        static = scope["path"].startswith("/static/")
+
+        async def send_with_headers(message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in dict(HEADERS)]
+                headers += HEADERS
+                if not static:
+                    headers.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def session_secret(settings: Settings) -> str:
+    """The key that signs session cookies, from [web] secret_env; without it a random one (each
+    start of the console then signs everyone out, which `check` warns about)."""
+    value = os.environ.get(settings.web.secret_env or "")
+    if value:
+        return value
+    log.warning("%s is niet gezet: sessies gelden tot de console herstart", settings.web.secret_env)
+    return secrets.token_urlsafe(48)
+
+
+async def not_found(request: Request, exc: HTTPException):
+    if exc.status_code != 404:
+        return PlainTextResponse(exc.detail, status_code=exc.status_code)
+    return page(request, "refused.html.j2", person=signed_in(request) if "session" in request.scope else None,
+                status=404, why="Deze pagina bestaat niet.")
+
+
+def create_app(settings: Settings, *, engine=None) -> Starlette:
+    """The console over `settings`' database (or `engine`)."""
+    state = State(settings=settings, engine=engine or open_database(settings.storage.url),
+                  oauth=signin.oidc_client(settings))
+    web = settings.web
+    routes = [
+        Route("/", pages.home),
+        Route("/login", signin.login, methods=["GET", "POST"]),
+        Route("/logout", signin.logout, methods=["POST"]),
+        Route("/login/oidc", signin.login_oidc),
+        Route("/auth/oidc", signin.auth_oidc, name="auth_oidc"),
+        Route("/backlog", pages.backlog),
+        Route("/review", pages.review),
+        Route("/review/{kenmerk}", pages.resolve_question, methods=["POST"]),
+        Route("/questions/{kenmerk}", pages.question_page),
+        Route("/questions/{kenmerk}/{action}", pages.question_action, methods=["POST"]),
+        Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
+    ]
+    middleware = [
+        Middleware(SecurityHeaders),
+        Middleware(SessionMiddleware, secret_key=session_secret(settings), session_cookie=SESSION_COOKIE,
+                   max_age=web.session_hours * 3600, path=(web.base_path or "") + "/", same_site="strict",
+                   https_only=web.secure),
+    ]
+    app = Starlette(routes=routes, middleware=middleware, exception_handlers={HTTPException: not_found})
+    app.state.console = state
+    return app
+
+
+def serve(settings: Settings, *, host: str | None = None, port: int | None = None) -> None:
+    """Serve the console until stopped (uvicorn): behind a proxy under its base path, with
+    X-Forwarded-* honoured only from [web] trusted_proxies. The access log is off: it would
+    write every query string; the console logs what it does without personal data."""
+    import uvicorn
+
+    web = settings.web
+    uvicorn.run(create_app(settings), host=host or web.host, port=port or web.port, root_path=web.base_path,
+                proxy_headers=bool(web.trusted_proxies), forwarded_allow_ips=",".join(web.trusted_proxies) or None,
+                access_log=False, log_level="warning", server_header=False)

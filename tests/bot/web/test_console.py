@@ -1,0 +1,276 @@
+"""The console in real Chromium on the demo's data: what each role sees and may do, the three
+flows of the issue (a coordinator reassigns, a reviewer resolves, a contact person corrects),
+the headers and cookie, and axe-core on every page."""
+
+from __future__ import annotations
+
+import email
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from storage.db import open_database, unit_of_work
+from storage.models import AuditEntry, Correction, Delivery, Question
+from tests.bot.web.conftest import PASSWORD, wait_until
+
+pytestmark = pytest.mark.server
+
+
+def questions(site, **where) -> list[Question]:
+    with unit_of_work(open_database(site.settings.storage.url)) as session:
+        query = select(Question)
+        for key, value in where.items():
+            column = getattr(Question, key)
+            query = query.where(column.in_(value) if isinstance(value, tuple) else column == value)
+        return list(session.exec(query.order_by(Question.id)))
+
+
+def outbox_for(site, recipient: str) -> list[email.message.Message]:
+    folder = Path(site.settings.delivery.path) / recipient / "new"
+    return [email.message_from_bytes(p.read_bytes()) for p in sorted(folder.glob("*"))] if folder.exists() else []
+
+
+def forwards_of(site, kenmerk: str, recipient: str) -> list[email.message.Message]:
+    return [m for m in outbox_for(site, recipient) if m["X-BvhK-Triage"] == kenmerk]
+
+
+# -- sign-in, session and headers -----------------------------------------------------------
+def test_without_a_session_a_page_redirects_to_login(visit, site):
+    v = visit(None)
+    response = v.goto("/backlog")
+    assert v.page.url == f"{site.url}/login"
+    assert response.status == 200 and v.page.locator("#username").count() == 1
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_the_session_cookie_is_httponly_and_samesite_strict(visit, site):
+    v = visit("coord-ind")
+    cookie = next(c for c in v.context.cookies() if c["name"] == "bvhk_sessie")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    assert not v.console, v.console  # no CSP violation, no script error
+
+
+def test_a_wrong_password_is_refused_in_dutch(visit, site):
+    v = visit(None)
+    v.sign_in("coord-ind", "niet-het-wachtwoord")
+    assert v.page.url == f"{site.url}/login"
+    assert "Gebruikersnaam of wachtwoord onjuist" in v.page.content()
+
+
+def test_signing_out_ends_the_session(visit, site):
+    v = visit("beheer")
+    v.page.click("text=Afmelden")
+    v.page.wait_for_url(f"{site.url}/login")
+    v.goto("/backlog")
+    assert v.page.url == f"{site.url}/login"
+
+
+# -- what each role sees --------------------------------------------------------------------
+def test_an_ind_coordinator_sees_open_ind_questions_and_no_other(visit, site):
+    v = visit("coord-ind")
+    v.goto("/backlog")
+    shown = v.page.locator("table.questions tbody tr td:first-child a").all_inner_texts()
+    ind = {q.triage_id for q in questions(site, organisation="IND", status=("routed", "reassigned", "review"))}
+    others = {q.triage_id for q in questions(site) if q.organisation != "IND"}
+    assert shown and set(shown) <= ind and not set(shown) & others
+    assert len(shown) == min(len(ind), site.settings.web.page_size)
+    v.shot("backlog-coordinator-ind")
+    other = next(iter(others))
+    assert v.goto(f"/questions/{other}").status == 403
+
+
+def test_a_contact_person_sees_her_own_questions_only(visit, site):
+    v = visit("sanne")
+    assert v.page.url == f"{site.url}/"
+    shown = set(v.page.locator("table.questions tbody tr td:first-child a").all_inner_texts())
+    own = {q.triage_id for q in questions(site, assignee="s.verbeek@ind.example", status=("routed", "reassigned"))}
+    assert shown == own
+    v.shot("home-contact")
+
+
+ROUTES = ["/", "/backlog", "/review", "/questions/{ind}", "/questions/{dtv}", "/questions/{own}"]
+EXPECTED = {  # role -> status per route above (a redirect to /login is "login")
+    None: ["login"] * 6,
+    "skiv": [200, 403, 403, 403, 403, 403],
+    "sanne": [200, 200, 403, 403, 403, 200],
+    "coord-ind": [200, 200, 200, 200, 403, 200],
+    "coord-dtv": [200, 200, 200, 403, 200, 403],
+    "beheer": [200, 200, 200, 200, 200, 200],
+}
+POSTS = ["/review/{ind}", "/questions/{ind}/correct", "/questions/{ind}/reassign", "/questions/{dtv}/answered"]
+ALLOWED_POSTS = {  # role -> the POST routes above it may use (on questions in scope)
+    "skiv": set(), "sanne": set(), "coord-dtv": {"/questions/{dtv}/answered"},
+}
+
+
+def _kenmerken(site) -> dict[str, str]:
+    open_ = ("routed", "reassigned")
+    own = questions(site, assignee="s.verbeek@ind.example", status=open_)
+    ind = [q for q in questions(site, organisation="IND", status=open_) if q.assignee != "s.verbeek@ind.example"]
+    dtv = questions(site, organisation="DT&V", status=open_)
+    return {"ind": ind[-1].triage_id, "dtv": dtv[-1].triage_id, "own": own[-1].triage_id}
+
+
+@pytest.mark.parametrize("username", list(EXPECTED))
+def test_every_role_on_every_route(visit, site, username):
+    """The role x route matrix: pages by GET in the browser; actions by POST with the session's
+    own CSRF token, so that only the role can be what refuses them."""
+    v = visit(username)
+    refs = _kenmerken(site)
+    for route, expected in zip(ROUTES, EXPECTED[username]):
+        response = v.goto(route.format(**refs))
+        got = "login" if v.page.url.endswith("/login") and route != "/login" else response.status
+        assert got == expected, (username, route, got)
+    if username in ALLOWED_POSTS:
+        v.goto("/")
+        token = v.page.locator("input[name=csrf]").first.get_attribute("value")
+        for route in POSTS:
+            if route in ALLOWED_POSTS[username]:
+                continue
+            answer = v.context.request.post(f"{site.url}{route.format(**refs)}", form={"csrf": token, "reason": "x"},
+                                            max_redirects=0)
+            assert answer.status == 403, (username, route, answer.status)
+
+
+def test_a_post_without_the_csrf_token_is_refused(visit, site):
+    v = visit("beheer")
+    refs = _kenmerken(site)
+    answer = v.context.request.post(f"{site.url}/questions/{refs['ind']}/answered", form={"reason": "telefonisch"},
+                                    max_redirects=0)
+    assert answer.status == 403
+    assert questions(site, triage_id=refs["ind"])[0].status in ("routed", "reassigned")
+
+
+# -- the three flows -------------------------------------------------------------------------
+def test_a_coordinator_filters_the_backlog_and_reassigns_a_question(visit, site):
+    v = visit("coord-ind")
+    v.goto("/backlog")
+    v.page.select_option("#f-assignee", label=v.page.locator("#f-assignee option").nth(1).inner_text())
+    chosen = v.page.locator("#f-assignee option:checked").inner_text().rsplit(" (", 1)[0]
+    # The change alone filters (htmx swaps the list and puts the filter in the address).
+    v.page.wait_for_url("**/backlog?*assignee=*")
+    column = v.page.locator("table.questions tbody tr td:nth-child(6)")
+    assert wait_until(lambda: set(column.all_inner_texts()) == {chosen}), column.all_inner_texts()
+    rows = v.page.locator("table.questions tbody tr")
+    kenmerk = rows.first.locator("td a").inner_text()
+    before = questions(site, triage_id=kenmerk)[0]
+    v.page.click(f"text={kenmerk}")
+    v.page.wait_for_url(f"{site.url}/questions/{kenmerk}")
+    options = v.page.locator("#a-person option").all()
+    target = next(o.get_attribute("value") for o in options[1:] if o.get_attribute("value") != before.assignee)
+    v.page.select_option("#a-person", target)
+    v.page.fill("#a-reason", "kent de zaak")
+    v.page.click("text=Toewijzen en doorsturen")
+    v.page.wait_for_selector("p.ok")
+    v.shot("question-reassigned")
+    after = questions(site, triage_id=kenmerk)[0]
+    assert after.assignee == target and after.status == "reassigned"
+    assert len(forwards_of(site, kenmerk, target)) == 1  # the forward reached the new assignee's outbox
+    with unit_of_work(open_database(site.settings.storage.url)) as session:
+        audit = session.exec(select(AuditEntry).where(AuditEntry.question_id == after.id,
+                                                      AuditEntry.action == "question:assign")).all()
+    assert [a.actor for a in audit] == ["web:coord-ind"]
+
+
+def test_a_reviewer_resolves_a_question_in_review_once(visit, site):
+    coordinator = visit("coord-dtv")
+    refs = _kenmerken(site)
+    kenmerk = refs["dtv"]
+    previous = questions(site, triage_id=kenmerk)[0].assignee
+    coordinator.goto(f"/questions/{kenmerk}")
+    coordinator.page.fill("#r-reason", "thema klopt niet")
+    coordinator.page.click("text=Terugzetten")
+    coordinator.page.wait_for_selector("p.ok")
+    assert questions(site, triage_id=kenmerk)[0].status == "review"
+
+    coordinator.goto("/review")
+    section = coordinator.page.locator(f"section:has(h2#k-{kenmerk})")
+    section.locator("select[name=theme]").select_option("gegevensdeling")
+    person = next(value for value in (o.get_attribute("value") for o in section.locator("select[name=person] option").all())
+                  if value and value != previous)
+    section.locator("select[name=person]").select_option(person)
+    mails_before = len(forwards_of(site, kenmerk, person))
+    coordinator.shot("review-before")
+    section.locator("button").click()
+    coordinator.page.wait_for_selector("p.ok")
+    coordinator.shot("review-resolved")
+    assert coordinator.axe() == []
+
+    question = questions(site, triage_id=kenmerk)[0]
+    assert question.status in ("routed", "reassigned") and question.assignee == person
+    assert question.theme == "gegevensdeling"
+    with unit_of_work(open_database(site.settings.storage.url)) as session:
+        corrections = session.exec(select(Correction).where(Correction.question_id == question.id)).all()
+        forwards = session.exec(select(Delivery).where(Delivery.question_id == question.id,
+                                                       Delivery.recipient == person,
+                                                       Delivery.purpose == "forward")).all()
+    assert [(c.theme, c.by) for c in corrections] == [("gegevensdeling", "web:coord-dtv")]
+    assert len(forwards) == 1 and len(forwards_of(site, kenmerk, person)) == mails_before + 1
+    coordinator.page.reload()  # a reload sends nothing again
+    assert len(forwards_of(site, kenmerk, person)) == mails_before + 1
+
+
+def test_a_contact_person_corrects_a_theme(visit, site):
+    v = visit("sanne")
+    kenmerk = _kenmerken(site)["own"]
+    v.goto(f"/questions/{kenmerk}")
+    before = questions(site, triage_id=kenmerk)[0].theme
+    new = "voogdij" if before != "voogdij" else "strafrecht"
+    v.page.select_option("#c-theme", new)
+    v.page.click("text=Correctie vastleggen")
+    v.page.wait_for_selector("p.ok")
+    assert "correctie vastgelegd" in v.page.locator("p.ok").inner_text()
+    question = questions(site, triage_id=kenmerk)[0]
+    assert question.corrected and question.assignee == "s.verbeek@ind.example"
+    with unit_of_work(open_database(site.settings.storage.url)) as session:
+        corrections = session.exec(select(Correction).where(Correction.question_id == question.id)).all()
+        audit = session.exec(select(AuditEntry).where(AuditEntry.question_id == question.id,
+                                                      AuditEntry.action == "correction")).all()
+    assert [(c.theme, c.by) for c in corrections] == [(new, "web:sanne")]
+    assert [(a.actor, a.detail["theme_before"], a.detail["theme_after"]) for a in audit] == [("web:sanne", before, new)]
+
+
+# -- accessibility and the keyboard ---------------------------------------------------------
+@pytest.mark.parametrize("username, paths", [
+    (None, ["/login"]),
+    ("sanne", ["/", "/questions/{own}"]),
+    ("coord-ind", ["/backlog", "/review", "/questions/{ind}"]),
+    ("skiv", ["/", "/backlog"]),
+])
+def test_no_serious_or_critical_accessibility_violations(visit, site, username, paths):
+    v = visit(username)
+    refs = _kenmerken(site)
+    for path in paths:
+        v.goto(path.format(**refs))
+        assert v.axe() == [], (username, path)
+    assert not [line for line in v.console if "status of 403" not in line], v.console  # a refused page is one
+
+
+def test_the_backlog_works_with_the_keyboard_alone(visit, site):
+    v = visit(None)
+    v.goto("/login")
+    assert v.page.evaluate("document.activeElement.id") == "username"  # the form has the focus
+    v.page.keyboard.type("coord-ind")
+    v.page.keyboard.press("Tab")
+    v.page.keyboard.type(PASSWORD)
+    v.page.keyboard.press("Enter")
+    v.page.wait_for_url(f"{site.url}/backlog")
+    v.page.keyboard.press("Tab")  # the skip link first
+    assert v.page.evaluate("document.activeElement.textContent") == "Naar de inhoud"
+    v.page.keyboard.press("Enter")
+    assert v.page.evaluate("document.activeElement.id") == "inhoud"
+    v.page.focus("#f-theme")
+    v.page.keyboard.press("ArrowDown")
+    theme = v.page.evaluate("document.activeElement.value")
+    assert theme
+    v.page.locator("form.filters button").focus()
+    v.page.keyboard.press("Enter")
+    v.page.wait_for_url(f"**/backlog?*theme={theme}*")
+    first = v.page.locator("table.questions tbody a").first
+    first.focus()
+    v.page.keyboard.press("Enter")
+    v.page.wait_for_url(f"{site.url}/questions/*")
+    assert v.page.locator("h1").inner_text().startswith("Vraag ")
