@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test bench sample clean
+.PHONY: install demo web test bench sample clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,9 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/bvhk-triage demo --out demo-out
+
+web: $(STAMP)
+	$(BIN)/bvhk-triage demo --out demo-out --serve
 
 test: $(STAMP)
 	$(BIN)/pytest

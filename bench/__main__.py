@@ -13,7 +13,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SCRIPTS = ("screening.py", "classifier.py", "report.py", "imap_poll.py", "throughput.py", "push_latency.py",
-           "privacy.py")
+           "privacy.py", "web.py")
 
 
 def main() -> int:

@@ -95,6 +95,13 @@ def counts(session: Session, *, scope: Scope, filters: Mapping[str, str], today:
     return found
 
 
+def assignees(session: Session, *, scope: Scope) -> list[str]:
+    """The contact persons of the open questions in scope."""
+    query = select(Question.assignee).where(scope.condition(), Question.status.in_(OPEN_STATES),
+                                            Question.assignee.is_not(None)).distinct()
+    return list(session.exec(query).all())
+
+
 def waiting(session: Session, *, scope: Scope) -> Sequence[Question]:
     """Questions in review and quarantine in scope, oldest first."""
     query = select(Question).where(scope.condition(), Question.status.in_(WAITING_STATES))

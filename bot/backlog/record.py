@@ -70,7 +70,7 @@ def sender_hash(address: str, settings: Settings) -> str:
 
 
 def record_triage(session, triage: Triage, raw: bytes, *, settings: Settings, ruleset: rules.RuleSet,
-                  contacts: Sequence[rules.Contact], console_url: str = "",
+                  contacts: Sequence[rules.Contact],
                   existing: Question | None = None) -> tuple[Question, bool]:
     """Store one triaged mail with what it calls for; `existing`: the row to fill instead of a new
     one (a quarantined mail triaged again keeps its kenmerk). Also True when it was a contact
@@ -111,7 +111,7 @@ def record_triage(session, triage: Triage, raw: bytes, *, settings: Settings, ru
                hits=question.rules_hit, verdict=question.verdict, assignee=question.assignee)
     answered = False
     send = dict(raw=raw, subject=msg.subject, asked=asked_in_one_line(msg.question), settings=settings,
-                theme_name=ruleset.theme_name(question.theme), asker=msg.sender, console_url=console_url)
+                theme_name=ruleset.theme_name(question.theme), asker=msg.sender)
     if question.status == "routed":
         session.add(forward(question, recipient=question.assignee, purpose="forward", **send))
         for cc in triage.route.copy_to:

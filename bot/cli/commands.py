@@ -112,17 +112,31 @@ def main(config, debug, log_json):
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-out"),
               show_default=True, help="Werkmap voor database, outbox, model, digest en rapport.")
 @click.option("--json", "as_json", is_flag=True, help="Samenvatting als JSON.")
+@click.option("--serve", is_flag=True, help="Daarna de webconsole starten, met een account per rol "
+                                            "(wachtwoorden worden één keer getoond).")
+@click.option("--port", type=int, default=8080, show_default=True, help="Poort van de webconsole (met --serve).")
 @handle_errors
-def demo(out: Path, as_json: bool):
+def demo(out: Path, as_json: bool, serve: bool, port: int):
     """Volledige run op de meegeleverde voorbeeldmailbox (SQLite, lokale outbox).
 
-    Veilig te herhalen: een tweede run stuurt niets opnieuw door.
+    Veilig te herhalen: een tweede run stuurt niets opnieuw door. Met --serve daarna de
+    webconsole op http://127.0.0.1:PORT/ met een account per rol.
     """
-    from bot.cli.demo import run_demo
+    from bot.cli.demo import demo_accounts, run_demo
 
     summary = run_demo(out, progress=not as_json)
     if as_json:
         emit_json(summary)
+    if serve:
+        from bot.web.app import serve as serve_console
+
+        settings = load_settings(out / "config.toml")
+        click.echo("\nAccounts voor de webconsole (de wachtwoorden worden niet bewaard; een nieuwe start maakt nieuwe):",
+                   err=True)
+        for username, role, password in demo_accounts(settings):
+            click.echo(f"  {username:<18} {role:<12} {password}", err=True)
+        click.echo(f"\nwebconsole op http://127.0.0.1:{port}/ (stoppen met Ctrl+C)", err=True)
+        serve_console(settings, host="127.0.0.1", port=port)
 
 
 @main.command()

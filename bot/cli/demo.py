@@ -184,3 +184,29 @@ def print_summary(summary: dict) -> None:
         console.print(table)
     for path in summary["written"]:
         console.print(f"geschreven: {path}")
+    console.print("\nDe webconsole op deze gegevens, met een account per rol: [bold]make web[/bold] "
+                  "(of: bvhk-triage demo --serve)")
+
+
+DEMO_ACCOUNTS = (  # username, role, options: one per role, on the sample's contacts
+    ("coordinator-ind", "coordinator", {"organisation": "IND"}),
+    ("contact-ind", "contact", {"email": "s.verbeek@ind.example"}),
+    ("beheerder", "admin", {}),
+    ("skiv-lezer", "reader", {}),
+)
+
+
+def demo_accounts(settings) -> list[tuple[str, str, str]]:
+    """One local account per role with a new random password each: (username, role, password)."""
+    import secrets
+
+    from bot.web.accounts import add
+    from storage.db import open_database
+
+    made = []
+    with unit_of_work(open_database(settings.storage.url)) as session:
+        for username, role, options in DEMO_ACCOUNTS:
+            password = secrets.token_urlsafe(12)
+            add(session, username=username, role=role, password=password, **options)
+            made.append((username, role, password))
+    return made

@@ -46,9 +46,9 @@ def forward_from(settings, question: Question) -> str:
 
 
 def forward(question: Question, *, raw: bytes, subject: str, asked: str, recipient: str, purpose: str,
-            settings, theme_name: str | None, asker: str, console_url: str = "",
-            mail: Question | None = None) -> Delivery:
-    """The stored forward of `question` to `recipient`, the original attached as received.
+            settings, theme_name: str | None, asker: str, mail: Question | None = None) -> Delivery:
+    """The stored forward of `question` to `recipient`, the original attached as received; its
+    text links to the question's page in the web console when [web] public_url is set.
     `mail`: the row of the mail sent on, when it is not the question itself (a follow-up)."""
     assert purpose in PURPOSES, purpose
     mail = mail or question
@@ -60,7 +60,8 @@ def forward(question: Question, *, raw: bytes, subject: str, asked: str, recipie
         organisation=question.organisation, asking_organisation=question.asking_organisation,
         region=question.region, region_reason=question.region_reason, region_found=question.region_found,
         priority=question.priority, due_on=question.due_on, reason=question.route_reason, purpose=purpose,
-        assignee=question.assignee, asked=asked, status=question.status, console_url=console_url,
+        assignee=question.assignee, asked=asked, status=question.status,
+        console_url=settings.web.link(f"/questions/{question.triage_id}"),
     )
     payload = compose_forward(
         raw=raw, original_message_id=question.message_id, original_subject=subject,

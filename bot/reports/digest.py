@@ -50,6 +50,7 @@ class Digest:
     open_rows: tuple[DigestRow, ...]  # open and not overdue
     today: date
     quarantined: int = 0  # mail of the organisation's mailboxes waiting in quarantine
+    console: str = ""  # the web console's address ([web] public_url): each kenmerk links to its page
 
     @property
     def rows(self) -> tuple[DigestRow, ...]:
@@ -113,7 +114,8 @@ def build_digests(settings: Settings, engine: Engine, *, today: date | None = No
         rows.sort(key=lambda r: (r.received_on or today, r.kenmerk))
         digest = Digest(coordinator, tuple(r for r in rows if r.overdue_days),
                         tuple(r for r in rows if not r.overdue_days), today,
-                        quarantined=0 if coordinator.region else held.get(coordinator.organisation, 0))
+                        quarantined=0 if coordinator.region else held.get(coordinator.organisation, 0),
+                        console=settings.web.link(""))
         if include_empty or not digest.is_empty:
             digests.append(digest)
     return digests

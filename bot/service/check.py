@@ -36,6 +36,12 @@ def privacy_lines(settings: Settings) -> list[str]:
     if not os.environ.get(privacy.sender_key_env):
         lines.append(f"let op omgevingsvariabele {privacy.sender_key_env} is niet gezet: de afzenderhash heeft "
                      "geen sleutel (wie het adres kent, kan hem narekenen)")
+    web = settings.web
+    if not os.environ.get(web.secret_env):
+        lines.append(f"let op omgevingsvariabele {web.secret_env} is niet gezet: de webconsole tekent sessies met een "
+                     "sleutel per start (iedereen wordt bij een herstart afgemeld)")
+    if web.public_url and not web.secure:
+        lines.append(f"let op [web] public_url {web.public_url} is geen https: sessiecookies gaan onversleuteld over het net")
     return lines
 
 

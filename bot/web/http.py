@@ -11,12 +11,14 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import wraps
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from bot.backlog.actions import Desk
 from bot.render import render
 from bot.settings import Settings
 from bot.web.access import ROLE_NAMES, Person, scope
@@ -37,9 +39,20 @@ class State:
     engine: Engine
     throttle: Throttle = field(default_factory=Throttle)
     oauth: object | None = None  # the OpenID Connect client, when [web.oidc] is configured
+    _desk: tuple[tuple, Desk] | None = field(default=None, repr=False)
 
     def today(self) -> date:
         return datetime.now(LOCAL).date()
+
+    def desk(self) -> Desk:
+        """The rules and contact persons, read again when one of their files changed (an admin's
+        edit is used by the next page, as by the worker's next routing decision)."""
+        routing = self.settings.routing
+        files = [routing.contacts, *sorted(Path(routing.rules).glob("*.toml"))]
+        stamp = tuple((str(f), f.stat().st_mtime_ns) for f in files if f.exists())
+        if self._desk is None or self._desk[0] != stamp:
+            self._desk = (stamp, Desk.load(self.settings))
+        return self._desk[1]
 
 
 def state(request: Request) -> State:

@@ -69,8 +69,7 @@ def _backlog_page(request: Request, person: Person, *, template: str) -> Respons
     params = request.query_params
     today = console_state.today()
     with unit_of_work(console_state.engine) as db:
-        counts = console.counts(db, scope=scope, filters={}, today=today)
-        keys = {person_key(email): email for email, _ in counts["assignee"]}
+        keys = {person_key(email): email for email in console.assignees(db, scope=scope)}
         chosen = {key: params.get(key, "") for key in console.FILTERS}
         filters = {key: value for key, value in chosen.items() if value}
         if "assignee" in filters:
@@ -83,7 +82,7 @@ def _backlog_page(request: Request, person: Person, *, template: str) -> Respons
                                       limit=web.page_size, overdue=overdue)
         counts = console.counts(db, scope=scope, filters=filters, today=today, overdue=overdue)
         rows = [_row(q, today) for q in rows]
-    names = _contact_names(console_state.settings)
+    names = _contact_names(console_state)
     query = urlencode({k: v for k, v in {**chosen, "overdue": "1" if overdue else "", "sort": sort}.items() if v})
     return page(request, template, person=person, rows=rows, total=total, counts=counts, chosen=chosen,
                 overdue=overdue, query=query, pages=max(1, -(-total // web.page_size)), current=current, sort=sort,
@@ -100,9 +99,9 @@ def _row(q: Question, today) -> dict:
             "received": received, "reason": q.verdict_reason if q.status == "quarantine" else q.route_reason}
 
 
-def _contact_names(settings) -> dict[str, str]:
+def _contact_names(console_state) -> dict[str, str]:
     try:
-        desk = Desk.load(settings)
+        desk = console_state.desk()
     except (rules.RulesError, OSError):
         return {}
     return {c.email: c.name for c in desk.contacts}
@@ -117,7 +116,7 @@ async def review(request: Request, person: Person) -> Response:
 def _review_page(request: Request, person: Person, *, message: str = "", error: str = "", status: int = 200):
     console_state = state(request)
     scope = scope_of(request, person)
-    desk = Desk.load(console_state.settings)
+    desk = console_state.desk()
     with unit_of_work(console_state.engine) as db:
         rows = [_row(q, console_state.today()) for q in console.waiting(db, scope=scope)] if scope else []
     return page(request, "review.html.j2", person=person, rows=rows, message=message, error=error, status=status,
@@ -140,7 +139,7 @@ async def resolve_question(request: Request, person: Person) -> Response:
     form = await request.form()
     kenmerk = request.path_params["kenmerk"]
     console_state = state(request)
-    desk = Desk.load(console_state.settings)
+    desk = console_state.desk()
     try:
         with unit_of_work(console_state.engine) as db:
             question = console.visible(db, scope=scope_of(request, person), triage_id=kenmerk)
@@ -172,7 +171,7 @@ def _question_page(request: Request, person: Person, kenmerk: str, *, message: s
                    status: int = 200) -> Response:
     console_state = state(request)
     scope = scope_of(request, person)
-    desk = Desk.load(console_state.settings)
+    desk = console_state.desk()
     with unit_of_work(console_state.engine) as db:
         question = console.visible(db, scope=scope, triage_id=kenmerk) if scope else None
         if question is None:
@@ -210,7 +209,7 @@ async def question_action(request: Request, person: Person) -> Response:
         return refused(request, person, "Deze handeling hoort niet bij uw rol.")
     form = await request.form()
     console_state = state(request)
-    desk = Desk.load(console_state.settings)
+    desk = console_state.desk()
     reason = str(form.get("reason") or "").strip()[:300]
     try:
         with unit_of_work(console_state.engine) as db:

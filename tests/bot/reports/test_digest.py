@@ -89,6 +89,18 @@ def test_the_kenmerk_is_in_html_and_text(written, digests):
     assert "Outlook" in html and "Outlook" in text
 
 
+def test_with_a_console_each_kenmerk_links_to_its_page(filled):
+    web = filled.settings.web.model_copy(update={"public_url": "https://bvhk.example.nl/triage/"})
+    settings = filled.settings.model_copy(update={"web": web})
+    digest = next(d for d in build_digests(settings, filled.engine, today=filled.today) if d.rows)
+    row = digest.rows[0]
+    link = f"https://bvhk.example.nl/triage/questions/{row.kenmerk}"
+    assert f'<a href="{link}">{row.kenmerk}</a>' in digest.html()
+    assert link in digest.text()
+    assert "/questions/" not in next(d for d in build_digests(filled.settings, filled.engine, today=filled.today)
+                                     if d.rows).html()
+
+
 def test_no_subject_no_personal_data_and_no_question_text(written, filled):
     everything = "\n".join(p.read_text(encoding="utf-8") for p in written)
     for planted in PLANTED:

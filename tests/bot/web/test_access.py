@@ -168,3 +168,17 @@ def test_every_response_carries_the_security_headers(client):
         assert "default-src 'none'" in headers["content-security-policy"], path
         assert headers["x-content-type-options"] == "nosniff"
     assert client.get("/login").headers["cache-control"] == "no-store"
+
+
+def test_the_demo_makes_one_account_per_role_with_a_new_password(tmp_path):
+    from bot.cli.demo import demo_accounts
+
+    settings = Settings.model_validate({"storage": {"url": f"sqlite:///{tmp_path / 'db.sqlite3'}"}})
+    made = demo_accounts(settings)
+    assert sorted(role for _, role, _ in made) == ["admin", "contact", "coordinator", "reader"]
+    again = demo_accounts(settings)
+    engine = open_database(settings.storage.url)
+    with unit_of_work(engine) as session:
+        for (username, role, old), (_, _, new) in zip(made, again):
+            assert old != new and verify(session, username=username, password=old) is None
+            assert verify(session, username=username, password=new).role == role
