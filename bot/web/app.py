@@ -91,6 +91,7 @@ def create_app(settings: Settings, *, engine=None) -> Starlette:
     state = State(settings=settings, engine=engine or open_database(settings.storage.url),
                   oauth=signin.oidc_client(settings))
     web = settings.web
+    secret = session_secret(settings)
     routes = [
         Route("/", pages.home),
         Route("/login", signin.login, methods=["GET", "POST"]),
@@ -106,12 +107,13 @@ def create_app(settings: Settings, *, engine=None) -> Starlette:
     ]
     middleware = [
         Middleware(SecurityHeaders),
-        Middleware(SessionMiddleware, secret_key=session_secret(settings), session_cookie=SESSION_COOKIE,
+        Middleware(SessionMiddleware, secret_key=secret, session_cookie=SESSION_COOKIE,
                    max_age=web.session_hours * 3600, path=(web.base_path or "") + "/", same_site="strict",
                    https_only=web.secure),
     ]
     app = Starlette(routes=routes, middleware=middleware, exception_handlers={HTTPException: not_found})
     app.state.console = state
+    app.state.secret = secret  # also signs the cookie of a sign-in in progress (bot.web.signin)
     return app
 
 

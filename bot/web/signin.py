@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import warnings
 
+from itsdangerous import URLSafeTimedSerializer
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -74,29 +75,56 @@ def oidc_client(settings: Settings):
     return oauth
 
 
+FLOW_COOKIE = "bvhk_aanmelden"  # the state of one sign-in at the identity provider, for ten minutes
+FLOW_SECONDS = 600
+
+
+def _flow_signer(request: Request) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(request.app.state.secret, salt="oidc-flow")
+
+
 async def login_oidc(request: Request) -> Response:
+    """To the identity provider. The state, nonce and PKCE verifier go in a cookie of their own,
+    SameSite=Lax and only for /auth/oidc: the provider's redirect back is a navigation from
+    another site, on which the SameSite=Strict session cookie is not sent."""
     oauth = state(request).oauth
     if oauth is None:
         return RedirectResponse(f"{base(request)}/login", status_code=303)
-    return await oauth.oidc.authorize_redirect(request, str(request.url_for("auth_oidc")))
+    flow = await oauth.oidc.create_authorization_url(str(request.url_for("auth_oidc")))
+    response = RedirectResponse(flow["url"], status_code=303)
+    kept = {key: flow.get(key) for key in ("state", "nonce", "code_verifier")}
+    response.set_cookie(FLOW_COOKIE, _flow_signer(request).dumps(kept), max_age=FLOW_SECONDS,
+                        path=f"{base(request)}/auth/oidc", httponly=True, samesite="lax",
+                        secure=state(request).settings.web.secure)
+    return response
 
 
 async def auth_oidc(request: Request) -> Response:
+    """Back from the provider: the code exchanged for tokens, the ID token checked (signature,
+    issuer, audience, nonce, expiry), the person signed in. A page then moves on to / itself, a
+    navigation from this site, so that the new session cookie is sent with it."""
     console = state(request)
     if console.oauth is None:
         return RedirectResponse(f"{base(request)}/login", status_code=303)
     try:
-        token = await console.oauth.oidc.authorize_access_token(request)
-    except Exception as exc:  # Authlib raises several kinds; each means: not signed in
+        flow = _flow_signer(request).loads(request.cookies.get(FLOW_COOKIE, ""), max_age=FLOW_SECONDS)
+        if request.query_params.get("error") or request.query_params.get("state") != flow["state"]:
+            raise ValueError("state")
+        token = await console.oauth.oidc.fetch_access_token(
+            redirect_uri=str(request.url_for("auth_oidc")), code=request.query_params.get("code"),
+            code_verifier=flow["code_verifier"])
+        claims = dict(await console.oauth.oidc.parse_id_token(token, nonce=flow["nonce"]))
+    except Exception as exc:  # a bad or old cookie, a refused code, a token that does not verify
         log.warning("aanmelden via OpenID Connect mislukt: %s", type(exc).__name__)
-        return _form(request, error="Aanmelden via de organisatie lukte niet. Probeer het opnieuw.", status=401)
-    claims = dict(token.get("userinfo") or {})
+        return _form(request, error="Aanmelden via uw organisatie lukte niet. Probeer het opnieuw.", status=401)
     person = person_from_claims(claims, console.settings)
     if person is None:
         return _form(request, error="U bent aangemeld, maar heeft geen rol in deze console. "
                                     "Vraag de beheerder om een rol.", status=403)
     sign_in(request, person)
-    return RedirectResponse(f"{base(request)}/", status_code=303)
+    response = page(request, "signed-in.html.j2", person=person)
+    response.delete_cookie(FLOW_COOKIE, path=f"{base(request)}/auth/oidc")
+    return response
 
 
 def person_from_claims(claims: dict, settings: Settings) -> Person | None:
