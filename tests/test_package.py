@@ -68,3 +68,31 @@ def test_init_check_and_demo_from_the_wheel(installed, tmp_path):
     summary = json.loads(demo.stdout)
     assert summary["questions"] > 400 and summary["this_run"]["delivered"] > 400
     assert (tmp_path / "demo" / "rapport").is_dir()
+
+
+def test_the_console_from_the_wheel(installed, tmp_path):
+    import urllib.request
+
+    from tests.servers import spare_port, wait_for_port
+
+    conf = tmp_path / "conf"
+    assert run(installed, tmp_path, "init", str(conf)).returncode == 0
+    config = str(conf / "config.toml")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "WACHTWOORD": "een-goed-wachtwoord",
+           "BVHK_WEB_SECRET": "sleutel-van-de-pakkettest-0123456789"}
+    added = subprocess.run([str(installed), "-m", "bot", "--config", config, "users", "add", "beheer", "--role", "admin",
+                            "--password-env", "WACHTWOORD"], cwd=tmp_path, capture_output=True, text=True, env=env,
+                           timeout=120)
+    assert added.returncode == 0, added.stderr
+    port = spare_port()
+    server = subprocess.Popen([str(installed), "-m", "bot", "--config", config, "web", "--port", str(port)],
+                              cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert wait_for_port(port, timeout=60), server.stderr.read() if server.poll() is not None else "no port"
+        for path in ("/login", "/static/console.css", "/static/htmx.min.js"):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as answer:
+                assert answer.status == 200, path
+                assert "default-src 'none'" in answer.headers["Content-Security-Policy"]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

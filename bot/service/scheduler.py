@@ -115,9 +115,17 @@ def run_worker(settings: Settings) -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     watchers = start_watchers(settings.mailboxes, on_new=pushed, stopping=runtime.stopping) if settings.schedule.push else []
+    console = None
+    if settings.web.in_run:
+        from bot.web.app import serve_in_thread
+
+        console = serve_in_thread(settings, engine=runtime.engine)
+        log.info("web console on %s:%s", settings.web.host, settings.web.port)
     scheduler.start()
     for watcher in watchers:
         watcher.join(timeout=10)
+    if console is not None:
+        console.should_exit = True
     pulse.stop()
     log.info("worker %s stopped", runtime.worker_id)
     runtime.engine.dispose()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import threading
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -117,13 +118,27 @@ def create_app(settings: Settings, *, engine=None) -> Starlette:
     return app
 
 
-def serve(settings: Settings, *, host: str | None = None, port: int | None = None) -> None:
-    """Serve the console until stopped (uvicorn): behind a proxy under its base path, with
-    X-Forwarded-* honoured only from [web] trusted_proxies. The access log is off: it would
-    write every query string; the console logs what it does without personal data."""
+def _server(settings: Settings, *, host: str | None, port: int | None, engine=None):
+    """Uvicorn for the console: behind a proxy under its base path, with X-Forwarded-* honoured
+    only from [web] trusted_proxies. The access log is off: it would write every query string;
+    the console logs what it does without personal data."""
     import uvicorn
 
     web = settings.web
-    uvicorn.run(create_app(settings), host=host or web.host, port=port or web.port, root_path=web.base_path,
-                proxy_headers=bool(web.trusted_proxies), forwarded_allow_ips=",".join(web.trusted_proxies) or None,
-                access_log=False, log_level="warning", server_header=False)
+    return uvicorn.Server(uvicorn.Config(
+        create_app(settings, engine=engine), host=host or web.host, port=port or web.port, root_path=web.base_path,
+        proxy_headers=bool(web.trusted_proxies), forwarded_allow_ips=",".join(web.trusted_proxies) or None,
+        access_log=False, log_level="warning", server_header=False))
+
+
+def serve(settings: Settings, *, host: str | None = None, port: int | None = None) -> None:
+    """Serve the console until stopped (`bvhk-triage web`)."""
+    _server(settings, host=host, port=port).run()
+
+
+def serve_in_thread(settings: Settings, *, engine=None):
+    """The console beside the worker in one process (`run` with [web] in_run = true); set the
+    returned server's `should_exit` to stop it."""
+    server = _server(settings, host=None, port=None, engine=engine)
+    threading.Thread(target=server.run, name="web-console", daemon=True).start()
+    return server

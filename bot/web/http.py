@@ -23,7 +23,7 @@ from bot.render import render
 from bot.settings import Settings
 from bot.web.access import ROLE_NAMES, Person, scope
 from bot.web.accounts import Throttle, person_of
-from storage import console
+from storage import console, repo
 from storage.console import Scope
 from storage.db import unit_of_work
 
@@ -88,6 +88,8 @@ def sign_in(request: Request, person: Person) -> None:
     now = int(time.time())
     request.session.update(u=person.username, r=person.role, o=person.organisation, g=person.region,
                            e=person.email, v=person.via, t0=now, t=now, csrf=secrets.token_urlsafe(32))
+    with unit_of_work(state(request).engine) as db:  # who opened the console, and as what
+        repo.audit(db, action="web:sign_in", actor=person.actor, role=person.role, via=person.via)
 
 
 def signed_in(request: Request) -> Person | None:

@@ -64,7 +64,10 @@ def oidc_client(settings: Settings):
     if not oidc.issuer:
         return None
     with warnings.catch_warnings():
+        import authlib.deprecate  # noqa: F401  (sets its notices to "always"; silenced just below)
+
         warnings.simplefilter("ignore", DeprecationWarning)  # Authlib's notice about its httpx module
+        import authlib.integrations.httpx_client  # noqa: F401
         from authlib.integrations.starlette_client import OAuth
 
     oauth = OAuth()

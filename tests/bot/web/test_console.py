@@ -50,6 +50,10 @@ def test_the_session_cookie_is_httponly_and_samesite_strict(visit, site):
     v = visit("coord-ind")
     cookie = next(c for c in v.context.cookies() if c["name"] == "bvhk_sessie")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    with unit_of_work(open_database(site.settings.storage.url)) as session:
+        signed = session.exec(select(AuditEntry).where(AuditEntry.action == "web:sign_in",
+                                                       AuditEntry.actor == "web:coord-ind")).all()
+    assert signed and signed[-1].detail["role"] == "coordinator"
     assert not v.console, v.console  # no CSP violation, no script error
 
 
