@@ -263,6 +263,9 @@ class WebSettings(_Section):
     session_minutes: int = Field(30, ge=1, le=24 * 60)  # idle time before a session ends
     session_hours: int = Field(10, ge=1, le=24)  # a session ends after this long in any case
     page_size: int = Field(50, ge=10, le=500)
+    # /health.json for monitoring: a request with "Authorization: Bearer <the value of this
+    # variable>" needs no session (unset: only a signed-in admin or coordinator).
+    health_token_env: str = "BVHK_HEALTH_TOKEN"
     in_run: bool = False  # also serve the console inside `bvhk-triage run` (one process for a small set-up)
     oidc: OidcSettings = OidcSettings()
 

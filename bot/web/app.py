@@ -3,6 +3,7 @@ carries, and `serve` for `bvhk-triage web`.
 
     /login  /logout  /login/oidc  /auth/oidc          signing in and out (bot.web.signin)
     /  /backlog  /review  /questions/{kenmerk}        the pages (bot.web.pages)
+    /health  /health.json                             the service's health (bot.web.operations)
     /static/…                                         the style sheet and htmx (no build step)
 """
 
@@ -24,7 +25,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.settings import Settings
-from bot.web import pages, signin
+from bot.web import operations, pages, signin
 from bot.web.http import State, page, signed_in
 from storage.db import open_database
 
@@ -104,6 +105,9 @@ def create_app(settings: Settings, *, engine=None) -> Starlette:
         Route("/review/{kenmerk}", pages.resolve_question, methods=["POST"]),
         Route("/questions/{kenmerk}", pages.question_page),
         Route("/questions/{kenmerk}/{action}", pages.question_action, methods=["POST"]),
+        Route("/health", operations.health_page),
+        Route("/health/retry", operations.retry, methods=["POST"]),
+        Route("/health.json", operations.health_json),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
     middleware = [
