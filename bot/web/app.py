@@ -4,6 +4,7 @@ carries, and `serve` for `bvhk-triage web`.
     /login  /logout  /login/oidc  /auth/oidc          signing in and out (bot.web.signin)
     /  /backlog  /review  /questions/{kenmerk}        the pages (bot.web.pages)
     /health  /health.json                             the service's health (bot.web.operations)
+    /reports  /reports/{week}/rapport.html|.xlsx      the weekly report and the digest (bot.web.reports)
     /static/…                                         the style sheet and htmx (no build step)
 """
 
@@ -25,7 +26,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.settings import Settings
-from bot.web import operations, pages, signin
+from bot.web import operations, pages, reports, signin
 from bot.web.http import State, page, signed_in
 from storage.db import open_database
 
@@ -35,7 +36,7 @@ log = logging.getLogger("bvhk.web")
 
 # No inline script or style anywhere: everything the pages run or style comes from /static.
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+       "frame-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 HEADERS = [
     (b"content-security-policy", CSP.encode()),
     (b"x-content-type-options", b"nosniff"),
@@ -47,7 +48,8 @@ HEADERS = [
 
 
 class SecurityHeaders:
-    """Adds the headers above to every response, and `Cache-Control: no-store` to the pages
+    """Adds the headers above to every response that does not set its own (the report shown in a
+    frame sets a policy of its own: bot.web.reports), and `Cache-Control: no-store` to the pages
     (they show questions about children: no copy stays in a browser's or a proxy's cache)."""
 
     def __init__(self, app) -> None:
@@ -61,8 +63,9 @@ class SecurityHeaders:
 
         async def send_with_headers(message) -> None:
             if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in dict(HEADERS)]
-                headers += HEADERS
+                headers = list(message.get("headers", []))
+                own = {k.lower() for k, _ in headers}
+                headers += [(k, v) for k, v in HEADERS if k not in own]
                 if not static:
                     headers.append((b"cache-control", b"no-store"))
                 message = {**message, "headers": headers}
@@ -105,6 +108,10 @@ def create_app(settings: Settings, *, engine=None) -> Starlette:
         Route("/review/{kenmerk}", pages.resolve_question, methods=["POST"]),
         Route("/questions/{kenmerk}", pages.question_page),
         Route("/questions/{kenmerk}/{action}", pages.question_action, methods=["POST"]),
+        Route("/reports", reports.reports),
+        Route("/reports/{week}/rapport.html", reports.report_document),
+        Route("/reports/{week}/rapport.xlsx", reports.report_workbook_file),
+        Route("/reports/digest/{number:int}.html", reports.digest_document),
         Route("/health", operations.health_page),
         Route("/health/retry", operations.retry, methods=["POST"]),
         Route("/health.json", operations.health_json),

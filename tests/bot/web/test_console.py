@@ -95,14 +95,15 @@ def test_a_contact_person_sees_her_own_questions_only(visit, site):
     v.shot("home-contact")
 
 
-ROUTES = ["/", "/backlog", "/review", "/questions/{ind}", "/questions/{dtv}", "/questions/{own}", "/health"]
+ROUTES = ["/", "/backlog", "/review", "/questions/{ind}", "/questions/{dtv}", "/questions/{own}", "/health",
+          "/reports", "/reports/{week}/rapport.html"]
 EXPECTED = {  # role -> status per route above (a redirect to /login is "login")
-    None: ["login"] * 7,
-    "skiv": [200, 403, 403, 403, 403, 403, 403],
-    "sanne": [200, 200, 403, 403, 403, 200, 403],
-    "coord-ind": [200, 200, 200, 200, 403, 200, 200],
-    "coord-dtv": [200, 200, 200, 403, 200, 403, 200],
-    "beheer": [200, 200, 200, 200, 200, 200, 200],
+    None: ["login"] * 9,
+    "skiv": [200, 403, 403, 403, 403, 403, 403, 200, 200],
+    "sanne": [200, 200, 403, 403, 403, 200, 403, 403, 403],
+    "coord-ind": [200, 200, 200, 200, 403, 200, 200, 200, 200],
+    "coord-dtv": [200, 200, 200, 403, 200, 403, 200, 200, 200],
+    "beheer": [200, 200, 200, 200, 200, 200, 200, 200, 200],
 }
 POSTS = ["/review/{ind}", "/questions/{ind}/correct", "/questions/{ind}/reassign", "/questions/{dtv}/answered",
          "/health/retry"]
@@ -116,7 +117,7 @@ def _kenmerken(site) -> dict[str, str]:
     own = questions(site, assignee="s.verbeek@ind.example", status=open_)
     ind = [q for q in questions(site, organisation="IND", status=open_) if q.assignee != "s.verbeek@ind.example"]
     dtv = questions(site, organisation="DT&V", status=open_)
-    return {"ind": ind[-1].triage_id, "dtv": dtv[-1].triage_id, "own": own[-1].triage_id}
+    return {"ind": ind[-1].triage_id, "dtv": dtv[-1].triage_id, "own": own[-1].triage_id, "week": "2026-W48"}
 
 
 @pytest.mark.parametrize("username", list(EXPECTED))
@@ -243,7 +244,7 @@ def test_a_contact_person_corrects_a_theme(visit, site):
     (None, ["/login"]),
     ("sanne", ["/", "/questions/{own}"]),
     ("coord-ind", ["/backlog", "/review", "/questions/{ind}", "/health"]),
-    ("skiv", ["/", "/backlog"]),
+    ("skiv", ["/", "/backlog", "/reports"]),
 ])
 def test_no_serious_or_critical_accessibility_violations(visit, site, username, paths):
     v = visit(username)
@@ -279,3 +280,34 @@ def test_the_backlog_works_with_the_keyboard_alone(visit, site):
     v.page.keyboard.press("Enter")
     v.page.wait_for_url(f"{site.url}/questions/*")
     assert v.page.locator("h1").inner_text().startswith("Vraag ")
+
+
+# -- reports ---------------------------------------------------------------------------------
+def test_a_reader_sees_the_weekly_report_with_its_charts_and_downloads_the_workbook(visit, site, tmp_path):
+    import openpyxl
+
+    v = visit("skiv")
+    v.goto("/reports?week=2026-W48")
+    frame = v.page.frame_locator("iframe.document")
+    assert "2026-W48" in frame.locator("body").inner_text() or "wk 48" in frame.locator("body").inner_text()
+    charts = frame.locator("img")
+    assert charts.count() >= 4
+    assert all(v.page.evaluate("(img) => img.naturalWidth > 0", charts.nth(i).element_handle())
+               for i in range(charts.count()))  # the charts are drawn, under the document's own CSP
+    v.shot("reports-reader")
+    with v.page.expect_download() as download:
+        v.page.click("text=Werkmap van 2026-W48 downloaden (XLSX)")
+    path = tmp_path / "rapport.xlsx"
+    download.value.save_as(path)
+    assert openpyxl.load_workbook(path).sheetnames
+    assert "Samenvatting voor de coördinator" not in v.page.content()  # a reader gets no digest
+    assert not [line for line in v.console if "Content Security Policy" in line], v.console
+
+
+def test_a_coordinator_reads_the_digest_of_her_organisation(visit, site):
+    v = visit("coord-ind")
+    v.goto("/reports")
+    links = v.page.locator("a[href*='/reports/digest/']")
+    assert links.count() >= 1 and all("IND" in text for text in links.all_inner_texts())
+    links.first.click()
+    assert "Beste" in v.page.content()
