@@ -61,14 +61,21 @@ def _digest_names(request: Request, person: Person) -> list[tuple[int, str]]:
             for n, d in enumerate(_digests(request, person))]
 
 
-@guarded("reports")
-async def report_document(request: Request, person: Person) -> Response:
+def _report(request: Request):
+    """The report of the week in the path, or None for a week that does not exist."""
     console = state(request)
     try:
         week = _week(request)
     except ValueError:
+        return None
+    return build_report(console.settings, console.engine, week=week, today=console.today())
+
+
+@guarded("reports")
+async def report_document(request: Request, person: Person) -> Response:
+    report = _report(request)
+    if report is None:
         return Response("onbekende week", status_code=404)
-    report = build_report(console.settings, console.engine, week=week, today=console.today())
     images = {chart.name: "data:image/png;base64," + base64.b64encode(chart.data).decode()
               for chart in report_charts(report)}
     return _document(report.html(images))
@@ -76,15 +83,12 @@ async def report_document(request: Request, person: Person) -> Response:
 
 @guarded("reports")
 async def report_workbook_file(request: Request, person: Person) -> Response:
-    console = state(request)
-    try:
-        week = _week(request)
-    except ValueError:
+    report = _report(request)
+    if report is None:
         return Response("onbekende week", status_code=404)
-    report = build_report(console.settings, console.engine, week=week, today=console.today())
     return Response(report_workbook(report),
                     media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"content-disposition": f'attachment; filename="rapport-{week.iso}.xlsx"'})
+                    headers={"content-disposition": f'attachment; filename="rapport-{report.week.iso}.xlsx"'})
 
 
 @guarded("reports")
