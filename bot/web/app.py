@@ -74,6 +74,24 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class BasePath:
+    """Serves the console under [web] public_url's path behind a reverse proxy, whether the proxy
+    passes the path on as it came (/triage/backlog) or strips the base path (/backlog). As ASGI
+    has it, the path then holds the root path (Starlette's routing takes it off again), and
+    links and cookies are made with it."""
+
+    def __init__(self, app, base_path: str) -> None:
+        self.app, self.base_path = app, base_path
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] in ("http", "websocket") and self.base_path:
+            path = scope["path"]
+            if not (path == self.base_path or path.startswith(self.base_path + "/")):
+                path = self.base_path + path
+            scope = {**scope, "path": path, "raw_path": path.encode(), "root_path": self.base_path}
+        await self.app(scope, receive, send)
+
+
 def session_secret(settings: Settings) -> str:
     """The key that signs session cookies, from [web] secret_env; without it a random one (each
     start of the console then signs everyone out, which `check` warns about)."""
@@ -118,6 +136,7 @@ def create_app(settings: Settings, *, engine=None) -> Starlette:
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
     middleware = [
+        Middleware(BasePath, base_path=web.base_path),
         Middleware(SecurityHeaders),
         Middleware(SessionMiddleware, secret_key=secret, session_cookie=SESSION_COOKIE,
                    max_age=web.session_hours * 3600, path=(web.base_path or "") + "/", same_site="strict",
@@ -137,7 +156,7 @@ def _server(settings: Settings, *, host: str | None, port: int | None, engine=No
 
     web = settings.web
     return uvicorn.Server(uvicorn.Config(
-        create_app(settings, engine=engine), host=host or web.host, port=port or web.port, root_path=web.base_path,
+        create_app(settings, engine=engine), host=host or web.host, port=port or web.port,
         proxy_headers=bool(web.trusted_proxies), forwarded_allow_ips=",".join(web.trusted_proxies) or None,
         access_log=False, log_level="warning", server_header=False))
 

@@ -182,3 +182,32 @@ def test_the_demo_makes_one_account_per_role_with_a_new_password(tmp_path):
         for (username, role, old), (_, _, new) in zip(made, again):
             assert old != new and verify(session, username=username, password=old) is None
             assert verify(session, username=username, password=new).role == role
+
+
+def test_behind_a_proxy_under_a_base_path(tmp_path, monkeypatch):
+    """public_url with a path: served there whether the proxy strips the path or not; links,
+    forms and the cookie carry it; the cookie is Secure under https."""
+    from bot.settings import load_settings
+    from bot.web.app import create_app
+
+    monkeypatch.setenv("BVHK_WEB_SECRET", "sleutel-voor-de-test-0123456789")
+    config = _config(tmp_path)
+    with open(config, "a", encoding="utf-8") as handle:
+        handle.write('public_url = "https://bvhk.example.nl/triage"\n')
+    CliRunner().invoke(main, ["--config", config, "users", "add", "beheer", "--role", "admin",
+                              "--password-env", "WACHTWOORD"], env={"WACHTWOORD": "een-goed-wachtwoord"})
+    app = create_app(load_settings(tmp_path / "config.toml"))
+    client = TestClient(app, base_url="https://testserver", follow_redirects=False)
+    stripping = TestClient(app, base_url="https://testserver", follow_redirects=False)
+    page = client.get("/triage/login")
+    assert page.status_code == 200 and 'action="/triage/login"' in page.text
+    assert 'href="/triage/static/console.css"' in page.text
+    assert stripping.get("/login").status_code == 200  # a proxy that strips the base path
+    assert client.get("/triage/static/console.css").status_code == 200
+    cookie = page.headers["set-cookie"]
+    assert "path=/triage/" in cookie and "secure" in cookie.lower() and "samesite=strict" in cookie.lower()
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    signed = client.post("/triage/login", data={"username": "beheer", "password": "een-goed-wachtwoord", "csrf": token})
+    assert signed.headers["location"] == "/triage/"
+    assert client.get("/triage/backlog").status_code == 200
+    assert client.get("/triage/health").status_code == 200
