@@ -282,17 +282,10 @@ def model_list(ctx, as_json: bool):
 @handle_errors
 def model_rollback(ctx):
     """Zet het vorige actieve model terug (één stap terug)."""
-    from classifiers import ModelStore
-    from storage import repo
-    from storage.db import open_database, unit_of_work
+    from bot.triage.training import rollback_model
 
     settings = settings_from(ctx)
-    store = ModelStore(settings.classifier.models)
-    before = store.active_version()
-    version = store.rollback()
-    with unit_of_work(open_database(settings.storage.url)) as session:
-        repo.audit(session, action="model:rollback", version=version, previous=before)
-    click.echo(f"actief model: {version} (was {before})")
+    click.echo(rollback_model(settings, open_database(settings.storage.url), actor=getpass.getuser()))
 
 
 @main.command()

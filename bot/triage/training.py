@@ -7,6 +7,7 @@ line and the key. Corrections recorded in the database are training data too.
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
@@ -112,7 +113,8 @@ def _held_out(settings: Settings, examples: list[Example], corrected: list[Examp
 EVERY_FIFTH = "elke vijfde gelabelde vraag (vaak gegenereerd: zegt weinig)"  # held out when no person gave evidence
 
 
-def retrain(settings: Settings, *, ruleset: rules.RuleSet, engine: Engine | None, data: Path | None = None) -> dict:
+def retrain(settings: Settings, *, ruleset: rules.RuleSet, engine: Engine | None, data: Path | None = None,
+            actor: str = "bvhk-triage") -> dict:
     """Train a candidate on the labelled data and the corrections, score it and the active
     model on the same held-out data, store it, and make it active only when it is not worse on
     any target (`should_promote`). The candidate's threshold for moving a question away from
@@ -151,7 +153,7 @@ def retrain(settings: Settings, *, ruleset: rules.RuleSet, engine: Engine | None
         store.activate(version)
     if engine is not None:
         with unit_of_work(engine) as session:
-            repo.audit(session, action="model:promote" if promote else "model:keep", version=version,
+            repo.audit(session, action="model:promote" if promote else "model:keep", actor=actor, version=version,
                        previous=active, why=why, macro_f1=scored.get("macro_f1"),
                        previous_macro_f1=(active_scored or {}).get("macro_f1"))
     message = f"model {version} getraind en actief" if promote else f"model {version} getraind; {active} blijft actief"
@@ -177,7 +179,8 @@ def _tuned_move_threshold(model: TriageModel, heldout: list[Example]) -> float |
 
 def _summary(result: dict) -> dict:
     keys = ("n", "accuracy", "macro_f1", "abstained", "data_fingerprint")
-    targets = {target: {k: v for k, v in scored.items() if k in ("n", "accuracy", "macro_f1", "against_mailbox")}
+    kept = ("n", "accuracy", "macro_f1", "against_mailbox", "reliability")
+    targets = {target: {k: v for k, v in scored.items() if k in kept}
                for target, scored in result.get("targets", {}).items()}
     return {k: result[k] for k in keys if k in result} | {"targets": targets}
 
@@ -232,3 +235,57 @@ def curve_sizes(n: int) -> list[int]:
     top = int(n * 0.75)
     sizes = [s for s in (10, 20, 50, 100, 200, 500, 1000, 2000, 5000) if s < top]
     return sizes + [top] if top >= 10 else sizes
+
+
+# -- the model versions, as people manage them (`model rollback`, the console's /models) -----
+def model_versions(settings: Settings, engine: Engine) -> list[dict]:
+    """Every stored version, newest first: its metrics per target, what it was scored on, its
+    calibration and move threshold, whether it is active, and (for the active one) how many
+    corrections people made since it was trained."""
+    store = ModelStore(settings.classifier.models)
+    active = store.active_version()
+    rows = []
+    for version in reversed(store.versions()):
+        metadata = store.metadata(version)
+        rows.append({"version": version, "active": version == active, "created": metadata.get("created", ""),
+                     "metrics": metadata.get("metrics") or {}, "move_threshold": metadata.get("move_threshold"),
+                     "temperatures": metadata.get("temperatures") or {}})
+    if active and engine is not None:
+        created = datetime.fromisoformat(store.metadata(active)["created"])
+        with unit_of_work(engine) as session:
+            since = [c for c, _ in repo.corrections(session)
+                     if (c.created_at if c.created_at.tzinfo else c.created_at.replace(tzinfo=timezone.utc)) >= created]
+        for row in rows:
+            row["corrections_since"] = len(since) if row["active"] else None
+    return rows
+
+
+def rollback_model(settings: Settings, engine: Engine, *, actor: str) -> str:
+    """The previously active version active again, audited; returns one Dutch line."""
+    store = ModelStore(settings.classifier.models)
+    before = store.active_version()
+    version = store.rollback()
+    with unit_of_work(engine) as session:
+        repo.audit(session, action="model:rollback", actor=actor, version=version, previous=before)
+    return f"actief model: {version} (was {before})"
+
+
+def promote_model(settings: Settings, engine: Engine, version: str, *, actor: str) -> str:
+    """Make a stored version active through the promotion gate `train` uses: not worse on any
+    target than the active one, scored on the same held-out data. Audited either way."""
+    store = ModelStore(settings.classifier.models)
+    active = store.active_version()
+    candidate = store.metrics(version)
+    if active is None or active == version:
+        allowed, why = True, "er was geen ander actief model"
+    else:
+        try:
+            allowed, why = should_promote(candidate, store.metrics(active))
+        except ValueError:
+            allowed, why = False, "de versies zijn op verschillende gegevens gescoord: niet te vergelijken"
+    if allowed:
+        store.activate(version)
+    with unit_of_work(engine) as session:
+        repo.audit(session, action="model:promote" if allowed else "model:keep", actor=actor, version=version,
+                   previous=active, why=why)
+    return (f"model {version} actief ({why})" if allowed else f"model {version} niet actief gemaakt: {why}")

@@ -96,17 +96,17 @@ def test_a_contact_person_sees_her_own_questions_only(visit, site):
 
 
 ROUTES = ["/", "/backlog", "/review", "/questions/{ind}", "/questions/{dtv}", "/questions/{own}", "/health",
-          "/reports", "/reports/{week}/rapport.html"]
+          "/reports", "/reports/{week}/rapport.html", "/models"]
 EXPECTED = {  # role -> status per route above (a redirect to /login is "login")
-    None: ["login"] * 9,
-    "skiv": [200, 403, 403, 403, 403, 403, 403, 200, 200],
-    "sanne": [200, 200, 403, 403, 403, 200, 403, 403, 403],
-    "coord-ind": [200, 200, 200, 200, 403, 200, 200, 200, 200],
-    "coord-dtv": [200, 200, 200, 403, 200, 403, 200, 200, 200],
-    "beheer": [200, 200, 200, 200, 200, 200, 200, 200, 200],
+    None: ["login"] * 10,
+    "skiv": [200, 403, 403, 403, 403, 403, 403, 200, 200, 403],
+    "sanne": [200, 200, 403, 403, 403, 200, 403, 403, 403, 403],
+    "coord-ind": [200, 200, 200, 200, 403, 200, 200, 200, 200, 403],
+    "coord-dtv": [200, 200, 200, 403, 200, 403, 200, 200, 200, 403],
+    "beheer": [200, 200, 200, 200, 200, 200, 200, 200, 200, 200],
 }
 POSTS = ["/review/{ind}", "/questions/{ind}/correct", "/questions/{ind}/reassign", "/questions/{dtv}/answered",
-         "/health/retry"]
+         "/health/retry", "/models/rollback"]
 ALLOWED_POSTS = {  # role -> the POST routes above it may use (on questions in scope)
     "skiv": set(), "sanne": set(), "coord-dtv": {"/questions/{dtv}/answered"},
 }
@@ -311,3 +311,26 @@ def test_a_coordinator_reads_the_digest_of_her_organisation(visit, site):
     assert links.count() >= 1 and all("IND" in text for text in links.all_inner_texts())
     links.first.click()
     assert "Beste" in v.page.content()
+
+
+# -- models ----------------------------------------------------------------------------------
+def test_an_admin_sees_the_models_and_the_gate_refuses_what_it_cannot_compare(visit, site):
+    from classifiers import ModelStore
+
+    store = ModelStore(site.settings.classifier.models)
+    active = store.active_version()
+    v = visit("beheer")
+    v.goto("/models")
+    assert f"Actief: {active}" in v.page.locator("main").inner_text()
+    assert "Tegen de mailbox van aankomst" in v.page.content() and "Betrouwbaarheid van het thema" in v.page.content()
+    assert v.axe() == []
+    v.shot("models-admin")
+    v.page.click("text=Nu trainen")
+    v.page.wait_for_selector("p.ok, p.error", timeout=120_000)
+    said = v.page.locator("p.ok").inner_text()
+    assert "getraind" in said
+    newest = store.versions()[-1]
+    assert newest != active and store.active_version() in (active, newest)
+    with unit_of_work(open_database(site.settings.storage.url)) as session:
+        audit = session.exec(select(AuditEntry).where(AuditEntry.action.in_(("model:promote", "model:keep")))).all()
+    assert audit and audit[-1].detail["version"] == newest and audit[-1].actor == "web:beheer"
