@@ -12,7 +12,7 @@ from datetime import date
 from sqlalchemy import and_, case, false, func, or_, true
 from sqlmodel import Session, select
 
-from storage.models import AuditEntry, Correction, Delivery, Question, WebUser
+from storage.models import Absence, AuditEntry, Correction, Delivery, Question, WebUser
 
 OPEN_STATES = ("routed", "review", "reassigned")
 WAITING_STATES = ("review", "quarantine")  # for a person to decide
@@ -125,6 +125,11 @@ def deliveries(session: Session, *, question_id: int) -> Sequence[Delivery]:
 def corrections(session: Session, *, question_id: int) -> Sequence[Correction]:
     return session.exec(select(Correction).where(Correction.question_id == question_id)
                         .order_by(Correction.created_at, Correction.id)).all()
+
+
+def absences_ahead(session: Session, *, today: date) -> Sequence[Absence]:
+    """Absences planned that have not ended, soonest first."""
+    return session.exec(select(Absence).where(Absence.end >= today).order_by(Absence.start, Absence.email)).all()
 
 
 # --- local accounts ----------------------------------------------------------------------

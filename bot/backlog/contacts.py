@@ -57,7 +57,7 @@ def contact_rows(settings: Settings) -> list[dict]:
     ]
 
 
-def import_contacts(settings: Settings, file: Path) -> str:
+def import_contacts(settings: Settings, file: Path, *, actor: str = "bvhk-triage") -> str:
     ruleset = rules.load_ruleset(settings.routing.rules)
     contacts = rules.load_contacts(file, ruleset)
     target = settings.routing.contacts
@@ -67,11 +67,11 @@ def import_contacts(settings: Settings, file: Path) -> str:
     engine = open_database(settings.storage.url)
     with unit_of_work(engine) as session:
         repo.replace_contacts(session, contacts=[contact_row(c) for c in contacts])
-        repo.audit(session, action="contacts:import", count=len(contacts))
+        repo.audit(session, action="contacts:import", actor=actor, count=len(contacts))
     return f"{len(contacts)} contactpersonen geïmporteerd naar {target}"
 
 
-def record_absence(settings: Settings, email: str, start: date, end: date) -> str:
+def record_absence(settings: Settings, email: str, start: date, end: date, *, actor: str = "bvhk-triage") -> str:
     if end < start:
         raise ConfigError(f"--to {end} ligt vóór --from {start}")
     ruleset = rules.load_ruleset(settings.routing.rules)
@@ -81,5 +81,5 @@ def record_absence(settings: Settings, email: str, start: date, end: date) -> st
     engine = open_database(settings.storage.url)
     with unit_of_work(engine) as session:
         repo.add_absence(session, email=email.lower(), start=start, end=end)
-        repo.audit(session, action="contacts:absent", email=email.lower(), start=str(start), end=str(end))
+        repo.audit(session, action="contacts:absent", actor=actor, email=email.lower(), start=str(start), end=str(end))
     return f"{email} afwezig van {start} tot en met {end}"

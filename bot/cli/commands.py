@@ -549,7 +549,7 @@ def contacts_import(ctx, file: Path):
     """Controleer FILE en maak het de contactpersonenlijst uit de configuratie."""
     from bot.backlog.contacts import import_contacts
 
-    click.echo(import_contacts(settings_from(ctx), file))
+    click.echo(import_contacts(settings_from(ctx), file, actor=getpass.getuser()))
 
 
 @contacts.command("absent")
@@ -562,7 +562,7 @@ def contacts_absent(ctx, email: str, start: datetime, end: datetime):
     """Leg een afwezigheid vast; vragen gaan dan naar de vervanger of de regio."""
     from bot.backlog.contacts import record_absence
 
-    click.echo(record_absence(settings_from(ctx), email, start.date(), end.date()))
+    click.echo(record_absence(settings_from(ctx), email, start.date(), end.date(), actor=getpass.getuser()))
 
 
 # -- the web console ------------------------------------------------------------------------

@@ -3,6 +3,7 @@ carries, and `serve` for `bvhk-triage web`.
 
     /login  /logout  /login/oidc  /auth/oidc          signing in and out (bot.web.signin)
     /  /backlog  /review  /questions/{kenmerk}        the pages (bot.web.pages)
+    /contacts  /contacts.csv                          the contact persons and absences (bot.web.contacts)
     /models                                           the model versions (bot.web.models)
     /health  /health.json                             the service's health (bot.web.operations)
     /reports  /reports/{week}/rapport.html|.xlsx      the weekly report and the digest (bot.web.reports)
@@ -27,7 +28,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.settings import Settings
-from bot.web import models, operations, pages, reports, signin
+from bot.web import contacts, models, operations, pages, reports, signin
 from bot.web.http import State, page, signed_in
 from storage.db import open_database
 
@@ -131,6 +132,10 @@ def create_app(settings: Settings, *, engine=None) -> Starlette:
         Route("/reports/{week}/rapport.html", reports.report_document),
         Route("/reports/{week}/rapport.xlsx", reports.report_workbook_file),
         Route("/reports/digest/{number:int}.html", reports.digest_document),
+        Route("/contacts", contacts.contacts),
+        Route("/contacts.csv", contacts.export),
+        Route("/contacts/absent", contacts.absent, methods=["POST"]),
+        Route("/contacts/import", contacts.upload, methods=["POST"]),
         Route("/models", models.models),
         Route("/models/{action}", models.model_action, methods=["POST"]),
         Route("/health", operations.health_page),

@@ -211,3 +211,36 @@ def test_behind_a_proxy_under_a_base_path(tmp_path, monkeypatch):
     assert signed.headers["location"] == "/triage/"
     assert client.get("/triage/backlog").status_code == 200
     assert client.get("/triage/health").status_code == 200
+
+
+def test_the_contacts_list_goes_out_and_comes_back_in_with_line_and_column_named(tmp_path, monkeypatch):
+    from bot.settings import load_settings
+    from bot.web.app import create_app
+
+    monkeypatch.setenv("BVHK_WEB_SECRET", "sleutel-voor-de-test-0123456789")
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_bytes((SAMPLE / "contacts.csv").read_bytes())
+    config = tmp_path / "config.toml"
+    config.write_text(f'[storage]\nurl = "sqlite:///{tmp_path / "db.sqlite3"}"\n'
+                      f'[routing]\ncontacts = "{contacts}"\n', "utf-8")
+    for username, role in (("beheer", ["--role", "admin"]), ("coord", ["--role", "coordinator", "--organisation", "RvdK"])):
+        CliRunner().invoke(main, ["--config", str(config), "users", "add", username, *role, "--password-env", "PW"],
+                           env={"PW": "een-goed-wachtwoord"})
+    client = TestClient(create_app(load_settings(config)), follow_redirects=False)
+    _sign_in(client, "coord", "een-goed-wachtwoord")
+    mine = client.get("/contacts.csv").text.splitlines()
+    assert len(mine) > 1 and all(",RvdK," in line for line in mine[1:])
+    client.cookies.clear()
+    _sign_in(client, "beheer", "een-goed-wachtwoord")
+    whole = client.get("/contacts.csv").text
+    assert whole == contacts.read_text("utf-8-sig")
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/contacts").text).group(1)
+    broken = whole.replace(",IND,", ",INDD,", 1)
+    answer = client.post("/contacts/import", data={"csrf": token}, files={"file": ("lijst.csv", broken.encode())})
+    assert answer.status_code == 422 and "Niet geïmporteerd" in answer.text
+    assert "contacts.csv:2: column &#39;organisation&#39;" in answer.text  # file, line and column, as `contacts import`
+    assert contacts.read_text("utf-8-sig") == whole  # nothing replaced
+    fewer = "\n".join(whole.splitlines()[:-1]) + "\n"
+    answer = client.post("/contacts/import", data={"csrf": token}, files={"file": ("lijst.csv", fewer.encode())})
+    assert answer.status_code == 200 and "geïmporteerd" in answer.text
+    assert contacts.read_text("utf-8") == fewer

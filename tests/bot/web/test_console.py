@@ -96,17 +96,17 @@ def test_a_contact_person_sees_her_own_questions_only(visit, site):
 
 
 ROUTES = ["/", "/backlog", "/review", "/questions/{ind}", "/questions/{dtv}", "/questions/{own}", "/health",
-          "/reports", "/reports/{week}/rapport.html", "/models"]
+          "/reports", "/reports/{week}/rapport.html", "/models", "/contacts"]
 EXPECTED = {  # role -> status per route above (a redirect to /login is "login")
-    None: ["login"] * 10,
-    "skiv": [200, 403, 403, 403, 403, 403, 403, 200, 200, 403],
-    "sanne": [200, 200, 403, 403, 403, 200, 403, 403, 403, 403],
-    "coord-ind": [200, 200, 200, 200, 403, 200, 200, 200, 200, 403],
-    "coord-dtv": [200, 200, 200, 403, 200, 403, 200, 200, 200, 403],
-    "beheer": [200, 200, 200, 200, 200, 200, 200, 200, 200, 200],
+    None: ["login"] * 11,
+    "skiv": [200, 403, 403, 403, 403, 403, 403, 200, 200, 403, 403],
+    "sanne": [200, 200, 403, 403, 403, 200, 403, 403, 403, 403, 403],
+    "coord-ind": [200, 200, 200, 200, 403, 200, 200, 200, 200, 403, 200],
+    "coord-dtv": [200, 200, 200, 403, 200, 403, 200, 200, 200, 403, 200],
+    "beheer": [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200],
 }
 POSTS = ["/review/{ind}", "/questions/{ind}/correct", "/questions/{ind}/reassign", "/questions/{dtv}/answered",
-         "/health/retry", "/models/rollback"]
+         "/health/retry", "/models/rollback", "/contacts/import"]
 ALLOWED_POSTS = {  # role -> the POST routes above it may use (on questions in scope)
     "skiv": set(), "sanne": set(), "coord-dtv": {"/questions/{dtv}/answered"},
 }
@@ -243,7 +243,7 @@ def test_a_contact_person_corrects_a_theme(visit, site):
 @pytest.mark.parametrize("username, paths", [
     (None, ["/login"]),
     ("sanne", ["/", "/questions/{own}"]),
-    ("coord-ind", ["/backlog", "/review", "/questions/{ind}", "/health"]),
+    ("coord-ind", ["/backlog", "/review", "/questions/{ind}", "/health", "/contacts"]),
     ("skiv", ["/", "/backlog", "/reports"]),
 ])
 def test_no_serious_or_critical_accessibility_violations(visit, site, username, paths):
@@ -334,3 +334,20 @@ def test_an_admin_sees_the_models_and_the_gate_refuses_what_it_cannot_compare(vi
     with unit_of_work(open_database(site.settings.storage.url)) as session:
         audit = session.exec(select(AuditEntry).where(AuditEntry.action.in_(("model:promote", "model:keep")))).all()
     assert audit and audit[-1].detail["version"] == newest and audit[-1].actor == "web:beheer"
+
+
+# -- contacts --------------------------------------------------------------------------------
+def test_a_coordinator_plans_an_absence_in_her_organisation(visit, site):
+    v = visit("coord-ind")
+    v.goto("/contacts")
+    organisations = set(v.page.locator("main table.plain").first.locator("tbody tr td:nth-child(2)").all_inner_texts())
+    assert organisations == {"IND"}
+    v.page.select_option("#a-email", "j.kleinsma@ind.example")
+    v.page.fill("#a-start", "2030-01-06")
+    v.page.fill("#a-end", "2030-01-10")
+    v.page.click("text=Afwezigheid vastleggen")
+    v.page.wait_for_selector("p.ok")
+    assert "2030-01-06" in v.page.locator("main").inner_text()
+    with unit_of_work(open_database(site.settings.storage.url)) as session:
+        audit = session.exec(select(AuditEntry).where(AuditEntry.action == "contacts:absent")).all()
+    assert [(a.actor, a.detail["email"]) for a in audit] == [("web:coord-ind", "j.kleinsma@ind.example")]
