@@ -132,6 +132,8 @@ def create_app(settings: Settings, *, engine=None) -> Starlette:
         Route("/reports/{week}/rapport.html", reports.report_document),
         Route("/reports/{week}/rapport.xlsx", reports.report_workbook_file),
         Route("/reports/digest/{number:int}.html", reports.digest_document),
+        Route("/reports/agenda", reports.agenda_action, methods=["POST"]),
+        Route("/reports/agenda/{number:int}", reports.agenda_action, methods=["POST"]),
         Route("/contacts", contacts.contacts),
         Route("/contacts.csv", contacts.export),
         Route("/contacts/absent", contacts.absent, methods=["POST"]),

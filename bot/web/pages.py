@@ -17,6 +17,7 @@ import rules
 from bot.backlog.actions import Desk, assign, correct, mark_answered, resolve, send_to_review
 from bot.errors import ActionError
 from bot.outgoing.queue import send_now
+from bot.reports import agenda
 from bot.web.access import Person
 from bot.web.http import guarded, page, refused, scope_of, state
 from storage import console
@@ -50,7 +51,17 @@ def person_key(email: str) -> str:
 async def home(request: Request, person: Person) -> Response:
     if person.role in ("coordinator", "admin"):
         return RedirectResponse(f"{request.scope.get('root_path', '')}/backlog", status_code=303)
-    return _backlog_page(request, person, template="home.html.j2")
+    return _backlog_page(request, person, template="home.html.j2", points=_action_points(request, person))
+
+
+def _action_points(request: Request, person: Person) -> list:
+    """The SKIV's open action points of a contact person's themes (all themes: all of them)."""
+    if person.role != "contact":
+        return []
+    console_state = state(request)
+    mine = next((c for c in console_state.desk().contacts if c.email == person.email), None)
+    with unit_of_work(console_state.engine) as db:
+        return agenda.current_for_themes(db, list(mine.themes) if mine else None)
 
 
 @guarded("backlog")
@@ -58,14 +69,14 @@ async def backlog(request: Request, person: Person) -> Response:
     return _backlog_page(request, person, template="backlog.html.j2")
 
 
-def _backlog_page(request: Request, person: Person, *, template: str) -> Response:
+def _backlog_page(request: Request, person: Person, *, template: str, points: list = ()) -> Response:
     console_state = state(request)
     web = console_state.settings.web
     scope = scope_of(request, person)
     if scope is None:
         return page(request, template, person=person, rows=[], total=0, counts={}, chosen={}, query="",
                     pages=1, current=1, sort="urgent", names={}, keys={}, statuses=STATUS_NAMES, today=None,
-                    no_scope=True)
+                    no_scope=True, points=points)
     params = request.query_params
     today = console_state.today()
     with unit_of_work(console_state.engine) as db:
@@ -87,7 +98,7 @@ def _backlog_page(request: Request, person: Person, *, template: str) -> Respons
     return page(request, template, person=person, rows=rows, total=total, counts=counts, chosen=chosen,
                 overdue=overdue, query=query, pages=max(1, -(-total // web.page_size)), current=current, sort=sort,
                 names=names, keys={email: key for key, email in keys.items()}, statuses=STATUS_NAMES, today=today,
-                no_scope=False)
+                no_scope=False, points=points)
 
 
 def _row(q: Question, today) -> dict:

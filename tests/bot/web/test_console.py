@@ -351,3 +351,26 @@ def test_a_coordinator_plans_an_absence_in_her_organisation(visit, site):
     with unit_of_work(open_database(site.settings.storage.url)) as session:
         audit = session.exec(select(AuditEntry).where(AuditEntry.action == "contacts:absent")).all()
     assert [(a.actor, a.detail["email"]) for a in audit] == [("web:coord-ind", "j.kleinsma@ind.example")]
+
+
+def test_from_a_signal_to_an_action_point_a_contact_person_sees(visit, site):
+    reader = visit("skiv")
+    reader.goto("/reports?week=2026-W48")
+    first = reader.page.locator("form.signal").first
+    signal = first.locator("span").inner_text()
+    first.locator("button").click()
+    reader.page.wait_for_selector("p.ok")
+    item = reader.page.locator("section.waiting").last
+    item.locator("input[name=decision]").fill("Werkinstructie voor deze vragen opstellen")
+    item.locator("input[name=owner]").fill("coördinator IND")
+    item.locator("select[name=status]").select_option("open")
+    item.locator("button").click()
+    reader.page.wait_for_selector("p.ok")
+    assert reader.axe() == []
+    reader.shot("reports-agenda")
+    with unit_of_work(open_database(site.settings.storage.url)) as session:
+        audit = session.exec(select(AuditEntry).where(AuditEntry.action.in_(("agenda:raise", "agenda:decide")))).all()
+    assert [(a.action, a.actor) for a in audit][-2:] == [("agenda:raise", "web:skiv"), ("agenda:decide", "web:skiv")]
+    contact = visit("sanne")  # no themes of her own: every theme concerns her
+    assert "Werkinstructie voor deze vragen opstellen" in contact.page.locator("main").inner_text()
+    assert signal  # the item came from the report's signal
