@@ -203,7 +203,13 @@ def run(ctx):
     """De worker: haalt volgens schema mail op, bewaakt de backlog; stopt netjes op SIGTERM/SIGINT."""
     from bot.service.scheduler import run_worker
 
-    run_worker(settings_from(ctx))
+    settings = settings_from(ctx)
+    if settings.web.in_run:  # the console in this process too
+        from bot.web.app import serve_in_thread
+
+        run_worker(settings, beside=serve_in_thread)
+    else:
+        run_worker(settings)
 
 
 @main.command()

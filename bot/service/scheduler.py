@@ -37,7 +37,10 @@ class _QuietOverlap(logging.Filter):
         return "maximum number of running instances reached" not in record.getMessage()
 
 
-def run_worker(settings: Settings) -> None:
+def run_worker(settings: Settings, *, beside=None) -> None:
+    """The worker until SIGTERM/SIGINT. `beside(settings, engine)`, when given, starts a server
+    in this process (the web console with [web] in_run) and returns it; it is told to stop with
+    the worker (its `should_exit`)."""
     runtime = Runtime.start(settings)
     if deidentify.mode() == "deduce":  # loaded before the first heartbeat: a started worker is ready to work
         started = time.monotonic()
@@ -115,11 +118,8 @@ def run_worker(settings: Settings) -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     watchers = start_watchers(settings.mailboxes, on_new=pushed, stopping=runtime.stopping) if settings.schedule.push else []
-    console = None
-    if settings.web.in_run:
-        from bot.web.app import serve_in_thread
-
-        console = serve_in_thread(settings, engine=runtime.engine)
+    console = beside(settings, runtime.engine) if beside else None
+    if console is not None:
         log.info("web console on %s:%s", settings.web.host, settings.web.port)
     scheduler.start()
     for watcher in watchers:

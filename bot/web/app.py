@@ -3,6 +3,7 @@ carries, and `serve` for `bvhk-triage web`.
 
     /login  /logout  /login/oidc  /auth/oidc          signing in and out (bot.web.signin)
     /  /backlog  /review  /questions/{kenmerk}        the pages (bot.web.pages)
+    /rules                                            the routing rules: edit, replay, apply, undo (bot.web.routing)
     /contacts  /contacts.csv                          the contact persons and absences (bot.web.contacts)
     /models                                           the model versions (bot.web.models)
     /health  /health.json                             the service's health (bot.web.operations)
@@ -28,7 +29,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.settings import Settings
-from bot.web import contacts, models, operations, pages, reports, signin
+from bot.web import contacts, models, operations, pages, reports, routing, signin
 from bot.web.http import State, page, signed_in
 from storage.db import open_database
 
@@ -134,6 +135,10 @@ def create_app(settings: Settings, *, engine=None) -> Starlette:
         Route("/reports/digest/{number:int}.html", reports.digest_document),
         Route("/reports/agenda", reports.agenda_action, methods=["POST"]),
         Route("/reports/agenda/{number:int}", reports.agenda_action, methods=["POST"]),
+        Route("/rules", routing.rules_page),
+        Route("/rules/replay", routing.replay_candidate, methods=["POST"]),
+        Route("/rules/apply", routing.apply_candidate, methods=["POST"]),
+        Route("/rules/undo/{number:int}", routing.undo, methods=["POST"]),
         Route("/contacts", contacts.contacts),
         Route("/contacts.csv", contacts.export),
         Route("/contacts/absent", contacts.absent, methods=["POST"]),
@@ -176,7 +181,7 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
     _server(settings, host=host, port=port).run()
 
 
-def serve_in_thread(settings: Settings, *, engine=None):
+def serve_in_thread(settings: Settings, engine=None):
     """The console beside the worker in one process (`run` with [web] in_run = true); set the
     returned server's `should_exit` to stop it."""
     server = _server(settings, host=None, port=None, engine=engine)

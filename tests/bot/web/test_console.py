@@ -96,17 +96,17 @@ def test_a_contact_person_sees_her_own_questions_only(visit, site):
 
 
 ROUTES = ["/", "/backlog", "/review", "/questions/{ind}", "/questions/{dtv}", "/questions/{own}", "/health",
-          "/reports", "/reports/{week}/rapport.html", "/models", "/contacts"]
+          "/reports", "/reports/{week}/rapport.html", "/models", "/contacts", "/rules"]
 EXPECTED = {  # role -> status per route above (a redirect to /login is "login")
-    None: ["login"] * 11,
-    "skiv": [200, 403, 403, 403, 403, 403, 403, 200, 200, 403, 403],
-    "sanne": [200, 200, 403, 403, 403, 200, 403, 403, 403, 403, 403],
-    "coord-ind": [200, 200, 200, 200, 403, 200, 200, 200, 200, 403, 200],
-    "coord-dtv": [200, 200, 200, 403, 200, 403, 200, 200, 200, 403, 200],
-    "beheer": [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200],
+    None: ["login"] * 12,
+    "skiv": [200, 403, 403, 403, 403, 403, 403, 200, 200, 403, 403, 403],
+    "sanne": [200, 200, 403, 403, 403, 200, 403, 403, 403, 403, 403, 403],
+    "coord-ind": [200, 200, 200, 200, 403, 200, 200, 200, 200, 403, 200, 403],
+    "coord-dtv": [200, 200, 200, 403, 200, 403, 200, 200, 200, 403, 200, 403],
+    "beheer": [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200],
 }
 POSTS = ["/review/{ind}", "/questions/{ind}/correct", "/questions/{ind}/reassign", "/questions/{dtv}/answered",
-         "/health/retry", "/models/rollback", "/contacts/import"]
+         "/health/retry", "/models/rollback", "/contacts/import", "/rules/apply"]
 ALLOWED_POSTS = {  # role -> the POST routes above it may use (on questions in scope)
     "skiv": set(), "sanne": set(), "coord-dtv": {"/questions/{dtv}/answered"},
 }
