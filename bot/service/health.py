@@ -64,6 +64,7 @@ def health(settings: Settings, engine: Engine, *, now: datetime | None = None) -
         held_now = lease is not None and lease.holder and _aware(lease.expires_at) > now
         cursor = cursors.get(mailbox.name)
         mailboxes.append({"name": mailbox.name, "kind": mailbox.kind, "organisation": mailbox.organisation,
+                          "last_poll_at": _iso(lease.acquired_at) if lease else None,  # each poll takes the lease
                           "lease_holder": lease.holder if held_now else "",
                           "lease_until": _iso(lease.expires_at) if held_now else None,
                           "cursor_updated_at": _iso(cursor),

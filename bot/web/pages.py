@@ -49,8 +49,9 @@ def person_key(email: str) -> str:
 # -- home and backlog ---------------------------------------------------------------------
 @guarded("home")
 async def home(request: Request, person: Person) -> Response:
-    if person.role in ("coordinator", "admin"):
-        return RedirectResponse(f"{request.scope.get('root_path', '')}/backlog", status_code=303)
+    if person.role in ("coordinator", "admin", "reader"):  # a reader has the reports only
+        where = "/reports" if person.role == "reader" else "/backlog"
+        return RedirectResponse(f"{request.scope.get('root_path', '')}{where}", status_code=303)
     return _backlog_page(request, person, template="home.html.j2", points=_action_points(request, person))
 
 

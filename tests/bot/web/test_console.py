@@ -355,8 +355,10 @@ def test_a_coordinator_plans_an_absence_in_her_organisation(visit, site):
 
 def test_from_a_signal_to_an_action_point_a_contact_person_sees(visit, site):
     reader = visit("skiv")
+    assert reader.page.url == f"{site.url}/reports"  # a reader's home is the reports
     reader.goto("/reports?week=2026-W48")
-    first = reader.page.locator("form.signal").first
+    first = reader.page.locator("form.signal:has(input[name=theme]:not([value='']))").first
+    theme = first.locator("input[name=theme]").get_attribute("value")
     signal = first.locator("span").inner_text()
     first.locator("button").click()
     reader.page.wait_for_selector("p.ok")
@@ -371,6 +373,22 @@ def test_from_a_signal_to_an_action_point_a_contact_person_sees(visit, site):
     with unit_of_work(open_database(site.settings.storage.url)) as session:
         audit = session.exec(select(AuditEntry).where(AuditEntry.action.in_(("agenda:raise", "agenda:decide")))).all()
     assert [(a.action, a.actor) for a in audit][-2:] == [("agenda:raise", "web:skiv"), ("agenda:decide", "web:skiv")]
-    contact = visit("sanne")  # no themes of her own: every theme concerns her
+    from storage.models import ActionPoint
+
+    with unit_of_work(open_database(site.settings.storage.url)) as session:
+        point = session.exec(select(ActionPoint).order_by(ActionPoint.id.desc())).first()
+    assert (point.theme, point.signal, point.status) == (theme, signal, "open")
+    contact = visit("sanne")  # no themes of her own in the contacts file: every theme is hers
     assert "Werkinstructie voor deze vragen opstellen" in contact.page.locator("main").inner_text()
-    assert signal  # the item came from the report's signal
+
+
+def test_health_shows_each_demo_mailbox_with_its_last_poll_and_the_json_the_same(visit, site):
+    v = visit("beheer")
+    v.goto("/health")
+    table = v.page.locator("table.plain").nth(1).locator("tbody tr")
+    rows = {r.locator("td").first.inner_text(): r.locator("td").nth(3).inner_text() for r in table.all()}
+    assert set(rows) == {"ind", "dtv", "rvdk"} and all(value.startswith("20") for value in rows.values())
+    figures = v.context.request.get(f"{site.url}/health.json").json()
+    assert {m["name"]: m["last_poll_at"] for m in figures["mailboxes"]} == rows
+    assert v.axe() == []
+    v.shot("health-admin")
