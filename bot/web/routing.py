@@ -107,17 +107,20 @@ def _totals(console, outcome: dict) -> dict:
     def group(key) -> list[tuple[str, int, int]]:
         plus, minus = Counter(), Counter()
         for who, n in gained.items():
-            plus[key(who)] += n
+            if who in people:
+                plus[key(who)] += n
         for who, n in lost.items():
-            minus[key(who)] += n
+            if who in people:
+                minus[key(who)] += n
         return sorted(((k, plus[k], minus[k]) for k in set(plus) | set(minus)), key=lambda r: -(r[1] + r[2]))
 
-    people_rows = [(who, gained[who], lost[who], load.get(who, 0), load.get(who, 0) + delta[who],
+    people_rows = [(who, gained[who], lost[who], load.get(who, 0) if who in people else None,
+                    load.get(who, 0) + delta[who] if who in people else None,
                     people[who].capacity if who in people else None) for who in set(gained) | set(lost)]
     return {
         "per_person": sorted(people_rows, key=lambda r: -(r[1] + r[2])),
-        "per_organisation": group(lambda who: people[who].organisation if who in people else who),
-        "per_region": group(lambda who: (people[who].region or "alle regio's") if who in people else who),
+        "per_organisation": group(lambda who: people[who].organisation),
+        "per_region": group(lambda who: people[who].region or "alle regio's"),
     }
 
 
