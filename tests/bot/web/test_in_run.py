@@ -17,13 +17,13 @@ from tests.servers import spare_port, wait_for_port
 pytestmark = pytest.mark.server
 
 
-def test_run_serves_the_console_too(tmp_path):
+def test_run_serves_the_console_too(tmp_path, models):
     port = spare_port()
     config = tmp_path / "config.toml"
     config.write_text(
         f'[storage]\nurl = "sqlite:///{tmp_path / "db.sqlite3"}"\n'
         f'[privacy]\ndeidentify = "patterns"\n'
-        f'[classifier]\nmodels = "{tmp_path / "models"}"\ntraining_data = "{SAMPLE / "labelled.jsonl"}"\n'
+        f'[classifier]\nmodels = "{models}"\ntraining_data = "{SAMPLE / "labelled.jsonl"}"\n'
         f'[routing]\ncontacts = "{SAMPLE / "contacts.csv"}"\n'
         f'[web]\nin_run = true\nport = {port}\n', "utf-8")
     env = {**os.environ, "BVHK_WEB_SECRET": "sleutel-voor-de-run-test-0123456789"}
