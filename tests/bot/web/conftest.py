@@ -103,6 +103,7 @@ class Visit:
     def __init__(self, browser, site: Site, username: str | None) -> None:
         self.site = site
         self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.context.set_default_timeout(120_000)  # CI machines are shared: a slow answer is not a failure
         self.page = self.context.new_page()
         self.console: list[str] = []
         self.page.on("console", lambda m: self.console.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None)
