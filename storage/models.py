@@ -262,3 +262,4 @@ class Heartbeat(SQLModel, table=True):
     started_at: datetime = Field(default_factory=utcnow)
     beat_at: datetime = Field(default_factory=utcnow)
     status: str = ""  # the last poll in one line: counts, or what was unreachable (no personal data)
+    push: str = ""  # JSON: mailbox name -> the state of this worker's push watcher for it

@@ -333,7 +333,7 @@ def finish_job_run(session: Session, *, job: str, scheduled_for: datetime, outco
 
 
 def beat(session: Session, *, worker_id: str, host: str, pid: int, started_at: datetime,
-         status: str | None = None) -> None:
+         status: str | None = None, push: str | None = None) -> None:
     """Write the heartbeat of a running worker (insert or update)."""
     row = session.get(Heartbeat, worker_id)
     if row is None or row.pid != pid or row.host != host:
@@ -342,6 +342,8 @@ def beat(session: Session, *, worker_id: str, host: str, pid: int, started_at: d
     row.beat_at = utcnow()
     if status is not None:
         row.status = status
+    if push is not None:
+        row.push = push
     session.add(row)
 
 

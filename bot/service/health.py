@@ -1,10 +1,11 @@
 """How the service is doing, as figures: the workers' heartbeats, each mailbox's lease and
-cursor, the send queue, the quarantine, the audit chain and the scheduled jobs. Shown by the
+cursor and push connection, the send queue, the quarantine, the audit chain and the scheduled jobs. Shown by the
 console's /health page and served to monitoring as /health.json; nothing personal in it.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy.engine import Engine
@@ -51,7 +52,10 @@ def health(settings: Settings, engine: Engine, *, now: datetime | None = None) -
             run = session.get(JobRun, (job, scheduled))
             jobs.append({"job": job, "scheduled_for": _iso(run.scheduled_for), "worker": run.worker_id,
                          "finished_at": _iso(run.finished_at), "outcome": run.outcome or "bezig"})
-    workers = []
+    workers, push = [], {}
+    for beat in sorted(beats, key=lambda b: _aware(b.beat_at)):  # the freshest worker's word counts
+        if (now - _aware(beat.beat_at)) <= stale_after:
+            push.update(_push_states(beat.push))
     for beat in beats:
         age = (now - _aware(beat.beat_at)).total_seconds()
         workers.append({"worker_id": beat.worker_id, "host": beat.host, "pid": beat.pid,
@@ -68,13 +72,23 @@ def health(settings: Settings, engine: Engine, *, now: datetime | None = None) -
                           "lease_holder": lease.holder if held_now else "",
                           "lease_until": _iso(lease.expires_at) if held_now else None,
                           "cursor_updated_at": _iso(cursor),
-                          "cursor_age_seconds": round((now - cursor).total_seconds()) if cursor else None})
+                          "cursor_age_seconds": round((now - cursor).total_seconds()) if cursor else None,
+                          "push": push.get(mailbox.name, "")})
     figures = {"waiting": queue.get("waiting", 0), "retrying": queue.get("retrying", 0),
                "failed": queue.get("failed", 0), "sent": queue.get("sent", 0)}
     ok = verdict.ok and not figures["failed"] and not any(w["stale"] for w in workers)
     return {"ok": ok, "checked_at": _iso(now), "workers": workers, "mailboxes": mailboxes, "queue": figures,
             "quarantine": held, "audit": {"ok": verdict.ok, "rows": verdict.rows, "problem": verdict.problem},
             "jobs": sorted(jobs, key=lambda j: j["job"])}
+
+
+def _push_states(text: str) -> dict[str, str]:
+    """A heartbeat's push column: mailbox -> the watcher's state (`bot.service.push.Watcher.state`)."""
+    try:
+        states = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    return {str(k): str(v) for k, v in states.items()} if isinstance(states, dict) else {}
 
 
 def retry_now(engine: Engine, *, actor: str) -> int:

@@ -9,9 +9,11 @@ personal data.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -39,6 +41,7 @@ class Pulse:
     host: str = field(default_factory=socket.gethostname)
     pid: int = field(default_factory=os.getpid)
     started_at: datetime = field(default_factory=utcnow)
+    push: Callable[[], dict[str, str]] | None = None  # mailbox -> state of its push watcher (bot.service.push)
 
     def start(self) -> None:
         with unit_of_work(self.engine) as session:
@@ -49,7 +52,8 @@ class Pulse:
         try:
             with unit_of_work(self.engine) as session:
                 repo.beat(session, worker_id=self.worker_id, host=self.host, pid=self.pid,
-                          started_at=self.started_at, status=status)
+                          started_at=self.started_at, status=status,
+                          push=json.dumps(self.push()) if self.push else None)
         except Exception as exc:  # the database is down: the poll reports that itself
             log.error("heartbeat not written (%s)", type(exc).__name__)
 

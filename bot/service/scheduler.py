@@ -118,6 +118,7 @@ def run_worker(settings: Settings, *, beside=None) -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     watchers = start_watchers(settings.mailboxes, on_new=pushed, stopping=runtime.stopping) if settings.schedule.push else []
+    pulse.push = lambda: {watcher.config.name: watcher.state for watcher in watchers}
     console = beside(settings, runtime.engine) if beside else None
     if console is not None:
         log.info("web console on %s:%s", settings.web.host, settings.web.port)

@@ -15,6 +15,15 @@ from bot.web.access import Person
 from bot.web.http import base, guarded, page, refused, signed_in, state
 
 
+def push_state(state: str) -> str:
+    """A push watcher's state (`bot.service.push.Watcher.state`) in Dutch."""
+    kind, _, why = state.partition(": ")
+    return {"waiting": "verbonden, wacht op nieuwe mail", "starting": "verbindt",
+            "retrying": f"onderbroken ({why}); wordt opnieuw geprobeerd, de poll gaat door",
+            "unavailable": f"niet beschikbaar ({why}); alleen de poll", "stopped": "gestopt",
+            }.get(kind, "geen (alleen de poll)")
+
+
 @guarded("health")
 async def health_page(request: Request, person: Person) -> Response:
     return _health_page(request, person)
@@ -23,6 +32,7 @@ async def health_page(request: Request, person: Person) -> Response:
 def _health_page(request: Request, person: Person, *, message: str = "") -> Response:
     console = state(request)
     return page(request, "health.html.j2", person=person, h=health(console.settings, console.engine),
+                push_state=push_state,
                 message=message)
 
 

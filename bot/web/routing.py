@@ -18,6 +18,7 @@ from bot.backlog.replay import replay
 from bot.web.access import Person
 from bot.web.http import guarded, page, state
 from rules import editing
+from rules.model import COORDINATOR, Rule
 from storage import repo
 from storage.db import unit_of_work
 from storage.models import Question
@@ -41,7 +42,41 @@ def _rules_page(request: Request, person: Person, *, name: str, text: str | None
     return page(request, "rules.html.j2", person=person, name=name, files=editing.EDITABLE,
                 text=current if text is None else text, message=message, error=error, outcome=outcome,
                 since=since or (console.today() - timedelta(days=REPLAY_DAYS)).isoformat(), status=status,
-                ruleset=ruleset, editable=editing.editable(folder), changes=editing.history(folder)[:20])
+                ruleset=ruleset, when=when, then=then, editable=editing.editable(folder), changes=editing.history(folder)[:20])
+
+
+_CONDITIONS = (("theme", "thema"), ("organisation", "organisatie"), ("asking_organisation", "vragende organisatie"),
+               ("region", "regio"), ("sender", "afzender"), ("mailbox", "mailbox"), ("words", "woorden"))
+
+
+def when(rule: Rule) -> str:
+    """A rule's conditions in Dutch, as the table on /rules reads them."""
+    parts = [f"{label} {' of '.join(getattr(rule, key))}" for key, label in _CONDITIONS if getattr(rule, key)]
+    if rule.min_confidence is not None:
+        parts.append(f"zekerheid ten minste {rule.min_confidence:.0%}")
+    if rule.max_confidence is not None:
+        parts.append(f"zekerheid ten hoogste {rule.max_confidence:.0%}")
+    return "; ".join(parts) or "altijd"
+
+
+def then(rule: Rule) -> str:
+    """A rule's actions in Dutch."""
+    parts = []
+    if rule.review:
+        parts.append("ter beoordeling")
+    if rule.assign:
+        parts.append("naar de coördinator" if rule.assign == COORDINATOR else f"naar {rule.assign}")
+    if rule.assign_region:
+        parts.append(f"naar regio {rule.assign_region}")
+    if rule.copy_to:
+        parts.append(f"kopie aan {', '.join(rule.copy_to)}")
+    if rule.priority:
+        parts.append(f"prioriteit {rule.priority}")
+    if rule.due_days is not None:
+        parts.append(f"termijn {rule.due_days} werkdagen")
+    if rule.stop:
+        parts.append("daarna geen regels meer")
+    return "; ".join(parts) or "—"
 
 
 async def _candidate(request: Request):

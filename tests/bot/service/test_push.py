@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import pytest
 
+from bot.service.health import health
+from bot.settings import load_settings
+
 from tests.reliability.harness import (
     Database,
     SmtpSink,
@@ -39,6 +42,10 @@ def forwarded(sink: SmtpSink) -> set[str]:
             if line.lower().startswith(b"x-bvhk-triage-original:")}
 
 
+def push_of(settings, db, mailbox: str) -> str:
+    return next(m["push"] for m in health(settings, db.engine)["mailboxes"] if m["name"] == mailbox)
+
+
 def test_a_question_appended_while_run_is_idle_is_forwarded_before_the_next_poll(tmp_path, models, dovecot,
                                                                                  imap_user, sink):
     first, second = sample_messages(2, tag="push")
@@ -54,6 +61,9 @@ def test_a_question_appended_while_run_is_idle_is_forwarded_before_the_next_poll
         wait_for(lambda: first[0] in forwarded(sink), timeout=120, what="the first question forwarded")
         dovecot.append(imap_user, [second[1]])  # the worker is idle now: next poll in an hour
         wait_for(lambda: second[0] in forwarded(sink), timeout=60, what="the appended question forwarded")
+        # the console's /health shows the connection the heartbeat reports (the push after a poll beats)
+        settings = load_settings(config)
+        wait_for(lambda: push_of(settings, db, "dtv") == "waiting", timeout=30, what="push state in /health")
         assert worker.stop() == 0
     finally:
         worker.ensure_gone()

@@ -3,6 +3,7 @@ for monitoring with the bearer token; "retry now" for the admin."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 
@@ -64,6 +65,17 @@ def test_the_figures_say_what_needs_a_person(console):
     assert [w["worker_id"] for w in figures["workers"]] == ["w1"] and not figures["workers"][0]["stale"]
     assert figures["mailboxes"][0]["name"] == "ind" and figures["mailboxes"][0]["cursor_updated_at"] is None
     assert figures["audit"]["ok"] and not figures["ok"]  # a delivery failed for good
+    assert figures["mailboxes"][0]["push"] == ""  # no watcher reported
+
+
+def test_the_push_connection_a_worker_reports_is_shown(console):
+    client, settings, engine = console
+    with unit_of_work(engine) as session:
+        repo.beat(session, worker_id="w1", host="server-a", pid=4321, started_at=utcnow() - timedelta(hours=1),
+                  push=json.dumps({"ind": "retrying: aanmelden geweigerd"}))
+    assert health(settings, engine)["mailboxes"][0]["push"] == "retrying: aanmelden geweigerd"
+    _sign_in(client, "beheer")
+    assert "onderbroken (aanmelden geweigerd); wordt opnieuw geprobeerd" in client.get("/health").text
 
 
 def test_monitoring_reads_health_json_with_its_token_only(console):

@@ -71,6 +71,8 @@ def test_edit_replay_apply_poll_and_undo(browser, own_rules):
     v = Visit(browser, site, "beheer")
     try:
         v.goto("/rules")
+        shown_data = v.page.locator("main").inner_text()  # the routing data read as tables
+        assert "Kinderbeschermingsmaatregelen" in shown_data and "Den Bosch" in shown_data
         # a mistake first: the message names the file, the line and the key
         v.page.fill("#r-text", before + '\n[[rule]]\nname = "fout"\nthema = ["strafrecht"]\n')
         v.page.click("text=Controleren en naspelen")
@@ -105,6 +107,8 @@ def test_edit_replay_apply_poll_and_undo(browser, own_rules):
         v.page.wait_for_selector("p.ok")
         assert routing.read_text("utf-8") == before + STRAFRECHT_TO_REVIEW
         assert "Wijziging 1: routing.toml" in v.page.locator("main").inner_text()
+        row = v.page.locator("tr", has_text="strafrecht-beoordelen").first.inner_text()
+        assert "thema strafrecht" in row and "ter beoordeling" in row
         if shutil.which("git"):
             log = subprocess.run(["git", "-C", str(site.folder / "rules"), "log", "-1", "--format=%an|%s"],
                                  capture_output=True, text=True, check=True).stdout.strip()
