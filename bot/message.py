@@ -7,8 +7,10 @@ nothing else crosses the boundaries between `bot/`, `classifiers/`, `rules/` and
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +123,7 @@ class Triage:
     region: Label | None = None
     region_reason: str = ""
     route: Route | None = None
+    predictions: Mapping[str, Any] | None = None  # the model's, when asked ahead for a batch (`pipeline.prepare`)
 
     def with_(self, **changes) -> "Triage":
         return replace(self, **changes)

@@ -1,5 +1,7 @@
 """One poll: fetch what is new, triage it, store the decision, then deliver.
 
+The fetched mail is taken in batches of `BATCH`: parsed and classified together
+(`bot.triage.pipeline.prepare`), then screened, routed and stored one by one, in order.
 Per message one transaction holds the question (or the skip, or the quarantine entry),
 its deliveries with their composed payload, and the mailbox cursor. Sending happens
 after the commit and reads only stored deliveries; a delivered message is never sent
@@ -27,8 +29,10 @@ import hashlib
 import logging
 import threading
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from itertools import islice
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -46,7 +50,7 @@ from bot.service.heartbeat import worker_identity
 from bot.service.leases import Lease, LeaseLost, mailbox_lease
 from bot.settings import ConfigError, Settings
 from bot.triage.context import Context, open_context
-from bot.triage.pipeline import triage_message
+from bot.triage.pipeline import prepare, triage_message
 from bot.triage.training import ensure_model
 from classifiers import TriageModel
 from storage import repo
@@ -55,6 +59,7 @@ from storage.db import open_database, unit_of_work
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3  # tries of a message that makes a stage fail, before quarantine
+BATCH = 32  # fetched items parsed and classified together (`pipeline.prepare`); each still stored alone
 
 
 @dataclass
@@ -202,24 +207,28 @@ def _read_mailbox(runtime: Runtime, config, report: PollReport, progress, lease:
                            model=runtime.model, engine=runtime.engine, today=datetime.now(timezone.utc).date(),
                            seen=seen_ids.__contains__)
         blocked = False  # an earlier item failed and will be retried: keep the cursor before it
-        for item in mailbox.fetch(cursor):
+        for batch in _batches(mailbox.fetch(cursor), BATCH):
+            ready = _prepare(batch, ctx)
+            for item, prepared in zip(batch, ready):
+                if runtime.stopping.is_set():
+                    break
+                report.fetched += 1
+                if progress:
+                    progress(config.name)
+                with unit_of_work(runtime.engine) as session:
+                    if not repo.is_known(session, mailbox=config.name, source_id=item.source_id):
+                        done = _handle(session, runtime, ctx, item, prepared, report)
+                        blocked = blocked or not done
+                    if not blocked:
+                        repo.set_cursor(session, mailbox=config.name, value=item.cursor)
+                    lease.hold(session)  # fence: if another worker took the mailbox, roll back and stop
+                seen_ids.add(item.source_id)
+                if getattr(mailbox, "can_mark", False):  # marks after the commit, never before the decision
+                    with unit_of_work(runtime.engine) as session:
+                        question = repo.question_for_item(session, mailbox=config.name, source_id=item.source_id)
+                    mark_question(mailbox, config, question, ruleset=runtime.ruleset, contacts=runtime.contacts)
             if runtime.stopping.is_set():
                 break
-            report.fetched += 1
-            if progress:
-                progress(config.name)
-            with unit_of_work(runtime.engine) as session:
-                if not repo.is_known(session, mailbox=config.name, source_id=item.source_id):
-                    done = _handle(session, runtime, ctx, item, report)
-                    blocked = blocked or not done
-                if not blocked:
-                    repo.set_cursor(session, mailbox=config.name, value=item.cursor)
-                lease.hold(session)  # fence: if another worker took the mailbox, roll back and stop
-            seen_ids.add(item.source_id)
-            if getattr(mailbox, "can_mark", False):  # marks after the commit, never before the decision
-                with unit_of_work(runtime.engine) as session:
-                    question = repo.question_for_item(session, mailbox=config.name, source_id=item.source_id)
-                mark_question(mailbox, config, question, ruleset=runtime.ruleset, contacts=runtime.contacts)
         if not runtime.stopping.is_set():  # reply detection: once per mailbox per poll
             report.answered += replies.detect_replies(runtime.engine, mailbox, name=config.name)
             corrections.from_marks(runtime.engine, mailbox, config, ruleset=runtime.ruleset,
@@ -228,12 +237,30 @@ def _read_mailbox(runtime: Runtime, config, report: PollReport, progress, lease:
         mailbox.close()
 
 
-def _handle(session, runtime: Runtime, ctx: Context, item, report: PollReport) -> bool:
-    """Triage one item and store the outcome. False when it must be tried again."""
+def _batches(items: Iterable, size: int) -> Iterator[list]:
+    """The fetched items in lists of `size`, as they come."""
+    items = iter(items)
+    while batch := list(islice(items, size)):
+        yield batch
+
+
+def _prepare(batch: list, ctx: Context) -> list:
+    """`pipeline.prepare` for a batch; should that fail, each item is prepared on its own in
+    `_handle`, where a failure counts against that item only."""
+    try:
+        return prepare([(item.raw, item.source_id) for item in batch], ctx)
+    except Exception as exc:  # the type only: an exception's text may quote the mail
+        log.warning("batch of %d items prepared one by one (%s)", len(batch), type(exc).__name__)
+        return [None] * len(batch)
+
+
+def _handle(session, runtime: Runtime, ctx: Context, item, prepared, report: PollReport) -> bool:
+    """Triage one item (`prepared`: what `pipeline.prepare` made of it, or None) and store the
+    outcome. False when it must be tried again."""
     try:
         try:
             with session.begin_nested():
-                triage = triage_message(item.raw, source_id=item.source_id, ctx=ctx)
+                triage = triage_message(item.raw, source_id=item.source_id, ctx=ctx, ready=prepared)
                 question, answered = record_triage(session, triage, item.raw, settings=runtime.settings,
                                                    ruleset=runtime.ruleset, contacts=runtime.contacts)
         except IntegrityError:
@@ -243,7 +270,7 @@ def _handle(session, runtime: Runtime, ctx: Context, item, report: PollReport) -
                 report.skipped["duplicate"] += 1
                 return True
             with session.begin_nested():
-                triage = triage_message(item.raw, source_id=item.source_id, ctx=ctx)
+                triage = triage_message(item.raw, source_id=item.source_id, ctx=ctx, ready=prepared)
                 question, answered = record_triage(session, triage, item.raw, settings=runtime.settings,
                                                    ruleset=runtime.ruleset, contacts=runtime.contacts)
     except ParseError as exc:

@@ -11,15 +11,16 @@ each decision carries its why: which screening rules and routing rules said yes 
 the organisation came from (model or mailbox), where the region was found and where the
 contact person, what set the due date. Storing the decision and sending happen afterwards, in
 one place (`bot.service.worker`), so `classify` (the command) runs the very same stages
-without side effects. What the stages read besides the message is `bot.triage.context`.
+without side effects. A poll parses its mail and asks the model in batches (`prepare`); the
+stages then run per mail, in order, on what was prepared. What the stages read besides the message is `bot.triage.context`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import rules
-from bot.ingest.parse import parse_message
+from bot.ingest.parse import ParseError, parse_message
 from bot.message import Classification, Label, Route, Triage
 from bot.triage.context import Context, Directory
 from bot.triage.screen import ScreenContext, screen
@@ -43,7 +44,7 @@ def model_text(message) -> str:
 
 def classify_stage(triage: Triage, ctx: Context) -> Triage:
     message = triage.message
-    predictions = ctx.model.predict(model_text(message))
+    predictions = triage.predictions if triage.predictions is not None else ctx.model.predict(model_text(message))
     theme = predictions.get("theme")
     answering = predictions.get("organisation")
     asking = predictions.get("asking_organisation")
@@ -133,9 +134,29 @@ STAGES: tuple[Callable[[Triage, Context], Triage], ...] = (
 )
 
 
-def triage_message(raw: bytes, *, source_id: str, ctx: Context) -> Triage:
-    """Run every stage on one raw mail. Raises `bot.ingest.limits.ParseError` for what cannot be read."""
-    triage = Triage(message=parse_message(raw, mailbox=ctx.mailbox, source_id=source_id, limits=ctx.limits))
+def prepare(items: Sequence[tuple[bytes, str]], ctx: Context) -> list[Triage | ParseError]:
+    """What can be done for a batch of mails (raw bytes, source id) before any of them is
+    decided: parse each, and ask the model about all of them at once, which costs a fraction
+    per mail of asking one at a time. The stages themselves stay per mail and in arrival
+    order (`triage_message`), since screening reads what the mails before decided."""
+    ready: list[Triage | ParseError] = []
+    for raw, source_id in items:
+        try:
+            ready.append(Triage(message=parse_message(raw, mailbox=ctx.mailbox, source_id=source_id, limits=ctx.limits)))
+        except ParseError as exc:
+            ready.append(exc)
+    parsed = [triage for triage in ready if isinstance(triage, Triage)]
+    predictions = ctx.model.predict_many([model_text(triage.message) for triage in parsed])
+    ahead = {id(triage): triage.with_(predictions=found) for triage, found in zip(parsed, predictions)}
+    return [ahead.get(id(triage), triage) for triage in ready]
+
+
+def triage_message(raw: bytes, *, source_id: str, ctx: Context, ready: Triage | ParseError | None = None) -> Triage:
+    """Run every stage on one raw mail (`ready`: what `prepare` made of it already). Raises
+    `bot.ingest.limits.ParseError` for what cannot be read."""
+    triage = ready if ready is not None else prepare([(raw, source_id)], ctx)[0]
+    if isinstance(triage, ParseError):
+        raise triage
     for stage in STAGES:
         triage = stage(triage, ctx)
         if not triage.screening.is_question:
@@ -143,4 +164,4 @@ def triage_message(raw: bytes, *, source_id: str, ctx: Context) -> Triage:
     return triage
 
 
-__all__ = ["Context", "Directory", "STAGES", "triage_message"]
+__all__ = ["Context", "Directory", "STAGES", "prepare", "triage_message"]
