@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ("screening.py", "classifier.py", "report.py", "imap_poll.py", "throughput.py", "push_latency.py",
-           "privacy.py", "web.py")
+SCRIPTS = ("screening.py", "classifier.py", "startup.py", "report.py", "imap_poll.py", "throughput.py",
+           "push_latency.py", "privacy.py", "web.py")
 
 
 def main() -> int:

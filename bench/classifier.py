@@ -67,7 +67,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 
-from classifiers import Example, ModelStore, cross_validate, evaluate, read_examples, train  # noqa: E402
+from classifiers import Example, ModelStore, cross_validate, read_examples, train  # noqa: E402
+from classifiers.evaluate import evaluate  # noqa: E402
 from classifiers.text import is_bsn  # noqa: E402
 
 SEED_TEXT = ROOT.parent / "shared" / "seed" / "000_ec40d76808588f1d.txt"

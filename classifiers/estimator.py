@@ -31,7 +31,8 @@ from __future__ import annotations
 
 import random
 import re
-from collections import Counter
+from array import array
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -43,6 +44,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion
+from sklearn.preprocessing import normalize
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
@@ -54,6 +56,7 @@ __all__ = [
     "QuestionClassifier",
     "TermVectorizer",
     "Attribution",
+    "Documents",
     "Explainer",
     "abstains",
     "build_classifier",
@@ -108,6 +111,55 @@ class TermVectorizer(TfidfVectorizer):
     whitespace before n-grams are made, and n-grams join words with one space.
     """
 
+    def count(self, documents: Sequence[str]) -> tuple[sparse.csr_matrix, list[str]]:
+        """How often each term occurs in each document, and the terms (column order): the
+        counting half of `fit`, into two growing arrays (which the kernel extends in place)
+        that become the matrix without a copy. sklearn's own counting holds several copies
+        at once: three times the memory for the same matrix."""
+        analyze = self.build_analyzer()
+        vocabulary: defaultdict[str, int] = defaultdict()
+        vocabulary.default_factory = vocabulary.__len__  # a new term gets the next column
+        indices, values, ends = array("i"), array("f"), array("q", [0])
+        for document in documents:
+            counts = Counter(analyze(document))
+            indices.extend(map(vocabulary.__getitem__, counts))
+            values.extend(counts.values())
+            ends.append(len(indices))
+        indptr = np.frombuffer(ends, dtype=np.int64)
+        matrix = sparse.csr_matrix((np.frombuffer(values, dtype=np.float32), np.frombuffer(indices, dtype=np.int32),
+                                    indptr.astype(np.int32) if len(indices) < 2**31 else indptr),
+                                   shape=(len(documents), len(vocabulary)), copy=False)
+        return matrix, list(vocabulary)
+
+    def adopt(self, terms: Sequence[str], document_frequency: np.ndarray, n_documents: int) -> None:
+        """Become fitted to `terms`, which that many of `n_documents` documents have: as
+        `fit` on those documents with `terms` as the vocabulary would leave it."""
+        self.vocabulary_ = {term: i for i, term in enumerate(terms)}
+        if self.use_idf:
+            smooth = int(self.smooth_idf)
+            df = np.asarray(document_frequency, dtype=self.dtype) + smooth
+            self.idf_ = np.log(self.dtype(n_documents + smooth) / df) + self.dtype(1)  # as TfidfTransformer.fit
+
+    def weigh(self, counts: sparse.csr_matrix) -> sparse.csr_matrix:
+        """The features of documents from their `counts` of this vectorizer's terms (column
+        order), weighed in place: what `transform` makes of the documents themselves."""
+        counts = counts.astype(self.dtype, copy=False)
+        if self.sublinear_tf:
+            np.log(counts.data, out=counts.data)
+            counts.data += 1
+        if self.use_idf:
+            counts.data *= self.idf_[counts.indices]
+        return normalize(counts, norm=self.norm, copy=False) if self.norm else counts
+
+    def _char_wb_ngrams(self, text_document: str) -> list[str]:
+        """sklearn's char_wb n-grams (a word padded with a space either side), each distinct
+        word's made once: mail repeats its words, and making them was a fifth of training."""
+        low, high = self.ngram_range
+        grams: list[str] = []
+        for word in text_document.split():
+            grams += _word_grams(word, low, high)
+        return grams
+
     def __getstate__(self) -> dict[str, Any]:
         state = dict(super().__getstate__())  # a copy: object.__getstate__ gives __dict__ itself
         if "vocabulary_" in state:
@@ -121,6 +173,17 @@ class TermVectorizer(TfidfVectorizer):
             terms = state.pop("terms_")
             state["vocabulary_"] = {term: i for i, term in enumerate(terms.split("\n"))} if terms else {}
         super().__setstate__(state)
+
+
+@lru_cache(maxsize=1 << 17)
+def _word_grams(word: str, low: int, high: int) -> tuple[str, ...]:
+    padded = f" {word} "
+    grams: list[str] = []
+    for n in range(low, high + 1):
+        grams += [padded[i:i + n] for i in range(max(len(padded) - n, 0) + 1)]
+        if len(padded) <= n:  # a word shorter than n is one n-gram, and once only
+            break
+    return tuple(grams)
 
 
 def build_features() -> FeatureUnion:
@@ -158,6 +221,19 @@ def same_features(a: Any, b: Any) -> bool:
         and np.array_equal(x.idf_, y.idf_)
         for (name_a, x), (name_b, y) in zip(a.transformer_list, b.transformer_list)
     )
+
+
+@dataclass(frozen=True)
+class Documents:
+    """What a fit learns from before its classifier: the fitted text features and the matrix
+    of the texts (first, `n_texts` of them) and of the seed pseudo-questions (after, labelled
+    `seed_labels`), the mail frame those are set in."""
+
+    features: FeatureUnion
+    matrix: sparse.csr_matrix
+    frame: str
+    n_texts: int
+    seed_labels: list[str]
 
 
 class QuestionClassifier(ClassifierMixin, BaseEstimator):
@@ -220,34 +296,56 @@ class QuestionClassifier(ClassifierMixin, BaseEstimator):
         if len(texts) != len(labels) or (askers is not None and len(askers) != len(texts)):
             raise ValueError(f"{len(texts)} texts but {len(labels)} labels" + (
                 f" and {len(askers)} askers" if askers is not None else ""))
-        prepared = [normalise(text) for text in texts]
+        return self.fit_documents(self.documents(texts, askers), labels)
+
+    def documents(self, X: Iterable[str], askers: Sequence[str] | None = None) -> Documents:
+        """The texts `X` and the seed pseudo-questions with their fitted features: the first
+        half of `fit`. Estimators that differ only in `seed_mass` make equal documents, so
+        one `Documents` serves them all (`fit_documents`): `train` fits the features once
+        for every target."""
+        prepared = [normalise(text) for text in _texts(X)]
         seed_texts, seed_labels = seed_documents(self.seed_terms or {}, random_state=self.random_state)
         frame = mail_frame(prepared, askers=askers, min_askers=self.min_askers)
+        features = build_features() if self.features is None else clone(self.features)
         documents = prepared + [f"{frame}\n{text}" for text in seed_texts]
+        blocks = []
+        for _, vectorizer in features.transformer_list:  # TermVectorizers, as build_features makes them
+            counts, terms = vectorizer.count(documents)
+            keep = np.arange(len(terms))
+            if askers is not None and self.min_askers > 1:
+                keep = np.flatnonzero(shared_terms(counts, askers, self.min_askers))
+            keep = keep[np.argsort(np.array(terms, dtype=object)[keep], kind="stable")]  # as sklearn: by term
+            document_frequency = np.bincount(counts.indices, minlength=len(terms))[keep]
+            vectorizer.adopt([terms[k] for k in keep], document_frequency, len(documents))
+            blocks.append((vectorizer, counts, keep))
+        return Documents(features, _weighed_side_by_side(blocks), frame, len(prepared), seed_labels)
+
+    def fit_documents(self, documents: Documents, y: Sequence[Any]) -> QuestionClassifier:
+        """The second half of `fit`: the classifier, on `documents` made by `documents` (of
+        this estimator or of one that differs only in `seed_mass`) and the texts' labels `y`."""
+        labels = list(y)
+        if len(labels) != documents.n_texts:
+            raise ValueError(f"{documents.n_texts} texts but {len(labels)} labels")
         real_rows = [i for i, label in enumerate(labels) if label is not None]
         real_labels = [labels[i] for i in real_rows]
-        if self.seed_mass <= 0:
-            seed_labels = []  # the pseudo-questions shape the features only
-        rows = real_rows + list(range(len(prepared), len(prepared) + len(seed_labels)))
+        seed_labels = documents.seed_labels if self.seed_mass > 0 else []  # else they shape the features only
+        rows = real_rows + list(range(documents.n_texts, documents.n_texts + len(seed_labels)))
         if len(set(real_labels) | set(seed_labels)) < 2:
             raise ValueError("needs at least two labels among the texts and the weighing seed terms")
         weights = training_weights(real_labels, seed_labels, seed_mass=self.seed_mass)
-        features = build_features() if self.features is None else clone(self.features)
         classifier = build_classifier(random_state=self.random_state) if self.classifier is None else clone(
             self.classifier
         )
-        matrix = features.fit_transform(documents).tocsr()
-        if askers is not None and self.min_askers > 1:
-            matrix = keep_shared_terms(features, matrix, documents, askers, self.min_askers)
+        matrix = documents.matrix
         # One BLAS thread: the dense parts of the solver are small, and spare BLAS threads only
         # spin against the sparse products (five times slower on a busy two-core machine).
         with threadpool_limits(limits=1, user_api="blas"):
             subset = matrix if len(rows) == matrix.shape[0] else matrix[rows]  # no copy when all
             classifier.fit(subset, real_labels + seed_labels, sample_weight=weights)
-        self.features_, self.classifier_ = features, classifier
+        self.features_, self.classifier_ = documents.features, classifier
         self.classes_ = classifier.classes_
-        self.frame_ = frame
-        self.n_seed_documents_ = len(seed_texts)
+        self.frame_ = documents.frame
+        self.n_seed_documents_ = documents.matrix.shape[0] - documents.n_texts
         return self
 
     def predict_proba(self, X: Iterable[str]) -> np.ndarray:
@@ -347,32 +445,55 @@ def mail_frame(texts: Sequence[str], *, askers: Sequence[str] | None = None, min
     return " ".join(sorted(frame))
 
 
-def keep_shared_terms(features: FeatureUnion, matrix: sparse.csr_matrix, documents: Sequence[str],
-                      askers: Sequence[str], min_askers: int) -> sparse.csr_matrix:
-    """Refit the vectorizers of the fitted `features` on `documents` (the real texts first, one
-    per asker, pseudo-questions after; `matrix` their features) with only the terms that the
-    texts of at least `min_askers` distinct askers have, or any pseudo-question has; return
-    the new matrix."""
-    index = {asker: i for i, asker in enumerate(dict.fromkeys(askers))}
-    n_real = len(askers)
-    who = sparse.csr_matrix((np.ones(n_real), ([index[a] for a in askers], np.arange(n_real))),
-                            shape=(len(index), matrix.shape[0]))
-    present = matrix.copy()
-    present.data[:] = 1
-    per_asker = (who @ present).tocsr()
-    per_asker.data[:] = 1
-    keep = np.asarray(per_asker.sum(axis=0)).ravel() >= min_askers
-    keep |= np.asarray(present[n_real:].sum(axis=0)).ravel() > 0
-    offset = 0
-    for _, vectorizer in features.transformer_list:
-        size = len(vectorizer.vocabulary_)
-        block, offset = keep[offset:offset + size], offset + size
-        terms = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
-        vectorizer.set_params(vocabulary=[t for t, k in zip(terms, block) if k])
-    matrix = features.fit_transform(documents).tocsr()
-    for _, vectorizer in features.transformer_list:
-        vectorizer.set_params(vocabulary=None)  # fitted on it; a clone starts afresh
-    return matrix
+def shared_terms(counts: sparse.csr_matrix, askers: Sequence[str], min_askers: int) -> np.ndarray:
+    """Which columns of `counts` (the documents: the real texts first, one per asker, then
+    pseudo-questions) the texts of at least `min_askers` distinct askers have, or any
+    pseudo-question has. Counted a few thousand texts at a time, each asker whole in one."""
+    n_real, n_terms = len(askers), counts.shape[1]
+    ids = np.array([index for index in _numbered(askers)], dtype=np.int64)
+    order = np.argsort(ids, kind="stable")
+    ids_sorted = ids[order]
+    per_term = np.zeros(n_terms, dtype=np.int64)
+    step = max(1, int(ids.max(initial=0) + 1) * 4096 // max(n_real, 1))
+    for first in range(0, int(ids.max(initial=-1)) + 1, step):
+        rows = order[np.searchsorted(ids_sorted, first):np.searchsorted(ids_sorted, first + step)]
+        block = counts[rows]
+        block.data[:] = 1
+        who = sparse.csr_matrix((np.ones(len(rows), dtype=np.float32), (ids[rows] - first, np.arange(len(rows)))),
+                                shape=(step, len(rows)))
+        per_term += np.bincount((who @ block).indices, minlength=n_terms)  # an entry per asker and term
+    keep = per_term >= min_askers
+    keep[counts[n_real:].indices] = True
+    return keep
+
+
+def _numbered(values: Sequence[str]) -> list[int]:
+    """Each value as a number: the same value, the same number."""
+    index: dict[str, int] = {}
+    return [index.setdefault(value, len(index)) for value in values]
+
+
+def _weighed_side_by_side(blocks: Sequence[tuple[TermVectorizer, sparse.csr_matrix, np.ndarray]],
+                          rows: int = 4096) -> sparse.csr_matrix:
+    """The features of the documents: per block its vectorizer's weighing of the counts of
+    the columns kept, the blocks side by side (as FeatureUnion stacks them). Made a few
+    thousand documents at a time into the matrix, which then is the one large thing held
+    beside the counts (selecting the columns and stacking whole matrices hold two more)."""
+    n = blocks[0][1].shape[0]
+    width = sum(len(keep) for _, _, keep in blocks)
+    room = sum(counts.nnz for _, counts, _ in blocks)  # at least what is kept
+    data, indices = np.empty(room, dtype=np.float32), np.empty(room, dtype=np.int32)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    filled = 0
+    for start in range(0, n, rows):
+        part = sparse.hstack([vectorizer.weigh(counts[start:start + rows][:, keep])
+                              for vectorizer, counts, keep in blocks], format="csr", dtype=np.float32)
+        part.sort_indices()
+        data[filled:filled + part.nnz], indices[filled:filled + part.nnz] = part.data, part.indices
+        indptr[start + 1:start + 1 + part.shape[0]] = part.indptr[1:] + filled
+        filled += part.nnz
+    return sparse.csr_matrix((data[:filled], indices[:filled], indptr.astype(np.int32) if filled < 2**31 else indptr),
+                             shape=(n, width), copy=False)
 
 
 def training_weights(real: Sequence[str], seeds: Sequence[str] = (), *, seed_mass: float = SEED_MASS) -> np.ndarray:

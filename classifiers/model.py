@@ -5,9 +5,10 @@ asks (`asking_organisation`). `train` fits, per target, the estimator `build_est
 makes, so cross-validating `build_estimator(target, ...)` scores what `train` deploys.
 
 Every target fits its features on the same documents (all the training questions and the
-theme's seed pseudo-questions); only the theme learns labels from the seed terms. So the
-fitted features of the targets are equal, and `TriageModel` makes a text's features (and
-the terms that explain them) once for all targets, as the estimators would each make them.
+theme's seed pseudo-questions); only the theme learns labels from the seed terms. So `train`
+fits the features once and every target's classifier learns from them, and `TriageModel`
+makes a text's features (and the terms that explain them) once for all targets, as the
+estimators would each make them.
 """
 
 from __future__ import annotations
@@ -131,12 +132,14 @@ def train(
     askers = [example.asker or f"#{n}" for n, example in enumerate(examples)]  # unknown: each its own
     estimators: dict[str, QuestionClassifier] = {}
     label_sets: dict[str, tuple[str, ...]] = {}
+    documents = None  # the targets' estimators differ only in seed_mass: their documents are made once
     for target in targets:
         y = [example.labels.get(target) or None for example in examples]
         estimator = build_estimator(target, seed_terms=seed_terms, random_state=random_state)
         if len({label for label in y if label} | (set(seed_terms or ()) if estimator.seed_mass else set())) < 2:
             continue
-        estimators[target] = estimator.fit(texts, y, askers=askers)
+        documents = documents or estimator.documents(texts, askers)
+        estimators[target] = estimator.fit_documents(documents, y)
         label_sets[target] = tuple(sorted(allowed.get(target, {str(label) for label in estimator.classes_})))
     return TriageModel(
         estimators=estimators,

@@ -5,7 +5,9 @@
     <root>/active.json                {"history": [..., previous, active]}
 
 A version is published by renaming a finished folder into place, and the active pointer is
-replaced atomically, so a reader never sees half a model.
+replaced atomically, so a reader never sees half a model. scikit-learn and skops are imported
+where a model is written or read, not to list versions (a second of start-up that `backlog`,
+`check --offline` and the console's pages do without).
 """
 
 from __future__ import annotations
@@ -20,14 +22,10 @@ import zipfile
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sklearn
-import skops
-import skops.io
-
-from classifiers.estimator import QuestionClassifier
-from classifiers.model import TriageModel, trusted_types
+if TYPE_CHECKING:
+    from classifiers.model import TriageModel
 
 __all__ = ["ModelError", "ModelStore"]
 
@@ -53,6 +51,10 @@ class ModelStore:
         self.root.mkdir(parents=True, exist_ok=True)
         created = datetime.now(UTC)
         version = self._free_version(f"{created:%Y-%m-%dT%H%M}-{model.data_fingerprint[:8] or 'nodata'}")
+        import sklearn
+        import skops
+        import skops.io
+
         staging = Path(tempfile.mkdtemp(prefix=f".{version}.", dir=self.root))
         skops.io.dump(model.estimators, staging / MODEL_FILE, compression=zipfile.ZIP_DEFLATED)
         metadata = {
@@ -142,6 +144,12 @@ class ModelStore:
         holding types the estimators are not made of, and one whose label set for a target
         differs from `expected_labels`.
         """
+        import sklearn
+        import skops.io
+
+        from classifiers.estimator import QuestionClassifier
+        from classifiers.model import TriageModel, trusted_types
+
         version = version or self.active_version()
         if version is None:
             raise ModelError(f"{self.root / ACTIVE_FILE}: no active model; train one first")

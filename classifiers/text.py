@@ -24,6 +24,8 @@ it they stay. Numbers written in words and dates without a year stay in any case
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+
 from classifiers import deidentify
 
 __all__ = ["PLACEHOLDERS", "complete_bsn", "is_bsn", "normalise", "prepare", "question_text", "redact",
@@ -97,7 +99,7 @@ _BSN_WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, -1)  # the eleven-test: the weighted sum
 
 def is_bsn(number: str) -> bool:
     """True when `number` (9 digits, or 8 with the leading zero dropped) passes the eleven-test."""
-    digits = re.sub(r"[ .]", "", number)
+    digits = number.replace(" ", "").replace(".", "")
     if not digits.isdigit() or len(digits) not in (8, 9):
         return False
     digits = digits.zfill(9)
@@ -177,13 +179,15 @@ _CLOSING_LINE = re.compile(
     rf"^[ \t>]*{_CLOSING}(?![\w])[ \t]*[,.!]?[ \t]*(?:\n[ \t>]*){{1,3}}", re.IGNORECASE | re.MULTILINE
 )
 _CLOSING_SAME_LINE = re.compile(rf"^[ \t>]*{_CLOSING}[ \t]*,(?=[ \t]*\S)", re.IGNORECASE | re.MULTILINE)
+_NAME_PARTS = re.compile(r"[-'’]")
+_NAME_WORDS = re.compile(r"[^\W\d_][\w'’-]*")
 _TOKEN = re.compile(r"[ \t]*([^\s,;:!?()<>\"|/\[\]]+)")
 _INITIALS = re.compile(r"(?:[A-Z][a-z]?\.)+")
 
 
 def _is_name_word(word: str) -> bool:
     """A capitalised word like 'Anna', 'Jansen-de' or "D'Souza", not an acronym like 'RvdK'."""
-    parts = re.split(r"[-'’]", word)
+    parts = _NAME_PARTS.split(word)
     if not parts[0] or not parts[0][0].isupper() or word.lower() in _NOT_NAMES:
         return False
     return all(part.isalpha() and (len(part) == 1 or part[1:].islower()) for part in parts if part)
@@ -264,13 +268,15 @@ def _redact_again(text: str, found: list[str]) -> str:
     """Every other mention, in any case, of the words of a name found once in this text: a
     name a cue gave away ("Betreft: Filmon Tesfamariam") is also gone where it stands alone
     ("filmon tesfamariam zit op die school"), whether or not a list knows it."""
-    words = {w.lower() for name in found for w in re.findall(r"[^\W\d_][\w'’-]*", name)
+    words = {w.lower() for name in found for w in _NAME_WORDS.findall(name)
              if len(w) >= 3 and w.lower() not in _PARTICLES and w.lower() not in _NOT_NAMES}
-    if not words:
-        return text
-    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-    return re.sub(rf"(?<![\w\[-])(?:{alternatives})(?:[ \t]+(?:{alternatives}))*(?![\w\]-])", "[NAAM]", text,
-                  flags=re.IGNORECASE)
+    return _mentions(frozenset(words)).sub("[NAAM]", text) if words else text
+
+
+@lru_cache(maxsize=4096)  # texts of one asker, or one batch, often share their names
+def _mentions(words: frozenset[str]) -> re.Pattern[str]:
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=lambda w: (-len(w), w)))
+    return re.compile(rf"(?<![\w\[-])(?:{alternatives})(?:[ \t]+(?:{alternatives}))*(?![\w\]-])", re.IGNORECASE)
 
 
 def redact_question(subject: str, body: str, *, mail: str = "") -> tuple[str, str]:
@@ -327,12 +333,13 @@ def normalise(text: str) -> str:
     model fits nor for each prediction. A name that is still there becomes a feature only
     when questions of several askers share it (`QuestionClassifier.min_askers`)."""
     text = _HEALTH.sub("[gezondheid]", _redact(text, [], lists=False)).lower()
-    text = re.sub(r"[ \t\u00a0]+", " ", text)
-    text = re.sub(r"\n\s*\n+", "\n\n", text).strip()
+    text = _BLANK_LINES.sub("\n\n", _SPACES.sub(" ", text)).strip()
     asking = asking_sentences(text)
     return f"{text}\n\n{asking}" if asking else text
 
 
+_SPACES = re.compile(r"[ \t\u00a0]+")
+_BLANK_LINES = re.compile(r"\n\s*\n+")
 _SENTENCES = re.compile(r"[^.?!\n]+[?.!]?")
 _ASKS = re.compile(
     r"\?|\b(?:kunnen jullie|kunt u|kun je|kan (?:de|het|iemand|ik)|graag weten|wil(?:len)? (?:graag )?weten|"

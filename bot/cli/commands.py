@@ -23,8 +23,7 @@ from bot.outgoing import DeliveryError
 from bot.outgoing.queue import send_now
 from bot.errors import ActionError
 from bot.settings import ConfigError, Settings, load_settings
-from bot.triage.training import DataError
-from classifiers import ModelError, deidentify
+from classifiers import DataError, ModelError, deidentify
 from storage.db import open_database, unit_of_work
 
 PRIVATE_UMASK = 0o077

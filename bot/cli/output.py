@@ -16,7 +16,6 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from bot.service.worker import poll
 
 out = Console()
 err = Console(stderr=True)
@@ -24,6 +23,8 @@ err = Console(stderr=True)
 
 # -- poll ---------------------------------------------------------------------------------
 def poll_with_progress(runtime, *, mailboxes, show: bool):
+    from bot.service.worker import poll  # the pipeline, scikit-learn with it: only to poll
+
     if not show or not err.is_terminal:
         return poll(runtime, mailboxes=mailboxes)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), MofNCompleteColumn(),

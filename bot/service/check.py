@@ -8,6 +8,7 @@ audit log must be unbroken.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 
 import rules
@@ -20,13 +21,18 @@ from storage.audit import verify as verify_audit
 from storage.db import open_database, unit_of_work
 
 
-def privacy_lines(settings: Settings) -> list[str]:
-    """How names are found, and whether the sender hash has its key."""
+def privacy_lines(settings: Settings, *, offline: bool = False) -> list[str]:
+    """How names are found, and whether the sender hash has its key. Deduce is loaded as a
+    worker loads it (some seconds and 1.2 GB), except --offline: then only found installed."""
     privacy = settings.privacy
     if privacy.deidentify == "deduce":
         try:
-            deidentify.load()
-            lines = ["ok    namen zonder aanwijzing: deduce geladen"]
+            if offline and importlib.util.find_spec("deduce") is None:
+                raise ImportError("deduce")
+            if not offline:
+                deidentify.load()
+            state = "geïnstalleerd (niet geladen: --offline)" if offline else "geladen"
+            lines = [f"ok    namen zonder aanwijzing: deduce {state}"]
         except ImportError:
             lines = ["FOUT  namen zonder aanwijzing: deduce is niet geïnstalleerd (pip install deduce), "
                      "of zet [privacy] deidentify = \"patterns\""]
@@ -64,7 +70,7 @@ def check_all(settings: Settings, *, offline: bool) -> tuple[list[str], bool]:
     except ModelError as exc:
         lines.append(f"FOUT  model: {exc}")
         ok = False
-    privacy = privacy_lines(settings)
+    privacy = privacy_lines(settings, offline=offline)
     lines += privacy
     ok = ok and not any(line.startswith("FOUT") for line in privacy)
     for where, key, variable in settings.missing_secrets():

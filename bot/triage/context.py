@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 
@@ -18,9 +19,11 @@ import rules
 from bot.ingest.limits import ParseLimits
 from bot.settings import Settings
 from bot.triage.absence import absent_on
-from classifiers import TriageModel
 from storage import repo
 from storage.db import unit_of_work
+
+if TYPE_CHECKING:  # a model comes loaded; this module needs no scikit-learn of its own
+    from classifiers import TriageModel
 
 
 @dataclass

@@ -23,7 +23,6 @@ from classifiers import (
     TriageModel,
     calibrate,
     cross_validate,
-    evaluate,
     learning_curve,
     question_text,
     read_examples,
@@ -31,6 +30,7 @@ from classifiers import (
     should_promote,
     train,
 )
+from classifiers.evaluate import evaluate
 from storage import repo
 from storage.db import open_database, unit_of_work
 

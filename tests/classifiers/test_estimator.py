@@ -5,10 +5,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from sklearn.base import clone
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 
 from classifiers import QuestionClassifier, build_estimator, train
-from classifiers.estimator import SEED_MASS, mail_frame, same_features, seed_documents, training_weights
+from classifiers.estimator import (
+    SEED_MASS,
+    build_features,
+    mail_frame,
+    same_features,
+    seed_documents,
+    shared_terms,
+    training_weights,
+)
+from classifiers.text import normalise
 from classifiers.evaluate import MACRO_F1
 
 
@@ -129,3 +139,59 @@ def test_mail_frame_is_the_words_most_mails_share():
     assert {"beste", "collega", "vraag", "met", "vriendelijke", "groet"} <= set(frame)
     assert not {"ots", "voogdij", "pij-maatregel", "avg", "presentatie", "gezag"} & set(frame)
     assert mail_frame(texts[:4]) == ""  # too few questions to tell
+
+
+# --- the features of training, made as sklearn would make them, with less held at once ------
+
+_DOCUMENTS = ["de voogd van het kind", "het kind  heeft\u00a0een voogd", "a b", "pij-maatregel en ots, artikel 8",
+              "", "uithuisplaatsing uithuisplaatsing voogdij"]
+
+
+@pytest.mark.parametrize("vectorizer", [part for _, part in build_features().transformer_list], ids=["words", "chars"])
+def test_counting_and_weighing_make_what_fit_transform_with_those_terms_makes(vectorizer):
+    counts, terms = vectorizer.count(_DOCUMENTS)
+    reference = TfidfVectorizer(**vectorizer.get_params())
+    assert counts.shape == (len(_DOCUMENTS), len(terms))
+    keep = np.array(sorted(range(len(terms)), key=terms.__getitem__)[::2])  # every other term, in term order
+    kept = [terms[k] for k in keep]
+    vectorizer.adopt(kept, np.bincount(counts.indices, minlength=len(terms))[keep], len(_DOCUMENTS))
+    weighed = vectorizer.weigh(counts[:, keep])
+    expected = reference.set_params(vocabulary=kept).fit_transform(_DOCUMENTS)
+    assert vectorizer.vocabulary_ == reference.vocabulary_
+    assert np.allclose(vectorizer.idf_, reference.idf_)
+    assert np.allclose(weighed.toarray(), expected.toarray(), atol=1e-6)
+    assert np.allclose(vectorizer.transform(_DOCUMENTS).toarray(), expected.toarray(), atol=1e-6)  # and so predicts
+
+
+def test_char_ngrams_are_sklearns():
+    ours = build_features().transformer_list[1][1].build_analyzer()
+    theirs = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5)).build_analyzer()
+    for text in [*_DOCUMENTS, "ab abc abcd abcde x", " \t\n voogd\n\nkind  ", "één kind, twéé voogden"]:
+        assert ours(text) == theirs(text)
+
+
+def test_shared_terms_need_several_askers_or_a_pseudo_question():
+    vectorizer = build_features().transformer_list[0][1]
+    counts, terms = vectorizer.count(["voogd anna", "voogd anna", "voogd piet", "ots"])
+    keep = shared_terms(counts[:3], ["a", "a", "b"], 2)  # three texts of two askers
+    assert sorted(terms[k] for k in np.flatnonzero(keep)) == ["voogd"]  # anna: one asker twice
+    keep = shared_terms(counts, ["a", "a", "b"], 2)  # the fourth document is a pseudo-question
+    assert sorted(terms[k] for k in np.flatnonzero(keep)) == ["ots", "voogd"]
+
+
+def test_the_documents_matrix_is_what_the_fitted_features_make(small, seed_terms):
+    texts = [e.text for e in small]
+    askers = [f"asker-{n % 20}" for n in range(len(texts))]
+    estimator = build_estimator("theme", seed_terms=seed_terms)
+    documents = estimator.documents(texts, askers)
+    made = documents.features.transform([normalise(t) for t in texts])
+    assert documents.matrix.shape[0] == len(texts) + len(documents.seed_labels)
+    assert np.allclose(documents.matrix[: len(texts)].toarray(), made.toarray(), atol=1e-6)
+    for _, vectorizer in documents.features.transformer_list:
+        assert list(vectorizer.vocabulary_) == sorted(vectorizer.vocabulary_)  # columns in term order
+
+
+def test_train_fits_the_features_once_for_every_target(small, seed_terms):
+    model = train(small, seed_terms=seed_terms)
+    features = {id(estimator.features_) for estimator in model.estimators.values()}
+    assert len(model.estimators) == 3 and len(features) == 1

@@ -8,7 +8,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
-from classifiers import Example, cross_validate, evaluate, learning_curve, should_promote, train
+from classifiers import Example, cross_validate, learning_curve, should_promote, train
+from classifiers.evaluate import evaluate
 from classifiers import Prediction
 from classifiers.estimator import tempered
 from classifiers.evaluate import (

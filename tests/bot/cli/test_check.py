@@ -1,6 +1,10 @@
-"""`check --offline` loads what the worker would load: a broken model is an error, not an ok."""
+"""`check --offline` loads what the worker would load: a broken model is an error, not an ok;
+it does not load deduce, and it starts without scikit-learn."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
 
 from click.testing import CliRunner
 
@@ -30,3 +34,24 @@ def test_a_damaged_model_file_fails_the_offline_check(tmp_path, models):
     result = CliRunner().invoke(main, ["--config", str(write_config(tmp_path, models)), "check", "--offline"])
     assert result.exit_code == 1
     assert any(line.startswith("FOUT  model: ") and "sha256" in line for line in result.output.splitlines())
+
+
+def test_offline_check_finds_deduce_installed_without_loading_it(tmp_path, models):
+    # Loading deduce takes seconds and 1.2 GB; --offline only finds it installed, as it
+    # only names the mailboxes it does not connect to. A fresh process shows what it loads.
+    config = write_config(tmp_path, models)
+    probe = ("import sys; from click.testing import CliRunner; from bot.cli.commands import main; "
+             f"r = CliRunner().invoke(main, ['--config', {str(config)!r}, 'check', '--offline']); "
+             "print(r.output); print('deduce' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    lines = result.stdout.splitlines()
+    assert "ok    namen zonder aanwijzing: deduce geïnstalleerd (niet geladen: --offline)" in lines, result.stdout
+    assert lines[-1] == "False"
+
+
+def test_commands_that_need_no_model_start_without_scikit_learn():
+    # `backlog` and `check --offline` start in a fraction of a second more than Python;
+    # scikit-learn (and skops, which imports it all) is imported where a model is loaded.
+    probe = "import sys, bot.cli.commands; print(sorted(m for m in ('sklearn', 'skops', 'deduce') if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "[]", result.stdout + result.stderr
