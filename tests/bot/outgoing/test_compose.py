@@ -5,7 +5,9 @@ from __future__ import annotations
 from email import policy
 from email.parser import BytesParser
 
-from bot.outgoing.compose import compose_forward, header_text
+import pytest
+
+from bot.outgoing.compose import compose_forward, header_block, header_text
 from tests.paths import FIXTURES
 
 SUMMARY = dict(mailbox="ind", theme_name="Voogdij", theme_confidence=0.9, organisation="IND",
@@ -79,3 +81,27 @@ def test_an_original_with_a_line_too_long_for_smtp_is_attached_base64_byte_for_b
     assert attached.get_filename() == "vraag.eml"
     assert attached.get_content() == raw
     assert all(len(line) <= 998 for line in forward(raw).split(b"\r\n"))
+
+
+def test_headers_are_written_as_email_reads_them_back():
+    raw = (FIXTURES / "mail" / "question-header-injection.eml").read_bytes()
+    long_subject = "Vraag over de verblijfsvergunning van een minderjarige die bij een tante woont " * 3
+    payload = compose_forward(raw=raw, original_message_id="<a-1@gemeente.example>", original_subject=long_subject,
+                              sender='"BvhK IND" <bvhk@ind.example>', recipient="d.visser@ind.example",
+                              message_id="<t2.forward.x@bvhk-triage>", triage_id="t2",
+                              summary={**SUMMARY, "theme_name": "Gezag en omgang"},
+                              reply_to=["Zoë Çelik <z.celik@gemeente.example>", "ind@bvhk.example"])
+    block = payload.split(b"\r\n\r\n", 1)[0]
+    assert block.isascii() and all(len(line) <= 78 for line in block.split(b"\r\n"))
+    message = BytesParser(policy=policy.default).parsebytes(payload)
+    assert message["Subject"] == f"[BvhK Gezag en omgang t2] {header_text(long_subject)}"
+    assert [(a.display_name, a.addr_spec) for a in message["Reply-To"].addresses] == [
+        ("Zoë Çelik", "z.celik@gemeente.example"), ("", "ind@bvhk.example")]
+    assert message["From"].addresses[0].display_name == "BvhK IND"
+    assert message["In-Reply-To"] == message["References"] == "<a-1@gemeente.example>"
+    assert message.get_content_type() == "multipart/mixed" and not message.defects
+
+
+def test_a_line_break_in_a_header_we_write_is_refused():
+    with pytest.raises(ValueError, match="Reply-To"):
+        header_block([("To", "a@b.example"), ("Reply-To", "x@y.example\r\nBcc: attacker@evil.example")])
