@@ -11,9 +11,11 @@
    each SQLite run on a fresh database and outbox. Start-up (imports, model, rules) is not
    in the rate; it is reported once.
 2. PostgreSQL, three workers: three `bvhk-triage run` processes share six Maildir
-   mailboxes; the clock runs from the moment the mail lands (all three workers ready and
-   idle) until every message is stored and every forward delivered. One worker on the same
-   data for comparison. Needs PostgreSQL at 127.0.0.1:5432 (as the tests do; `--pg-admin`).
+   mailboxes, then one; the clock runs from the moment the mail lands (all three workers
+   ready and idle) until every message is stored and every forward delivered. One worker on
+   the same data for comparison. (A mailbox is read by one worker at a time, under its lease:
+   one busy mailbox does not gain from a second worker until reading and triage are apart.)
+   Needs PostgreSQL at 127.0.0.1:5432 (as the tests do; `--pg-admin`).
 3. Memory: peak resident size of one `bvhk-triage poll` process over `--memory-messages`
    (default 10,000) messages, from the kernel's accounting of that child
    (`resource.getrusage(RUSAGE_CHILDREN).ru_maxrss` in a small launcher process), next to
@@ -143,11 +145,10 @@ def drop_database(admin: str, name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def postgres_run(work: Path, count: int, workers: int, models: Path, admin: str) -> dict:
+def postgres_run(work: Path, count: int, workers: int, models: Path, admin: str, *, boxes: int = 6) -> dict:
     name, url = postgres_database(admin)
-    folder = work / f"pg-{workers}"
+    folder = work / f"pg-{workers}-{boxes}"
     folder.mkdir()
-    boxes = 6
     config = config_for(folder, url=url, boxes=boxes, models=models)
     db = Database(url)
     procs = [Worker(config, folder / f"worker{n}.log") for n in range(workers)]
@@ -168,7 +169,7 @@ def postgres_run(work: Path, count: int, workers: int, models: Path, admin: str)
             proc.ensure_gone()
         db.close()
         drop_database(admin, name)
-    return {"messages": count, "workers": workers, "seconds": round(seconds, 1),
+    return {"messages": count, "workers": workers, "mailboxes": boxes, "seconds": round(seconds, 1),
             "per_s": round(count / seconds, 1), "delivered": delivered}
 
 
@@ -221,7 +222,8 @@ def main() -> None:
             results["sqlite"] = sqlite_against_parsing(work, args.messages, args.runs, models)
         if "postgresql" in args.parts:
             try:
-                results["postgresql"] = [postgres_run(work, args.pg_messages, n, models, args.pg_admin) for n in (1, 3)]
+                results["postgresql"] = [postgres_run(work, args.pg_messages, n, models, args.pg_admin, boxes=boxes)
+                                         for boxes in (6, 1) for n in (1, 3)]
             except Exception as exc:  # no server: say so, measure the rest
                 results["postgresql"] = f"not measured: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
         if "memory" in args.parts:
@@ -243,7 +245,7 @@ def main() -> None:
     pg = results.get("postgresql")
     if isinstance(pg, list):
         for r in pg:
-            print(f"  PostgreSQL, {r['workers']} worker(s): {r['per_s']:>6} messages/s  "
+            print(f"  PostgreSQL, {r['workers']} worker(s), {r['mailboxes']} mailbox(es): {r['per_s']:>6} messages/s  "
                   f"({r['messages']} messages in {r['seconds']} s)")
     elif pg:
         print(f"  PostgreSQL: {pg}")

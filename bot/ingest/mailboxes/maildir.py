@@ -1,8 +1,9 @@
 """The `maildir` kind: a local folder in Maildir layout, the embedded default.
 
 Read only: files are never moved from new/ to cur/, renamed or flagged. The cursor is the
-last key handled; keys begin with the delivery time, so they sort in arrival order. Sent
-items live in the Maildir++ subfolder `.Sent`.
+last key handled; keys begin with the delivery time, so they sort in arrival order (a
+file a listing missed is caught by a second listing, see `_read`). Sent items live in the
+Maildir++ subfolder `.Sent`.
 """
 
 from __future__ import annotations
@@ -59,14 +60,28 @@ class MaildirMailbox:
         return keys
 
     def _read(self, folder: Path, cursor: str) -> Iterator[Fetched]:
-        keys = self._keys(folder)
-        for key in sorted(k for k in keys if k > cursor):
-            try:
-                raw = keys[key].read_bytes()
-            except FileNotFoundError:
-                # moved by a mail client between listing and reading: look it up again
-                again = self._keys(folder).get(key)
-                if again is None:
-                    continue
-                raw = again.read_bytes()
-            yield Fetched(source_id=key, raw=raw, cursor=key)
+        """The messages with keys after `cursor`, in key order.
+
+        A listing taken while mail is renamed into new/ can miss a file that was there
+        before files it does list (a directory lists in the file system's order, not the
+        keys'), and the cursor would pass it for good. So once the listed keys are read,
+        the folder is listed again: a key the first listing missed, up to the last key
+        read, is read too, with the cursor left where it is."""
+        listed = self._keys(folder)
+        last = cursor
+        for key in sorted(k for k in listed if k > cursor):
+            if (raw := self._raw(folder, listed, key)) is not None:
+                yield Fetched(source_id=key, raw=raw, cursor=key)
+            last = key
+        again = self._keys(folder)
+        for key in sorted(k for k in again if cursor < k <= last and k not in listed):
+            if (raw := self._raw(folder, again, key)) is not None:
+                yield Fetched(source_id=key, raw=raw, cursor=last)
+
+    def _raw(self, folder: Path, keys: dict[str, Path], key: str) -> bytes | None:
+        try:
+            return keys[key].read_bytes()
+        except FileNotFoundError:
+            # moved by a mail client between listing and reading: look it up again
+            again = self._keys(folder).get(key)
+            return again.read_bytes() if again is not None else None
