@@ -175,7 +175,7 @@ class TermVectorizer(TfidfVectorizer):
         super().__setstate__(state)
 
 
-@lru_cache(maxsize=1 << 17)
+@lru_cache(maxsize=1 << 14)  # some 1.5 kB a word: 25 MB at most, in a worker that runs for months
 def _word_grams(word: str, low: int, high: int) -> tuple[str, ...]:
     padded = f" {word} "
     grams: list[str] = []
@@ -450,12 +450,13 @@ def shared_terms(counts: sparse.csr_matrix, askers: Sequence[str], min_askers: i
     pseudo-questions) the texts of at least `min_askers` distinct askers have, or any
     pseudo-question has. Counted a few thousand texts at a time, each asker whole in one."""
     n_real, n_terms = len(askers), counts.shape[1]
-    ids = np.array([index for index in _numbered(askers)], dtype=np.int64)
+    ids = np.array(_numbered(askers), dtype=np.int64)
+    n_askers = int(ids.max(initial=-1)) + 1
     order = np.argsort(ids, kind="stable")
     ids_sorted = ids[order]
     per_term = np.zeros(n_terms, dtype=np.int64)
-    step = max(1, int(ids.max(initial=0) + 1) * 4096 // max(n_real, 1))
-    for first in range(0, int(ids.max(initial=-1)) + 1, step):
+    step = max(1, n_askers * 4096 // max(n_real, 1))  # askers of some 4,096 texts together
+    for first in range(0, n_askers, step):
         rows = order[np.searchsorted(ids_sorted, first):np.searchsorted(ids_sorted, first + step)]
         block = counts[rows]
         block.data[:] = 1

@@ -27,10 +27,10 @@ def privacy_lines(settings: Settings, *, offline: bool = False) -> list[str]:
     privacy = settings.privacy
     if privacy.deidentify == "deduce":
         try:
-            if offline and importlib.util.find_spec("deduce") is None:
-                raise ImportError("deduce")
             if not offline:
                 deidentify.load()
+            elif importlib.util.find_spec("deduce") is None:
+                raise ImportError("deduce")
             state = "geïnstalleerd (niet geladen: --offline)" if offline else "geladen"
             lines = [f"ok    namen zonder aanwijzing: deduce {state}"]
         except ImportError:
