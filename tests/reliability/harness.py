@@ -73,12 +73,20 @@ def make_maildir(path: Path) -> Path:
     return path
 
 
-def deliver_to_maildir(maildir: Path, messages: list[tuple[str, bytes]], *, first: int = 0) -> None:
-    """As an MTA does: write in tmp/, rename into new/; keys sort in arrival order."""
+def deliver_to_maildir(maildir: Path, messages: list[tuple[str, bytes]], *, first: int = 0,
+                       at_once: bool = False) -> None:
+    """As an MTA does: write in tmp/, rename into new/; keys sort in arrival order.
+    `at_once`: all messages appear in an empty new/ in one rename (of a folder onto it), so
+    a poll sees none of them or all, never the part written so far."""
+    arriving = maildir / "arriving"
+    if at_once:
+        arriving.mkdir()
     for n, (_, raw) in enumerate(messages, start=first):
         name = f"{1_800_000_000 + n}.{n:06d}.reliability"
         (maildir / "tmp" / name).write_bytes(raw)
-        (maildir / "tmp" / name).rename(maildir / "new" / name)
+        (maildir / "tmp" / name).rename((arriving if at_once else maildir / "new") / name)
+    if at_once:
+        arriving.rename(maildir / "new")  # rename(2) replaces an empty folder in one step
 
 
 # --- configuration --------------------------------------------------------------------------------

@@ -119,7 +119,7 @@ def test_the_same_mail_in_two_mailboxes_read_at_once_is_forwarded_once(tmp_path,
             worker.start()
         wait_for(lambda: len(db.heartbeat_pids()) == 2, timeout=90, what="two workers")
         for box in boxes:  # the same mail lands in both mailboxes while both workers are idle
-            deliver_to_maildir(box["path"], messages)
+            deliver_to_maildir(box["path"], messages, at_once=True)  # a poll reads all of a mailbox or none
         wait_for(lambda: db.done(2 * len(messages)), timeout=180, interval=0.5, what="both mailboxes handled")
         wait_for(lambda: sum(fetched_per_worker(w.log for w in workers)) >= 2 * len(messages), timeout=60,
                  what="the last polls to report")
