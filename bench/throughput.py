@@ -13,8 +13,8 @@
 2. PostgreSQL, three workers: three `bvhk-triage run` processes share six Maildir
    mailboxes, then one; the clock runs from the moment the mail lands (all three workers
    ready and idle) until every message is stored and every forward delivered. One worker on
-   the same data for comparison. (A mailbox is read by one worker at a time, under its lease:
-   one busy mailbox does not gain from a second worker until reading and triage are apart.)
+   the same data for comparison. (A mailbox is read by one worker at a time, under its lease;
+   what it read waits in the inbox queue, which every worker triages.)
    Needs PostgreSQL at 127.0.0.1:5432 (as the tests do; `--pg-admin`).
 3. Memory: peak resident size of one `bvhk-triage poll` process over `--memory-messages`
    (default 10,000) messages, from the kernel's accounting of that child

@@ -9,6 +9,8 @@ What is kept, and why (privacy by design, AVG):
   payload is dropped once the server has accepted it; the stable Message-ID stays.
 - `quarantine`: what could not be handled, with the reason; the mail itself stays in the
   mailbox untouched.
+- `inbox`: a fetched mail waiting for triage, raw, from the read that fetched it until the
+  transaction that records its outcome (which deletes the row); seconds, as a rule.
 """
 
 from __future__ import annotations
@@ -149,6 +151,24 @@ class Quarantine(SQLModel, table=True):
     attempts: int = 1
     final: bool = True  # False while a failing message is still retried (up to three times)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class InboxItem(SQLModel, table=True):
+    """A fetched mail waiting for triage: reading and triage are separate steps joined by this
+    table (`bot.service.worker`). The reader of a mailbox stores the item and the mailbox's
+    cursor in one transaction; any worker claims items (FOR UPDATE SKIP LOCKED), triages them,
+    and deletes each in the transaction that records its outcome."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (UniqueConstraint("mailbox", "source_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)  # the order of arrival
+    mailbox: str
+    source_id: str
+    raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    queued_at: datetime = Field(default_factory=utcnow)
+    claimed_by: str = ""  # the worker triaging it; "" while it waits
+    claimed_until: datetime | None = None  # a claim lapses, so a dead worker's items go on
 
 
 class ContactPerson(SQLModel, table=True):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import delete, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -19,6 +19,7 @@ from storage.models import (
     Correction,
     Delivery,
     Heartbeat,
+    InboxItem,
     JobRun,
     Lease,
     Original,
@@ -42,6 +43,67 @@ def set_cursor(session: Session, *, mailbox: str, folder: str = "inbox", value: 
     row.value = value
     row.updated_at = utcnow()
     session.add(row)
+
+
+# --- the inbox: fetched, waiting for triage ----------------------------------------------
+def queue_fetched(session: Session, *, mailbox: str, items: Iterable[tuple[str, bytes]]) -> int:
+    """Queue the fetched items (source id, raw) that were neither handled nor queued before;
+    how many were queued. Three queries for the lot, whatever its size."""
+    items = list(items)
+    ids = [source_id for source_id, _ in items]
+    known = set(session.exec(select(Question.source_id).where(Question.mailbox == mailbox,
+                                                              Question.source_id.in_(ids))))
+    known |= set(session.exec(select(Quarantine.source_id).where(Quarantine.mailbox == mailbox, Quarantine.final,
+                                                                 Quarantine.source_id.in_(ids))))
+    known |= set(session.exec(select(InboxItem.source_id).where(InboxItem.mailbox == mailbox,
+                                                                InboxItem.source_id.in_(ids))))
+    queued = 0
+    for source_id, raw in items:
+        if source_id not in known:
+            known.add(source_id)
+            session.add(InboxItem(mailbox=mailbox, source_id=source_id, raw=raw))
+            queued += 1
+    return queued
+
+
+def claim_queued(session: Session, *, holder: str, mailboxes: Sequence[str], limit: int, seconds: float,
+                 dead: Sequence[str] = (), passed: Iterable[int] = ()) -> Sequence[InboxItem]:
+    """The oldest queued items of `mailboxes` that nobody triages (unclaimed, claimed by
+    `holder` or by one of `dead`, or a lapsed claim), except those with ids in `passed`,
+    claimed for `seconds`.
+    PostgreSQL: FOR UPDATE SKIP LOCKED, so workers claiming at once take different items."""
+    now = utcnow()
+    claimable = or_(InboxItem.claimed_by == "", InboxItem.claimed_by == holder, InboxItem.claimed_until < now,
+                    InboxItem.claimed_by.in_(list(dead)))
+    items = session.exec(
+        select(InboxItem).where(InboxItem.mailbox.in_(list(mailboxes)), InboxItem.id.not_in(list(passed)), claimable)
+        .order_by(InboxItem.id).limit(limit).with_for_update(skip_locked=True)
+    ).all()
+    for item in items:
+        item.claimed_by, item.claimed_until = holder, now + timedelta(seconds=seconds)
+        session.add(item)
+    return items
+
+
+def unqueue(session: Session, *, item_id: int, holder: str) -> bool:
+    """Delete a triaged item; False when `holder`'s claim on it lapsed and another worker took it."""
+    return bool(session.exec(delete(InboxItem).where(InboxItem.id == item_id, InboxItem.claimed_by == holder))
+                .rowcount)
+
+
+def unclaim(session: Session, *, holder: str, item_id: int | None = None) -> None:
+    """Give an item `holder` claimed back to the queue (its triage failed: it is tried again),
+    or all it claimed (its pass over the queue ended)."""
+    query = update(InboxItem).where(InboxItem.claimed_by == holder)
+    if item_id is not None:
+        query = query.where(InboxItem.id == item_id)
+    session.exec(query.values(claimed_by="", claimed_until=None))
+
+
+def queued(session: Session) -> tuple[int, datetime | None]:
+    """How many fetched mails wait for triage, and since when the oldest."""
+    count, oldest = session.exec(select(func.count(), func.min(InboxItem.queued_at))).one()
+    return count, _aware(oldest) if oldest else None
 
 
 # --- questions ---------------------------------------------------------------------------

@@ -73,6 +73,7 @@ def check_lines(engine: Engine, *, heartbeat_seconds: int, now: datetime | None 
         beats = repo.heartbeats(session)
         counts = repo.delivery_counts(session)
         held = len(repo.in_quarantine(session))
+        queued, oldest = repo.queued(session)
     lines = []
     for row in beats:
         age = now - row.beat_at
@@ -91,6 +92,11 @@ def check_lines(engine: Engine, *, heartbeat_seconds: int, now: datetime | None 
     if failed:
         lines.append(f"let op {failed} uitgaande bericht(en) niet afgeleverd na het maximale aantal pogingen "
                      "(delivery.max_attempts; de fout staat bij elk bericht in de database)")
+    if queued and now - oldest > stale_after:
+        lines.append(f"let op {queued} opgehaald(e) bericht(en) wachten op triage, het oudste sinds {_ago(now - oldest)} "
+                     "(draait er een worker met deze mailboxen in zijn configuratie?)")
+    elif queued:
+        lines.append(f"ok    {queued} opgehaald(e) bericht(en) wachten op triage")
     if held:
         lines.append(f"let op {held} bericht(en) in quarantaine: niet getrieerd (bvhk-triage quarantine list)")
     return lines

@@ -7,7 +7,10 @@
   it when the mailbox is done. A worker that dies holds it until it lapses
   (`schedule.lease_seconds`), unless it ran on this host: a lease records host and process id,
   and a holder whose process is gone loses it at once; a restart with the same
-  `schedule.worker_id` takes it back at once too. The unit of parallelism is the mailbox.
+  `schedule.worker_id` takes it back at once too. Reading is parallel per mailbox; triage is not bound to it.
+- Fetched mail waits in the inbox queue until a worker claims it for triage, a batch at a time
+  with `SELECT … FOR UPDATE SKIP LOCKED` (`storage.repo.claim_queued`): several workers
+  triage what one worker read. A claim lapses like a lease; a dead worker's is taken at once.
 - Deliveries are claimed one by one with `SELECT … FOR UPDATE SKIP LOCKED`
   (`storage.repo.claim_delivery`).
 - A scheduled job (digest, report, purge, retrain, followup) runs once per scheduled
@@ -94,6 +97,13 @@ def _stopped_here(host: str, pid: int) -> bool:
     except PermissionError:  # it runs, as another user
         return False
     return False
+
+
+def stopped_workers(engine: Engine) -> list[str]:
+    """Workers whose heartbeat says they ran on this host, as a process that runs no more: what
+    they claimed is taken over at once instead of when the claim lapses."""
+    with unit_of_work(engine) as session:
+        return [beat.worker_id for beat in repo.heartbeats(session) if _stopped_here(beat.host, beat.pid)]
 
 
 def mailbox_lease(engine: Engine, *, mailbox: str, holder: str, seconds: float) -> Lease:

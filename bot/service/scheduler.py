@@ -23,11 +23,13 @@ from bot.reports.mailing import scheduled_jobs
 from bot.service.heartbeat import Pulse
 from bot.service.leases import once_per_schedule
 from bot.service.push import start_watchers
-from bot.service.worker import PollReport, Runtime, poll, send_pending
+from bot.service.worker import PollReport, Runtime, poll, send_pending, triage_queued
 from bot.settings import Settings
 from classifiers import deidentify
 
 log = logging.getLogger(__name__)
+
+QUEUE_SECONDS = 5  # how often a worker looks for mail another worker queued, and for forwards due
 
 
 class _QuietOverlap(logging.Filter):
@@ -59,9 +61,10 @@ def run_worker(settings: Settings, *, beside=None) -> None:
         or the delivery server that fails says so once, and once more when it works again.
         `covers`: what this round spoke to (a sending round with nothing due spoke to nobody)."""
         numbers = {key: value for key, value in report.as_dict().items() if isinstance(value, int) and value}
+        numbers["skipped"] = sum(report.skipped.values())
         numbers["errors"] = len(report.errors)
         counts = " ".join(f"{key}={value}" for key, value in numbers.items() if value) or "nothing new"
-        if report.fetched or report.delivered or report.delivery_failed or report.errors:
+        if any(numbers.values()):
             log.info("%s: %s", job, counts)
         now = {line.split(": ", 1)[0]: line for line in report.errors}
         for key, line in now.items():
@@ -86,8 +89,9 @@ def run_worker(settings: Settings, *, beside=None) -> None:
         report = poll(runtime, mailboxes=[name], wait_to_send=True)
         record("push", report, covers=polled([name]) | _sent(report))
 
-    def deliver_job() -> None:  # sends while a long poll is still triaging
+    def deliver_job() -> None:  # triages what other workers queued, and sends while a long poll still runs
         report = PollReport()
+        triage_queued(runtime, report, between_polls=True)
         send_pending(runtime, report)
         record("deliver", report, covers=_sent(report))
 
@@ -105,7 +109,8 @@ def run_worker(settings: Settings, *, beside=None) -> None:
         poll_job, IntervalTrigger(**every), id="poll",
         max_instances=1, coalesce=True, next_run_time=_now(),
     )
-    scheduler.add_job(deliver_job, IntervalTrigger(seconds=min(settings.schedule.poll_seconds or 30, 30)),
+    scheduler.add_job(deliver_job, IntervalTrigger(seconds=min(settings.schedule.poll_seconds or QUEUE_SECONDS,
+                                                               QUEUE_SECONDS)),
                       id="deliver", max_instances=1, coalesce=True, next_run_time=_now())
     scheduler.add_job(pulse.beat, IntervalTrigger(seconds=settings.schedule.heartbeat_seconds), id="heartbeat",
                       max_instances=1, coalesce=True)

@@ -1,12 +1,15 @@
-"""One poll: fetch what is new, triage it, store the decision, then deliver.
+"""One poll: read what is new into the inbox queue, triage the queue, then deliver.
 
-The fetched mail is taken in batches of `BATCH`: parsed and classified together
-(`bot.triage.pipeline.prepare`), then screened, routed and stored one by one, in order.
-Per message one transaction holds the question (or the skip, or the quarantine entry),
-its deliveries with their composed payload, and the mailbox cursor. Sending happens
-after the commit and reads only stored deliveries; a delivered message is never sent
-again. A message that cannot be parsed is quarantined with its reason; one that makes a
-stage fail unexpectedly is retried on the next polls and quarantined after three tries.
+Reading and triage are separate steps joined by a table (`storage.models.InboxItem`).
+Reading a mailbox stores each batch of fetched mail with the cursor past it, in one
+transaction, under the mailbox's lease. Triage claims queued mail a batch at a time (any
+worker: what one read, several triage), parses and classifies the batch together
+(`bot.triage.pipeline.prepare`), then screens, routes and stores each item in its own
+transaction: the question (or the skip, or the quarantine entry), its deliveries with their
+composed payload, and the item's removal from the queue. Sending happens after the commit
+and reads only stored deliveries; a delivered message is never sent again. A message that
+cannot be parsed is quarantined with its reason; one that makes a stage fail unexpectedly
+stays queued, is tried again on the next passes, and is quarantined after three tries.
 
 Delivery is at least once, made recognisable: a delivery is marked sent only after the
 server accepted it. When the outcome is unknown (the connection drops after DATA, or the
@@ -16,8 +19,8 @@ message (Exchange, for one, drops a second copy with a Message-ID already in the
 A failed send waits `delivery.retry_seconds`, doubling per attempt up to an hour, as an
 MTA's queue does; after `delivery.max_attempts` it is marked failed and `check` shows it.
 
-Several workers (PostgreSQL): see `bot.service.leases` — one worker per mailbox at a time, and
-deliveries claimed with FOR UPDATE SKIP LOCKED. Should two workers still store the same
+Several workers (PostgreSQL): see `bot.service.leases` — one reader per mailbox at a time;
+queued mail and deliveries claimed with FOR UPDATE SKIP LOCKED. Should two workers still store the same
 item, or the same Message-ID from two mailboxes, at the same moment, a unique constraint
 makes the later commit fail: that message's savepoint is rolled back and it is triaged
 again as the duplicate it now is. Nothing is forwarded twice.
@@ -47,7 +50,7 @@ from bot.ingest.parse import ParseError
 from bot.outgoing import Sender, open_sender
 from bot.outgoing.queue import send_due
 from bot.service.heartbeat import worker_identity
-from bot.service.leases import Lease, LeaseLost, mailbox_lease
+from bot.service.leases import Lease, LeaseLost, mailbox_lease, stopped_workers
 from bot.settings import ConfigError, Settings
 from bot.triage.context import Context, open_context
 from bot.triage.pipeline import prepare, triage_message
@@ -76,6 +79,7 @@ class PollReport:
     answered: int = 0  # questions found answered by reply detection
     errors: list[str] = field(default_factory=list)
     elsewhere: list[dict] = field(default_factory=list)  # mailboxes another worker holds: who, until when
+    retry: set[int] = field(default_factory=set)  # queued items whose triage failed in this poll
 
     def as_dict(self) -> dict:
         return {
@@ -108,6 +112,8 @@ class Runtime:
     rules_stamp: tuple = ()
     worker_id: str = ""  # holder of mailbox leases (bot.service.leases)
     sending: threading.Lock = field(default_factory=threading.Lock)  # one sending round at a time
+    triaging: threading.Lock = field(default_factory=threading.Lock)  # one pass over the queue at a time
+    failing: set[int] = field(default_factory=set)  # queued items whose triage failed here: for the next poll
     # one reader per mailbox in this process (a push and the scheduled poll take turns)
     reading: defaultdict[str, threading.Lock] = field(default_factory=lambda: defaultdict(threading.Lock))
 
@@ -166,6 +172,7 @@ def poll(runtime: Runtime, *, mailboxes: list[str] | None = None, progress=None,
             _poll_mailbox(runtime, config, report, progress)
         except (MailboxError, ConfigError) as exc:  # refused, unreachable, a secret not set: this mailbox only
             report.errors.append(f"mailbox {config.name}: {exc}")
+    triage_queued(runtime, report, progress)  # what other workers read, or a failed mailbox left queued
     send_pending(runtime, report, wait=wait_to_send)
     return report
 
@@ -198,37 +205,22 @@ def _held_elsewhere(report: PollReport, mailbox: str, lease: Lease) -> None:
 
 
 def _read_mailbox(runtime: Runtime, config, report: PollReport, progress, lease: Lease) -> None:
+    """Read what is new into the inbox queue, a batch and the cursor past it per transaction
+    (under the lease: the fence); then triage the queue, marking this mailbox's questions over
+    its open connection; then find replies and corrections in it."""
     mailbox = open_mailbox(config)
     try:
         with unit_of_work(runtime.engine) as session:
             cursor = repo.get_cursor(session, mailbox=config.name)
-        seen_ids: set[str] = set()
-        ctx = open_context(runtime.settings, config=config, ruleset=runtime.ruleset, contacts=runtime.contacts,
-                           model=runtime.model, engine=runtime.engine, today=datetime.now(timezone.utc).date(),
-                           seen=seen_ids.__contains__)
-        blocked = False  # an earlier item failed and will be retried: keep the cursor before it
         for batch in _batches(mailbox.fetch(cursor), BATCH):
-            ready = _prepare(batch, ctx)
-            for item, prepared in zip(batch, ready):
-                if runtime.stopping.is_set():
-                    break
-                report.fetched += 1
-                if progress:
-                    progress(config.name)
-                with unit_of_work(runtime.engine) as session:
-                    if not repo.is_known(session, mailbox=config.name, source_id=item.source_id):
-                        done = _handle(session, runtime, ctx, item, prepared, report)
-                        blocked = blocked or not done
-                    if not blocked:
-                        repo.set_cursor(session, mailbox=config.name, value=item.cursor)
-                    lease.hold(session)  # fence: if another worker took the mailbox, roll back and stop
-                seen_ids.add(item.source_id)
-                if getattr(mailbox, "can_mark", False):  # marks after the commit, never before the decision
-                    with unit_of_work(runtime.engine) as session:
-                        question = repo.question_for_item(session, mailbox=config.name, source_id=item.source_id)
-                    mark_question(mailbox, config, question, ruleset=runtime.ruleset, contacts=runtime.contacts)
+            with unit_of_work(runtime.engine) as session:
+                new = repo.queue_fetched(session, mailbox=config.name, items=[(i.source_id, i.raw) for i in batch])
+                repo.set_cursor(session, mailbox=config.name, value=batch[-1].cursor)
+                lease.hold(session)  # fence: if another worker took the mailbox, roll back and stop
+            report.fetched += new  # what was read before (read again to be sure) is not counted
             if runtime.stopping.is_set():
                 break
+        triage_queued(runtime, report, progress, opened={config.name: mailbox})
         if not runtime.stopping.is_set():  # reply detection: once per mailbox per poll
             report.answered += replies.detect_replies(runtime.engine, mailbox, name=config.name)
             corrections.from_marks(runtime.engine, mailbox, config, ruleset=runtime.ruleset,
@@ -244,14 +236,122 @@ def _batches(items: Iterable, size: int) -> Iterator[list]:
         yield batch
 
 
-def _prepare(batch: list, ctx: Context) -> list:
-    """`pipeline.prepare` for a batch; should that fail, each item is prepared on its own in
-    `_handle`, where a failure counts against that item only."""
+def triage_queued(runtime: Runtime, report: PollReport, progress=None, *, opened: dict | None = None,
+                  between_polls: bool = False) -> None:
+    """Triage what waits in the inbox queue, whichever worker read it: claim a batch (the
+    oldest first; on PostgreSQL what another worker claims is passed over), prepare it, and
+    store each item's outcome in its own transaction, which deletes it from the queue. An
+    item whose triage fails goes back to the queue and is tried again by the next poll.
+    `opened`: mailboxes this worker has open, to mark questions over; others are opened when
+    a question needs a mark. `between_polls`: a pass between the scheduled polls (for mail
+    other workers queued) leaves alone what failed here, and what another thread of this
+    worker triages; a poll waits for that thread (it wants its mail triaged now)."""
+    if not runtime.triaging.acquire(blocking=not between_polls):
+        return
+    passed = runtime.failing if between_polls else report.retry
+    marking = Marking(runtime, dict(opened or {}))
     try:
-        return prepare([(item.raw, item.source_id) for item in batch], ctx)
-    except Exception as exc:  # the type only: an exception's text may quote the mail
-        log.warning("batch of %d items prepared one by one (%s)", len(batch), type(exc).__name__)
-        return [None] * len(batch)
+        contexts: dict[str, Context] = {}
+        configs = {config.name: config for config in runtime.settings.mailboxes}
+        dead = stopped_workers(runtime.engine)
+        while not runtime.stopping.is_set():
+            with unit_of_work(runtime.engine) as session:
+                batch = repo.claim_queued(session, holder=runtime.worker_id, mailboxes=list(configs), limit=BATCH,
+                                          seconds=runtime.settings.schedule.lease_seconds, dead=dead,
+                                          passed=passed)
+            if not batch:
+                break
+            for name in {item.mailbox for item in batch} - set(contexts):
+                contexts[name] = open_context(runtime.settings, config=configs[name], ruleset=runtime.ruleset,
+                                              contacts=runtime.contacts, model=runtime.model, engine=runtime.engine,
+                                              today=datetime.now(timezone.utc).date())
+            for item, prepared in zip(batch, _prepare(batch, contexts)):
+                if runtime.stopping.is_set():
+                    break
+                _triage_one(runtime, contexts[item.mailbox], item, prepared, report, marking)
+                if progress:
+                    progress(item.mailbox)
+    finally:
+        try:  # what this pass claimed and left (stopping, or an error): back to the queue now
+            with unit_of_work(runtime.engine) as session:
+                repo.unclaim(session, holder=runtime.worker_id)
+        finally:
+            runtime.triaging.release()
+            marking.close()
+
+
+def _prepare(batch: list, contexts: dict[str, Context]) -> list:
+    """`pipeline.prepare` for a batch, per mailbox; should that fail, each item is prepared on
+    its own in `_handle`, where a failure counts against that item only."""
+    ready: dict[int, object] = {}
+    for name in dict.fromkeys(item.mailbox for item in batch):
+        items = [item for item in batch if item.mailbox == name]
+        try:
+            ready |= zip((item.id for item in items),
+                         prepare([(item.raw, item.source_id) for item in items], contexts[name]))
+        except Exception as exc:  # the type only: an exception's text may quote the mail
+            log.warning("batch of %d items prepared one by one (%s)", len(items), type(exc).__name__)
+    return [ready.get(item.id) for item in batch]
+
+
+def _triage_one(runtime: Runtime, ctx: Context, item, prepared, report: PollReport, marking: "Marking") -> None:
+    """One queued item in one transaction: its outcome stored and the item taken off the queue,
+    or, when its triage failed and it is tried again, given back to the queue."""
+    try:
+        with unit_of_work(runtime.engine) as session:
+            if repo.is_known(session, mailbox=item.mailbox, source_id=item.source_id):
+                done = True  # read twice (a cursor set back): handled the first time
+            else:
+                done = _handle(session, runtime, ctx, item, prepared, report)
+            if not done:
+                repo.unclaim(session, holder=runtime.worker_id, item_id=item.id)
+            elif not repo.unqueue(session, item_id=item.id, holder=runtime.worker_id):
+                raise ClaimLapsed(item.id)  # fence: another worker triages it now; roll this back
+    except ClaimLapsed:
+        log.info("queued item %s: its claim lapsed and another worker took it over", item.id)
+        return
+    if done:
+        runtime.failing.discard(item.id)
+        marking.mark(item.mailbox, item.source_id)
+    else:
+        runtime.failing.add(item.id)
+        report.retry.add(item.id)
+
+
+class ClaimLapsed(Exception):
+    """Another worker claimed a queued item after this worker's claim lapsed."""
+
+
+class Marking:
+    """Marks questions in their mailbox after their transaction (never before the decision):
+    over a connection the poll has open, or one opened for it, once per pass."""
+
+    def __init__(self, runtime: Runtime, opened: dict) -> None:
+        self.runtime, self.opened, self.own = runtime, opened, {}
+        self.configs = {config.name: config for config in runtime.settings.mailboxes}
+
+    def mark(self, name: str, source_id: str) -> None:
+        config = self.configs[name]
+        mailbox = self.opened.get(name) or self._open(config)
+        if not getattr(mailbox, "can_mark", False):
+            return
+        with unit_of_work(self.runtime.engine) as session:
+            question = repo.question_for_item(session, mailbox=name, source_id=source_id)
+        mark_question(mailbox, config, question, ruleset=self.runtime.ruleset, contacts=self.runtime.contacts)
+
+    def _open(self, config):
+        if config.name not in self.own:
+            try:
+                self.own[config.name] = open_mailbox(config) if config.kind != "maildir" else None
+            except (MailboxError, ConfigError) as exc:  # marks are never worth a failed pass
+                log.warning("mailbox %s: not opened to mark its questions (%s)", config.name, exc)
+                self.own[config.name] = None
+        return self.own[config.name]
+
+    def close(self) -> None:
+        for mailbox in self.own.values():
+            if mailbox is not None:
+                mailbox.close()
 
 
 def _handle(session, runtime: Runtime, ctx: Context, item, prepared, report: PollReport) -> bool:

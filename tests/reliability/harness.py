@@ -24,7 +24,8 @@ import sys
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
 from pathlib import Path
@@ -177,6 +178,18 @@ class Worker:
         if self.alive:
             self.proc.kill()
             self.proc.wait()
+
+
+@contextmanager
+def running(workers: list[Worker]) -> Iterator[list[Worker]]:
+    """The workers started; whatever happens in the block, none is left running after it."""
+    try:
+        for worker in workers:
+            worker.start()
+        yield workers
+    finally:
+        for worker in workers:
+            worker.ensure_gone()
 
 
 def log_lines(log: Path) -> list[dict]:

@@ -31,6 +31,7 @@ from tests.reliability.harness import (
     log_lines,
     maildir_box,
     make_maildir,
+    running,
     sample_messages,
     wait_for,
     write_config,
@@ -39,17 +40,29 @@ from tests.reliability.harness import (
 
 
 
-def fetched_per_worker(logs) -> list[int]:
-    """What each worker fetched, from its `poll: fetched=N …` log lines."""
+def counted_per_worker(logs, *keys: str) -> list[int]:
+    """Each worker's sum of the counts `keys` over its logged rounds (`poll: fetched=N …`, and
+    `push:` and `deliver:` (a pass over the queue between polls) alike)."""
     totals = []
     for log in logs:
         total = 0
         for line in log_lines(log):
-            if line["message"].startswith("poll: "):
-                numbers = dict(part.split("=") for part in line["message"][6:].split() if "=" in part)
-                total += int(numbers.get("fetched", 0))
+            job, _, counts = line["message"].partition(": ")
+            if job in ("poll", "push", "deliver"):
+                numbers = dict(part.split("=") for part in counts.split() if "=" in part)
+                total += sum(int(numbers.get(key, 0)) for key in keys)
         totals.append(total)
     return totals
+
+
+def fetched_per_worker(logs) -> list[int]:
+    """What each worker read from its mailboxes."""
+    return counted_per_worker(logs, "fetched")
+
+
+def handled_per_worker(logs) -> list[int]:
+    """What each worker triaged to an outcome: a question, a skip, a quarantine."""
+    return counted_per_worker(logs, "triaged", "quarantined", "skipped")
 
 
 @pytest.mark.server
@@ -67,9 +80,7 @@ def test_three_workers_share_5000_messages_each_delivered_once(tmp_path, models,
     db = Database(postgres_url)
     workers = [Worker(config, tmp_path / f"worker{n}.log") for n in range(3)]
     started = time.monotonic()
-    try:
-        for worker in workers:
-            worker.start()
+    with running(workers):
         wait_for(lambda: len(db.heartbeat_pids()) == 3, timeout=90, what="three workers")
         all_up = datetime.now(timezone.utc)
         wait_for(lambda: db.done(len(everything)), timeout=300, interval=1, what="5,000 messages handled")
@@ -82,9 +93,6 @@ def test_three_workers_share_5000_messages_each_delivered_once(tmp_path, models,
         wait_for(lambda: db.scalar("SELECT count(*) FROM job_run WHERE finished_at IS NOT NULL") >= 1,
                  timeout=30, what="a finished purge")
         exit_codes = [worker.stop() for worker in workers]
-    finally:
-        for worker in workers:
-            worker.ensure_gone()
     result = account(db, sink, [mid for mid, _ in everything])
     runs = db.rows("SELECT job, scheduled_for, worker_id FROM job_run ORDER BY scheduled_for")
     purges = db.scalar("SELECT count(*) FROM audit WHERE action = 'purge'")
@@ -114,9 +122,7 @@ def test_the_same_mail_in_two_mailboxes_read_at_once_is_forwarded_once(tmp_path,
     config = write_config(tmp_path, url=postgres_url, models=models, smtp_port=sink.port, mailboxes=boxes)
     db = Database(postgres_url)
     workers = [Worker(config, tmp_path / f"worker{n}.log") for n in range(2)]
-    try:
-        for worker in workers:
-            worker.start()
+    with running(workers):
         wait_for(lambda: len(db.heartbeat_pids()) == 2, timeout=90, what="two workers")
         for box in boxes:  # the same mail lands in both mailboxes while both workers are idle
             deliver_to_maildir(box["path"], messages, at_once=True)  # a poll reads all of a mailbox or none
@@ -124,9 +130,6 @@ def test_the_same_mail_in_two_mailboxes_read_at_once_is_forwarded_once(tmp_path,
         wait_for(lambda: sum(fetched_per_worker(w.log for w in workers)) >= 2 * len(messages), timeout=60,
                  what="the last polls to report")
         exit_codes = [worker.stop() for worker in workers]
-    finally:
-        for worker in workers:
-            worker.ensure_gone()
     result = account(db, sink, [mid for mid, _ in messages])
     per_message = db.rows("SELECT message_id, count(*) FROM question WHERE verdict = 'question' GROUP BY message_id")
     copies = db.scalar("SELECT count(*) FROM question WHERE verdict = 'duplicate'")
@@ -138,6 +141,36 @@ def test_the_same_mail_in_two_mailboxes_read_at_once_is_forwarded_once(tmp_path,
     assert all(count == 1 for _, count in per_message)
     assert result.lost == [] and result.duplicates == [] and result.resends == 0
     assert result.deliveries == result.routed + result.review and copies >= result.questions - 5
+
+
+@pytest.mark.server
+def test_three_workers_triage_one_busy_mailbox_together(tmp_path, models, postgres_url, smtp_sink):
+    messages = sample_messages(900, tag="one")
+    maildir = make_maildir(tmp_path / "mail" / "ind")
+    deliver_to_maildir(maildir, messages)
+    config = write_config(tmp_path, url=postgres_url, models=models, smtp_port=smtp_sink.port,
+                          mailboxes=[maildir_box("ind", maildir)])
+    db = Database(postgres_url)
+    workers = [Worker(config, tmp_path / f"worker{n}.log") for n in range(3)]
+    with running(workers):
+        wait_for(lambda: db.done(len(messages)), timeout=300, interval=1, what="900 messages handled")
+        wait_for(lambda: sum(handled_per_worker(w.log for w in workers)) >= len(messages), timeout=60,
+                 what="the last passes to report")
+        exit_codes = [worker.stop() for worker in workers]
+    result = account(db, smtp_sink, [mid for mid, _ in messages])
+    left = db.scalar("SELECT count(*) FROM inbox")
+    db.close()
+    fetched = fetched_per_worker(worker.log for worker in workers)
+    handled = handled_per_worker(worker.log for worker in workers)
+    write_summary("one-mailbox-three-workers", {"fetched_per_worker": fetched, "handled_per_worker": handled,
+                                                **result.as_dict()})
+
+    assert exit_codes == [0, 0, 0]
+    assert sum(fetched) == len(messages), "a message was read by two workers"
+    assert all(n > 0 for n in handled), "a worker triaged nothing of the mailbox another one read"
+    assert sum(handled) == len(messages)
+    assert result.missing_items == [] and result.stored == len(messages) and left == 0
+    assert result.lost == [] and result.duplicates == [] and result.resends == 0 and result.not_sent == 0
 
 
 # --- the mechanisms on their own -----------------------------------------------------------------
@@ -208,6 +241,35 @@ def test_deliveries_are_claimed_with_skip_locked(engines):
         session.get(Delivery, claimed).next_attempt_at = now + timedelta(minutes=5)
     with unit_of_work(two) as session:
         assert repo.claim_delivery(session, now=now).id == other  # the one backing off is not due yet
+
+
+@pytest.mark.server
+def test_queued_mail_is_claimed_with_skip_locked_and_a_lapsed_claim_fences_its_old_holder(engines):
+    one, two = engines
+    with unit_of_work(one) as session:
+        assert repo.queue_fetched(session, mailbox="ind", items=[(f"s{n}", b"raw") for n in range(5)]) == 5
+    with unit_of_work(two) as session:  # read again (a cursor set back): nothing is queued twice
+        assert repo.queue_fetched(session, mailbox="ind", items=[("s4", b"raw"), ("s5", b"raw")]) == 1
+    with Session(one) as first, Session(two) as second:
+        with first.begin(), second.begin():
+            mine = [i.source_id for i in repo.claim_queued(first, holder="a", mailboxes=["ind"], limit=4, seconds=30)]
+            theirs = [i.source_id for i in repo.claim_queued(second, holder="b", mailboxes=["ind"], limit=4,
+                                                             seconds=30)]  # does not wait for the first
+    assert mine == ["s0", "s1", "s2", "s3"] and theirs == ["s4", "s5"]
+    with unit_of_work(two) as session:  # claimed and committed: not claimable by another
+        assert repo.claim_queued(session, holder="b", mailboxes=["ind"], limit=10, seconds=30,
+                                 passed=[5, 6]) == []
+        assert [i.source_id for i in repo.claim_queued(session, holder="c", mailboxes=["ind"], limit=10,
+                                                       seconds=30, dead=["a"])] == mine  # a stopped
+    with unit_of_work(one) as session:
+        assert not repo.unqueue(session, item_id=1, holder="a")  # the fence: c has it now
+        assert repo.unqueue(session, item_id=1, holder="c")
+        repo.unclaim(session, holder="c")
+    with unit_of_work(two) as session:
+        assert [i.id for i in repo.claim_queued(session, holder="b", mailboxes=["ind", "dtv"], limit=10,
+                                                seconds=30)] == [2, 3, 4, 5, 6]
+        assert repo.claim_queued(session, holder="d", mailboxes=["dtv"], limit=10, seconds=30) == []
+        assert repo.queued(session)[0] == 5
 
 
 @pytest.mark.server
