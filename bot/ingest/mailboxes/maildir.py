@@ -2,8 +2,9 @@
 
 Read only: files are never moved from new/ to cur/, renamed or flagged. The cursor is the
 last key handled; keys begin with the delivery time, so they sort in arrival order (a
-file a listing missed is caught by a second listing, see `_read`). Sent items live in the
-Maildir++ subfolder `.Sent`.
+file a listing missed is caught by a second listing, and a file that shows up late with
+an earlier key by reading `LOOK_BACK` seconds before the cursor again, see `_read`). Sent
+items live in the Maildir++ subfolder `.Sent`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from pathlib import Path
 from bot.ingest.mailboxes.base import Fetched, MailboxError
 
 
+LOOK_BACK = 60  # seconds of keys before the cursor read again: a rename into new/ that came late
+
+
 class MaildirMailbox:
     can_mark = False  # read only: marks are for the shared mailboxes people read in Outlook
 
@@ -24,7 +28,7 @@ class MaildirMailbox:
         self.sent_path = path / sent_folder
 
     def fetch(self, cursor: str) -> Iterator[Fetched]:
-        return self._read(self.path, cursor)
+        return self._read(self.path, cursor, look_back=True)
 
     def sent_items(self, cursor: str) -> Iterator[Fetched]:
         if not self.sent_path.is_dir():
@@ -59,20 +63,25 @@ class MaildirMailbox:
                     keys[entry.name.split(":", 1)[0]] = Path(entry.path)
         return keys
 
-    def _read(self, folder: Path, cursor: str) -> Iterator[Fetched]:
+    def _read(self, folder: Path, cursor: str, *, look_back: bool = False) -> Iterator[Fetched]:
         """The messages with keys after `cursor`, in key order.
 
         A listing taken while mail is renamed into new/ can miss a file that was there
         before files it does list (a directory lists in the file system's order, not the
         keys'), and the cursor would pass it for good. So once the listed keys are read,
         the folder is listed again: a key the first listing missed, up to the last key
-        read, is read too, with the cursor left where it is."""
+        read, is read too, with the cursor left where it is. A file can also be renamed
+        into new/ after a poll read later keys (two deliveries in one second, or a slow
+        one): with `look_back`, the keys of the `LOOK_BACK` seconds before the cursor are
+        read again; the caller passes over what it handled before
+        (`storage.repo.queue_fetched`). Sent items are not read again: an old reply read
+        twice could close a question a follow-up reopened."""
         listed = self._keys(folder)
         last = cursor
-        for key in sorted(k for k in listed if k > cursor):
+        for key in sorted(k for k in listed if k > (_looking_back(cursor) if look_back else cursor)):
             if (raw := self._raw(folder, listed, key)) is not None:
-                yield Fetched(source_id=key, raw=raw, cursor=key)
-            last = key
+                yield Fetched(source_id=key, raw=raw, cursor=max(key, cursor))
+            last = max(key, last)
         again = self._keys(folder)
         for key in sorted(k for k in again if cursor < k <= last and k not in listed):
             if (raw := self._raw(folder, again, key)) is not None:
@@ -85,3 +94,10 @@ class MaildirMailbox:
             # moved by a mail client between listing and reading: look it up again
             again = self._keys(folder).get(key)
             return again.read_bytes() if again is not None else None
+
+
+def _looking_back(cursor: str) -> str:
+    """The key `LOOK_BACK` seconds before the cursor's delivery time (a key that does not
+    begin with one: the cursor itself)."""
+    seconds = cursor.split(".", 1)[0]
+    return str(int(seconds) - LOOK_BACK) if seconds.isdigit() else cursor

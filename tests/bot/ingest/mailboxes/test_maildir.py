@@ -1,11 +1,13 @@
-"""The Maildir reader: every message read once, also while mail is being delivered."""
+"""The Maildir reader: every message read, also while mail is being delivered, and also a file
+renamed into new/ late with an earlier key. The last minute before the cursor is read again
+(the store passes over what it handled, `storage.repo.queue_fetched`); nothing older is."""
 
 from __future__ import annotations
 
 import threading
 from pathlib import Path
 
-from bot.ingest.mailboxes.maildir import MaildirMailbox
+from bot.ingest.mailboxes.maildir import LOOK_BACK, MaildirMailbox
 from tests.paths import FIXTURES
 
 RAW = (FIXTURES / "mail" / "question-header-injection.eml").read_bytes()
@@ -54,7 +56,21 @@ def test_a_file_the_first_listing_missed_is_read_in_the_same_poll_and_the_cursor
     read, cursor = read_all(mailbox)
     assert read == [keys[0], keys[1], keys[3], keys[4], keys[2]]
     assert cursor == keys[4]
-    assert read_all(mailbox, cursor) == ([], cursor)  # and not again
+    assert read_all(mailbox, cursor) == (keys, cursor)  # the last minute again, the cursor where it was
+
+
+def test_a_file_renamed_late_with_an_earlier_key_is_read_by_the_next_poll(tmp_path):
+    folder = maildir(tmp_path)
+    old = [deliver(folder, n) for n in range(0, 10)]
+    mailbox = MaildirMailbox(name="box", path=folder)
+    _, cursor = read_all(mailbox)
+    late = [deliver(folder, n) for n in (LOOK_BACK + 20, LOOK_BACK + 40)]
+    _, cursor = read_all(mailbox, cursor)
+    assert cursor == late[-1]
+    slow = deliver(folder, LOOK_BACK + 30)  # delivered before late[-1], renamed into new/ after it was read
+    read, after = read_all(mailbox, cursor)
+    assert slow in read and after == cursor
+    assert not set(old) & set(read)  # more than a minute before the cursor: not read again
 
 
 def test_every_message_is_read_once_while_mail_is_delivered(tmp_path):
@@ -70,4 +86,4 @@ def test_every_message_is_read_once_while_mail_is_delivered(tmp_path):
         read += keys
     keys, cursor = read_all(mailbox, cursor)
     read += keys
-    assert len(read) == len(set(read)) and set(read) == set(delivered)
+    assert set(read) == set(delivered)
