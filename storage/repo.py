@@ -48,15 +48,20 @@ def set_cursor(session: Session, *, mailbox: str, folder: str = "inbox", value: 
 # --- the inbox: fetched, waiting for triage ----------------------------------------------
 def queue_fetched(session: Session, *, mailbox: str, items: Iterable[tuple[str, bytes]]) -> int:
     """Queue the fetched items (source id, raw) that were neither handled nor queued before;
-    how many were queued. Three queries for the lot, whatever its size."""
+    how many were queued. Three queries for the lot, whatever its size.
+
+    The queue is asked first: an item triaged meanwhile leaves the queue in the transaction
+    that stores its outcome, which the later queries (each sees what was committed before it
+    began) then find. Asked the other way round, an item triaged between the two would be
+    in neither, and queued again."""
     items = list(items)
     ids = [source_id for source_id, _ in items]
-    known = set(session.exec(select(Question.source_id).where(Question.mailbox == mailbox,
-                                                              Question.source_id.in_(ids))))
+    known = set(session.exec(select(InboxItem.source_id).where(InboxItem.mailbox == mailbox,
+                                                               InboxItem.source_id.in_(ids))))
+    known |= set(session.exec(select(Question.source_id).where(Question.mailbox == mailbox,
+                                                               Question.source_id.in_(ids))))
     known |= set(session.exec(select(Quarantine.source_id).where(Quarantine.mailbox == mailbox, Quarantine.final,
                                                                  Quarantine.source_id.in_(ids))))
-    known |= set(session.exec(select(InboxItem.source_id).where(InboxItem.mailbox == mailbox,
-                                                                InboxItem.source_id.in_(ids))))
     queued = 0
     for source_id, raw in items:
         if source_id not in known:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 import time
 
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -55,11 +56,15 @@ def run_worker(settings: Settings, *, beside=None) -> None:
     pulse.start()
     log.info("worker %s started", runtime.worker_id)
     problems: dict[str, str] = {}  # a mailbox, or "aflevering" -> what is wrong with it now
+    changed: dict[str, float] = {}  # -> when that last changed (monotonic clock)
+    recording = threading.Lock()  # polls, pushes and queue passes end in their own threads
 
-    def record(job: str, report: PollReport, *, covers: set[str]) -> None:
+    def record(job: str, report: PollReport, *, covers: set[str], started: float) -> None:
         """Log a round (counts only), and what went wrong once per change of state: a mailbox
         or the delivery server that fails says so once, and once more when it works again.
-        `covers`: what this round spoke to (a sending round with nothing due spoke to nobody)."""
+        `covers`: what this round spoke to (a sending round with nothing due spoke to nobody).
+        A round that began before the last change of a state says nothing of it: a push that
+        read a mailbox before it went down, and ended after, does not call it reachable."""
         numbers = {key: value for key, value in report.as_dict().items() if isinstance(value, int) and value}
         numbers["skipped"] = sum(report.skipped.values())
         numbers["errors"] = len(report.errors)
@@ -67,33 +72,39 @@ def run_worker(settings: Settings, *, beside=None) -> None:
         if any(numbers.values()):
             log.info("%s: %s", job, counts)
         now = {line.split(": ", 1)[0]: line for line in report.errors}
-        for key, line in now.items():
-            if problems.get(key) != line:
-                log.error("%s", line)
-        for key in covers | set(now):
-            if problems.get(key) and key not in now:
-                log.info("%s: reachable again", key)
-            problems[key] = now.get(key, "")
-        trouble = next((line for line in problems.values() if line), "")
+        with recording:
+            for key in covers | set(now):
+                line, before = now.get(key, ""), problems.get(key, "")
+                if line == before or started < changed.get(key, started):
+                    continue
+                if line:
+                    log.error("%s", line)
+                else:
+                    log.info("%s: reachable again", key)
+                problems[key], changed[key] = line, time.monotonic()
+            trouble = next((line for line in problems.values() if line), "")
         pulse.beat(status=f"fout: {trouble}" if trouble else f"ok: {counts}")
 
     def polled(names) -> set[str]:
         return {f"mailbox {name}" for name in names}
 
     def poll_job() -> None:
+        started = time.monotonic()
         runtime.refresh_rules()
         report = poll(runtime)
-        record("poll", report, covers=polled(m.name for m in settings.mailboxes) | _sent(report))
+        record("poll", report, covers=polled(m.name for m in settings.mailboxes) | _sent(report), started=started)
 
     def pushed(name: str) -> None:  # a watcher saw mail arrive: read that mailbox now, and send
+        started = time.monotonic()
         report = poll(runtime, mailboxes=[name], wait_to_send=True)
-        record("push", report, covers=polled([name]) | _sent(report))
+        record("push", report, covers=polled([name]) | _sent(report), started=started)
 
     def deliver_job() -> None:  # triages what other workers queued, and sends while a long poll still runs
+        started = time.monotonic()
         report = PollReport()
         triage_queued(runtime, report, between_polls=True)
         send_pending(runtime, report)
-        record("deliver", report, covers=_sent(report))
+        record("deliver", report, covers=_sent(report), started=started)
 
     jobs = scheduled_jobs(settings, runtime.engine, runtime.sender) + [
         ("followup", settings.schedule.followup_cron, lambda: _followup(runtime)),

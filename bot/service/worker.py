@@ -206,8 +206,8 @@ def _held_elsewhere(report: PollReport, mailbox: str, lease: Lease) -> None:
 
 def _read_mailbox(runtime: Runtime, config, report: PollReport, progress, lease: Lease) -> None:
     """Read what is new into the inbox queue, a batch and the cursor past it per transaction
-    (under the lease: the fence); then triage the queue, marking this mailbox's questions over
-    its open connection; then find replies and corrections in it."""
+    (under the lease: the fence); then, the lease released, triage the queue, marking this
+    mailbox's questions over its open connection; then find replies and corrections in it."""
     mailbox = open_mailbox(config)
     try:
         with unit_of_work(runtime.engine) as session:
@@ -220,8 +220,11 @@ def _read_mailbox(runtime: Runtime, config, report: PollReport, progress, lease:
             report.fetched += new  # what was read before (read again to be sure) is not counted
             if runtime.stopping.is_set():
                 break
+        lease.release()  # the lease covers the reading: meanwhile another worker may read new mail
         triage_queued(runtime, report, progress, opened={config.name: mailbox})
-        if not runtime.stopping.is_set():  # reply detection: once per mailbox per poll
+        # reply detection, once per mailbox per poll, under the lease again (unless another
+        # worker reads the mailbox now: then it reads the replies)
+        if not runtime.stopping.is_set() and lease.take():
             report.answered += replies.detect_replies(runtime.engine, mailbox, name=config.name)
             corrections.from_marks(runtime.engine, mailbox, config, ruleset=runtime.ruleset,
                                    desk=Desk(runtime.settings, runtime.ruleset, tuple(runtime.contacts)))
