@@ -9,7 +9,7 @@ from sqlalchemy import inspect, text
 from sqlmodel import select
 
 from storage import repo
-from storage.db import open_database, unit_of_work
+from storage.db import HEAD, MIGRATIONS, migrate, open_database, schema_version, unit_of_work
 from storage.models import Correction, Delivery, Question, SQLModel
 
 
@@ -37,7 +37,26 @@ def test_migrations_create_exactly_the_model_tables(engine):
     tables = set(inspect(engine).get_table_names())
     assert tables == set(SQLModel.metadata.tables) | {"alembic_version"}
     with engine.connect() as conn:
-        assert conn.execute(text("select version_num from alembic_version")).scalar() is not None
+        assert conn.execute(text("select version_num from alembic_version")).scalar() == HEAD
+
+
+def test_head_names_the_newest_migration_so_an_up_to_date_database_skips_alembic(tmp_path, monkeypatch):
+    from alembic.script import ScriptDirectory
+
+    assert ScriptDirectory(str(MIGRATIONS)).get_current_head() == HEAD  # a new migration moves HEAD
+    engine = open_database(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    assert schema_version(engine) == HEAD
+    import alembic.command
+
+    monkeypatch.setattr(alembic.command, "upgrade", lambda *args: pytest.fail("Alembic was asked again"))
+    migrate(engine)
+    with engine.begin() as conn:  # one behind: Alembic brings it up
+        conn.execute(text("DROP TABLE inbox"))
+        conn.execute(text("UPDATE alembic_version SET version_num = '0010'"))
+    monkeypatch.undo()
+    migrate(engine)
+    assert schema_version(engine) == HEAD and "inbox" in inspect(engine).get_table_names()
+    engine.dispose()
 
 
 def test_migrations_create_exactly_the_model_columns(engine):
