@@ -1,5 +1,5 @@
 """How the service is doing, as figures: the workers' heartbeats, each mailbox's lease and
-cursor and push connection, the send queue, the quarantine, the audit chain and the scheduled jobs. Shown by the
+cursor and push connection, fetched mail waiting for triage, the send queue, the quarantine, the audit chain and the scheduled jobs. Shown by the
 console's /health page and served to monitoring as /health.json; nothing personal in it.
 """
 
@@ -45,6 +45,7 @@ def health(settings: Settings, engine: Engine, *, now: datetime | None = None) -
         queue["retrying"] = session.exec(select(func.count()).where(Delivery.status == "pending",
                                                                     Delivery.attempts > 0)).one()
         held = len(repo.in_quarantine(session))
+        fetched, oldest = repo.queued(session)
         verdict = verify_audit(session)
         last = (select(JobRun.job, func.max(JobRun.scheduled_for)).group_by(JobRun.job))
         jobs = []
@@ -78,7 +79,10 @@ def health(settings: Settings, engine: Engine, *, now: datetime | None = None) -
                "failed": queue.get("failed", 0), "sent": queue.get("sent", 0)}
     ok = verdict.ok and not figures["failed"] and not any(w["stale"] for w in workers)
     return {"ok": ok, "checked_at": _iso(now), "workers": workers, "mailboxes": mailboxes, "queue": figures,
-            "quarantine": held, "audit": {"ok": verdict.ok, "rows": verdict.rows, "problem": verdict.problem},
+            "quarantine": held,
+            "triage_queue": {"waiting": fetched,
+                             "oldest_age_seconds": round((now - oldest).total_seconds()) if oldest else None},
+            "audit": {"ok": verdict.ok, "rows": verdict.rows, "problem": verdict.problem},
             "jobs": sorted(jobs, key=lambda j: j["job"])}
 
 

@@ -49,6 +49,7 @@ def console(tmp_path, monkeypatch):
         session.add(Delivery(question_id=question.id, recipient="b@ind.example", message_id="<d2@x>",
                              status="pending", attempts=2, payload=MAIL))
         repo.audit(session, action="test", actor="test")
+        repo.queue_fetched(session, mailbox="ind", items=[("2", MAIL), ("3", MAIL)])  # read, not yet triaged
     return TestClient(create_app(settings), follow_redirects=False), settings, engine
 
 
@@ -66,6 +67,7 @@ def test_the_figures_say_what_needs_a_person(console):
     assert figures["mailboxes"][0]["name"] == "ind" and figures["mailboxes"][0]["cursor_updated_at"] is None
     assert figures["audit"]["ok"] and not figures["ok"]  # a delivery failed for good
     assert figures["mailboxes"][0]["push"] == ""  # no watcher reported
+    assert figures["triage_queue"]["waiting"] == 2 and 0 <= figures["triage_queue"]["oldest_age_seconds"] < 60
 
 
 def test_the_push_connection_a_worker_reports_is_shown(console):
@@ -92,6 +94,8 @@ def test_a_coordinator_reads_health_and_an_admin_retries(console):
     _sign_in(client, "coord")
     page = client.get("/health")
     assert page.status_code == 200 and "server-a (4321)" in page.text and "Nu opnieuw versturen" not in page.text
+    assert re.search(r"<dt>Opgehaald, wachtend op triage</dt><dd>2 \(oudste \d+ s\)</dd>", page.text) or \
+        "<dt>Opgehaald, wachtend op triage</dt><dd>2</dd>" in page.text
     assert client.get("/health.json").status_code == 503
     client.cookies.clear()
     token = _sign_in(client, "beheer")
