@@ -30,7 +30,7 @@ from classifiers import deidentify
 
 log = logging.getLogger(__name__)
 
-QUEUE_SECONDS = 5  # how often a worker looks for mail another worker queued, and for forwards due
+QUEUE_SECONDS = 5  # how often a worker looks for mail another worker queued
 
 
 class _QuietOverlap(logging.Filter):
@@ -99,10 +99,17 @@ def run_worker(settings: Settings, *, beside=None) -> None:
         report = poll(runtime, mailboxes=[name], wait_to_send=True)
         record("push", report, covers=polled([name]) | _sent(report), started=started)
 
-    def deliver_job() -> None:  # triages what other workers queued, and sends while a long poll still runs
+    def triage_job() -> None:  # mail another worker (or this one's last poll) queued: triaged, then sent
         started = time.monotonic()
         report = PollReport()
         triage_queued(runtime, report, between_polls=True)
+        if report.triaged:
+            send_pending(runtime, report)  # unless the sending round runs now: it sends them
+        record("triage", report, covers=_sent(report), started=started)
+
+    def deliver_job() -> None:  # sends while a long poll still runs
+        started = time.monotonic()
+        report = PollReport()
         send_pending(runtime, report)
         record("deliver", report, covers=_sent(report), started=started)
 
@@ -120,8 +127,10 @@ def run_worker(settings: Settings, *, beside=None) -> None:
         poll_job, IntervalTrigger(**every), id="poll",
         max_instances=1, coalesce=True, next_run_time=_now(),
     )
-    scheduler.add_job(deliver_job, IntervalTrigger(seconds=min(settings.schedule.poll_seconds or QUEUE_SECONDS,
-                                                               QUEUE_SECONDS)),
+    scheduler.add_job(triage_job, IntervalTrigger(seconds=min(settings.schedule.poll_seconds or QUEUE_SECONDS,
+                                                              QUEUE_SECONDS)),
+                      id="triage", max_instances=1, coalesce=True, next_run_time=_now())
+    scheduler.add_job(deliver_job, IntervalTrigger(seconds=min(settings.schedule.poll_seconds or 30, 30)),
                       id="deliver", max_instances=1, coalesce=True, next_run_time=_now())
     scheduler.add_job(pulse.beat, IntervalTrigger(seconds=settings.schedule.heartbeat_seconds), id="heartbeat",
                       max_instances=1, coalesce=True)

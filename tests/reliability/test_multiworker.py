@@ -44,13 +44,13 @@ from tests.reliability.harness import (
 
 def counted_per_worker(logs, *keys: str) -> list[int]:
     """Each worker's sum of the counts `keys` over its logged rounds (`poll: fetched=N …`, and
-    `push:` and `deliver:` (a pass over the queue between polls) alike)."""
+    `push:`, `triage:` (a pass over the queue between polls) and `deliver:` alike)."""
     totals = []
     for log in logs:
         total = 0
         for line in log_lines(log):
             job, _, counts = line["message"].partition(": ")
-            if job in ("poll", "push", "deliver"):
+            if job in ("poll", "push", "triage", "deliver"):
                 numbers = dict(part.split("=") for part in counts.split() if "=" in part)
                 total += sum(int(numbers.get(key, 0)) for key in keys)
         totals.append(total)
@@ -150,7 +150,7 @@ def test_the_same_mail_in_two_mailboxes_read_at_once_is_forwarded_once(tmp_path,
 
 @pytest.mark.server
 def test_three_workers_triage_one_busy_mailbox_together(tmp_path, models, postgres_url, smtp_sink):
-    messages = sample_messages(900, tag="one")
+    messages = sample_messages(450, tag="one")
     maildir = make_maildir(tmp_path / "mail" / "ind")
     deliver_to_maildir(maildir, messages)
     config = write_config(tmp_path, url=postgres_url, models=models, smtp_port=smtp_sink.port,
@@ -158,7 +158,7 @@ def test_three_workers_triage_one_busy_mailbox_together(tmp_path, models, postgr
     db = Database(postgres_url)
     workers = [Worker(config, tmp_path / f"worker{n}.log") for n in range(3)]
     with running(workers):
-        wait_for(lambda: db.done(len(messages)), timeout=300, interval=1, what="900 messages handled")
+        wait_for(lambda: db.done(len(messages)), timeout=300, interval=1, what="450 messages handled")
         wait_for(lambda: sum(handled_per_worker(w.log for w in workers)) >= len(messages), timeout=60,
                  what="the last passes to report")
         exit_codes = [worker.stop() for worker in workers]
