@@ -301,11 +301,8 @@ def _triage_one(runtime: Runtime, ctx: Context, item, prepared, report: PollRepo
     """One queued item in one transaction: its outcome stored and the item taken off the queue,
     or, when its triage failed and it is tried again, given back to the queue."""
     try:
-        with unit_of_work(runtime.engine) as session:
-            if repo.is_known(session, mailbox=item.mailbox, source_id=item.source_id):
-                done = True  # read twice (a cursor set back): handled the first time
-            else:
-                done = _handle(session, runtime, ctx, item, prepared, report)
+        with unit_of_work(runtime.engine) as session:  # queued only when not handled before (`queue_fetched`)
+            done = _handle(session, runtime, ctx, item, prepared, report)
             if not done:
                 repo.unclaim(session, holder=runtime.worker_id, item_id=item.id)
             elif not repo.unqueue(session, item_id=item.id, holder=runtime.worker_id):

@@ -72,12 +72,11 @@ class Context:
 
 
 def open_context(settings: Settings, *, config, ruleset: rules.RuleSet, contacts: list[rules.Contact],
-                 model: TriageModel, engine: Engine | None, today: date,
-                 seen: Callable[[str], bool] = lambda _message_id: False) -> Context:
+                 model: TriageModel, engine: Engine | None, today: date) -> Context:
     """The context for one mailbox (`config`, a `[[mailboxes]]` entry; None: no mailbox), read
-    from the database when there is one. `seen` adds Message-IDs handled earlier in this poll."""
+    from the database when there is one."""
     directory = Directory(contacts=contacts)
-    already_seen: Callable[[str], bool] = seen
+    already_seen: Callable[[str], bool] = lambda _message_id: False
     known_question: Callable[[str], str] = lambda _message_id: ""
     question_with_kenmerk: Callable[[str], str] = lambda _kenmerk: ""
     if engine is not None:
@@ -87,8 +86,6 @@ def open_context(settings: Settings, *, config, ruleset: rules.RuleSet, contacts
             directory.last_assigned = repo.last_assigned(session)
 
         def already_seen(message_id: str) -> bool:
-            if seen(message_id):
-                return True
             with unit_of_work(engine) as session:
                 return repo.message_id_seen(session, message_id=message_id)
 
