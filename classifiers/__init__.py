@@ -5,6 +5,7 @@ Imports nothing from `bot`, `rules` or `storage`; everything here works on strin
     text.py       redaction and normalisation; `question_text` joins subject and body
     examples.py   labelled questions: the one reader of labelled data (JSON Lines)
     estimator.py  `QuestionClassifier`, the scikit-learn estimator of one target
+    predictor.py  predicting from a fitted model's arrays, without scikit-learn
     model.py      `TriageModel`, the fitted estimators of all targets; `train`
     evaluate.py   scores, cross-validation, learning curve, the promotion rule
     store.py      model versions on disk (skops), checked before they are trusted
@@ -22,11 +23,12 @@ _WHERE = {
     "LabelError": "classifiers.examples",
     "ModelError": "classifiers.store",
     "ModelStore": "classifiers.store",
-    "Prediction": "classifiers.estimator",
+    "Prediction": "classifiers.predictor",
+    "Predictor": "classifiers.predictor",
     "QuestionClassifier": "classifiers.estimator",
     "TARGETS": "classifiers.examples",
     "TriageModel": "classifiers.model",
-    "abstains": "classifiers.estimator",
+    "abstains": "classifiers.predictor",
     "build_estimator": "classifiers.model",
     "calibrate": "classifiers.evaluate",
     "cross_validate": "classifiers.evaluate",

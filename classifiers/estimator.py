@@ -35,7 +35,6 @@ from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -48,7 +47,15 @@ from sklearn.preprocessing import normalize
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
-from classifiers.text import PLACEHOLDERS, normalise
+from classifiers.predictor import (  # predicting needs no scikit-learn: there; fitting: here
+    Attribution,
+    Explainer,
+    Prediction,
+    _word_grams,
+    abstains,
+    tempered,
+)
+from classifiers.text import normalise
 
 __all__ = [
     "SEED_MASS",
@@ -71,36 +78,7 @@ __all__ = [
 TOKEN_PATTERN = r"(?u)\b\w[\w'-]*\w\b|\b\w\b"  # keeps 'pij-maatregel' and the '8' of 'artikel 8'
 SEED_MASS = 30.0  # the seed pseudo-questions of one theme together weigh as much as this many questions
 FRAME_SHARE = 0.2  # a word in at least this share of the real questions belongs to the mail frame
-N_EXPLANATION = 5
-MIN_EXPLANATION_SHARE = 0.2  # a term weighing less than this share of the strongest one is left out
-
-# Function words that never make a readable explanation (they still count as features).
-_STOP = frozenset(
-    """aan al als bij dan dat de deze die dit door een en er had heb heeft hem het hier hij hoe
-    hun ik in is je kan kon kunnen maar me meer met mij mijn na naar niet nog nu of om omdat ook
-    op over te tot u uit van voor was wat we wel werd wie wij wil worden wordt zal ze zich zij
-    zijn zo zou graag vraag vragen beste groet vriendelijke geachte hoi hallo dank alvast""".split()
-) | {p.strip("[]").lower() for p in PLACEHOLDERS}
-_PUNCTUATION = ".,;:!?()[]{}\"'<>*/\\|“”‘’«»"
 _WORDS = re.compile(TOKEN_PATTERN)
-
-
-@dataclass(frozen=True, slots=True)
-class Prediction:
-    """A label, its probability and the terms of the text that weighed most for it."""
-
-    label: str
-    confidence: float
-    explanation: tuple[str, ...] = ()
-    probabilities: Mapping[str, float] = field(default_factory=dict, compare=False)  # every label's
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"label": self.label, "confidence": round(self.confidence, 3), "explanation": list(self.explanation)}
-
-
-def abstains(prediction: Prediction | None, threshold: float) -> bool:
-    """True when the model should leave the question to a person: no prediction or too unsure."""
-    return prediction is None or prediction.confidence < threshold
 
 
 class TermVectorizer(TfidfVectorizer):
@@ -173,17 +151,6 @@ class TermVectorizer(TfidfVectorizer):
             terms = state.pop("terms_")
             state["vocabulary_"] = {term: i for i, term in enumerate(terms.split("\n"))} if terms else {}
         super().__setstate__(state)
-
-
-@lru_cache(maxsize=1 << 14)  # some 1.5 kB a word: 25 MB at most, in a worker that runs for months
-def _word_grams(word: str, low: int, high: int) -> tuple[str, ...]:
-    padded = f" {word} "
-    grams: list[str] = []
-    for n in range(low, high + 1):
-        grams += [padded[i:i + n] for i in range(max(len(padded) - n, 0) + 1)]
-        if len(padded) <= n:  # a word shorter than n is one n-gram, and once only
-            break
-    return tuple(grams)
 
 
 def build_features() -> FeatureUnion:
@@ -390,21 +357,6 @@ class QuestionClassifier(ClassifierMixin, BaseEstimator):
         return tags
 
 
-def tempered(probabilities: np.ndarray, temperature: float) -> np.ndarray:
-    """Temperature scaling: the probabilities of a softmax over logits divided by `temperature`.
-
-    Above 1 an over-confident model is made less sure, below 1 an under-confident one surer;
-    the most probable label never changes. For a LogisticRegression, log-probabilities differ
-    from the logits by a constant per row, so dividing them is dividing the logits.
-    """
-    if temperature == 1.0:
-        return probabilities
-    scaled = np.log(np.clip(probabilities, 1e-12, 1.0)) / temperature
-    scaled -= scaled.max(axis=1, keepdims=True)
-    exp = np.exp(scaled)
-    return exp / exp.sum(axis=1, keepdims=True)
-
-
 def _texts(X: Iterable[str]) -> list[str]:
     if isinstance(X, str):
         raise ValueError("expected a sequence of texts, got one string")
@@ -507,142 +459,3 @@ def training_weights(real: Sequence[str], seeds: Sequence[str] = (), *, seed_mas
     return np.array(
         [per_label / real_counts[label] for label in real] + [seed_mass / seed_counts[label] for label in seeds]
     )
-
-
-# --- explanations ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Block:
-    """The columns one vectorizer of the features fills: from `offset`, its vocabulary."""
-
-    offset: int
-    vectorizer: TfidfVectorizer
-
-
-class Explainer:
-    """Which readable terms of a text the columns of fitted features stand for.
-
-    A word n-gram is a term itself. A character n-gram is shared out equally over the
-    readable whitespace-separated words of the text that contain it (padded as `char_wb`
-    pads them) and are words of the vocabulary too, so function words neither show nor take
-    a share, and a word the model never kept as a term (a name in the text explained, say)
-    is never shown. Features other than
-    word and char_wb vectorizers explain nothing.
-
-    Keeps the character columns of each word it has seen (up to CACHED_WORDS): mail
-    repeats its words, and looking their n-grams up is most of the work. One explainer
-    per fitted features; `TriageModel` keeps one per target between predictions.
-    """
-
-    CACHED_WORDS = 20_000  # some 7 MB
-
-    def __init__(self, features: Any) -> None:
-        parts = [part for _, part in features.transformer_list] if isinstance(features, FeatureUnion) else [features]
-        self._words: list[_Block] = []
-        self._chars: list[_Block] = []
-        offset = 0
-        for part in parts:
-            vocabulary = getattr(part, "vocabulary_", None)
-            if vocabulary is None:  # a transformer whose columns are not terms
-                self._words, self._chars = [], []
-                break
-            if part.analyzer == "word":
-                self._words.append(_Block(offset, part))
-            elif part.analyzer == "char_wb":
-                self._chars.append(_Block(offset, part))
-            offset += len(vocabulary)
-        self._analyzers = [block.vectorizer.build_analyzer() for block in self._words]
-        self._known = {term for block in self._words for term in block.vectorizer.vocabulary_ if " " not in term}
-        self._columns: dict[str, tuple[str, np.ndarray] | None] = {}
-
-    def attribute(self, text: str, matrix: sparse.csr_matrix, row: int) -> Attribution:
-        """The terms of `text` (row `row` of its features `matrix`) and their share of each column."""
-        if not matrix.has_sorted_indices:
-            matrix.sort_indices()
-        start, end = matrix.indptr[row], matrix.indptr[row + 1]
-        present, values = matrix.indices[start:end], matrix.data[start:end]
-        terms: dict[str, int] = {}
-        ids: list[int] = []
-        columns: list[int] = []
-        for block, analyze in zip(self._words, self._analyzers):
-            vocabulary = block.vectorizer.vocabulary_
-            grams = {vocabulary[gram] + block.offset: gram for gram in analyze(text) if gram in vocabulary}
-            for column in sorted(grams):
-                if _readable(gram := grams[column]):
-                    ids.append(terms.setdefault(gram, len(terms)))
-                    columns.append(column)
-        word_ids, word_columns = np.array(ids, dtype=np.intp), np.array(columns, dtype=np.intp)
-        word_amounts = _values_at(present, values, word_columns)
-        ids, parts = [], []
-        for chunk in sorted(set(text.split())):
-            if (found := self._chunk(chunk)) is not None:
-                term, chunk_columns = found
-                ids.append(np.full(len(chunk_columns), terms.setdefault(term, len(terms)), dtype=np.intp))
-                parts.append(chunk_columns)
-        char_ids = np.concatenate(ids) if ids else np.empty(0, dtype=np.intp)
-        char_columns = np.concatenate(parts) if parts else np.empty(0, dtype=np.intp)
-        _, holder, holders = np.unique(char_columns, return_inverse=True, return_counts=True)
-        char_amounts = _values_at(present, values, char_columns) / holders[holder] if len(char_columns) else np.empty(0)
-        return Attribution(
-            list(terms),
-            np.concatenate([word_ids, char_ids]),
-            np.concatenate([word_columns, char_columns]),
-            np.concatenate([word_amounts, char_amounts]),
-        )
-
-    def _chunk(self, chunk: str) -> tuple[str, np.ndarray] | None:
-        """A whitespace-separated chunk as a readable term and the char columns it fills."""
-        if chunk in self._columns:
-            return self._columns[chunk]
-        term = chunk.strip(_PUNCTUATION)
-        found = None
-        if _readable(term) and (not self._words or term in self._known):
-            padded = f" {chunk} "
-            columns = []
-            for block in self._chars:
-                low, high = block.vectorizer.ngram_range
-                vocabulary = block.vectorizer.vocabulary_
-                grams = {padded[i : i + n] for n in range(low, high + 1) for i in range(len(padded) - n + 1)}
-                columns += [vocabulary[gram] + block.offset for gram in grams if gram in vocabulary]
-            found = term, np.array(sorted(columns), dtype=np.intp)
-        if len(self._columns) >= self.CACHED_WORDS:
-            self._columns.clear()
-        self._columns[chunk] = found
-        return found
-
-
-def _values_at(present: np.ndarray, values: np.ndarray, columns: np.ndarray) -> np.ndarray:
-    """The feature values of a sparse row (sorted column indices `present`) at `columns`; 0 where absent."""
-    if not len(columns) or not len(present):
-        return np.zeros(len(columns))
-    at = np.minimum(np.searchsorted(present, columns), len(present) - 1)
-    return np.where(present[at] == columns, values[at], 0.0).astype(np.float64)
-
-
-@dataclass(frozen=True, slots=True)
-class Attribution:
-    terms: list[str]
-    term_ids: np.ndarray
-    columns: np.ndarray
-    amounts: np.ndarray  # feature value times the term's share of it
-
-    def explain(self, weights: np.ndarray) -> tuple[str, ...]:
-        """The terms that weighed most for a label: the sum of coefficient times feature value."""
-        if not self.terms:
-            return ()
-        scores = np.bincount(self.term_ids, weights=self.amounts * weights[self.columns], minlength=len(self.terms))
-        chosen: list[str] = []
-        for i in np.argsort(-scores, kind="stable"):
-            if len(chosen) == N_EXPLANATION or scores[i] <= 0 or scores[i] < MIN_EXPLANATION_SHARE * scores.max():
-                break
-            term = self.terms[i]
-            if not any(term in other or other in term for other in chosen):  # not 'voogd' beside 'voogdij'
-                chosen.append(term)
-        return tuple(chosen)
-
-
-@lru_cache(maxsize=1 << 16)
-def _readable(term: str) -> bool:
-    words = term.split()
-    return bool(words) and all(len(w) > 1 and w not in _STOP and not w.isdigit() for w in words)

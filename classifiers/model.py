@@ -6,9 +6,11 @@ makes, so cross-validating `build_estimator(target, ...)` scores what `train` de
 
 Every target fits its features on the same documents (all the training questions and the
 theme's seed pseudo-questions); only the theme learns labels from the seed terms. So `train`
-fits the features once and every target's classifier learns from them, and `TriageModel`
+fits the features once and every target's classifier learns from them, and a prediction
 makes a text's features (and the terms that explain them) once for all targets, as the
-estimators would each make them.
+estimators would each make them: `TriageModel.scorer()`, the fitted model as arrays
+(`classifiers.predictor`), which the store keeps beside the estimators for the worker and
+`classify` to load without scikit-learn.
 """
 
 from __future__ import annotations
@@ -16,17 +18,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from classifiers.estimator import (
-    SEED_MASS,
-    Explainer,
-    Prediction,
-    QuestionClassifier,
-    build_classifier,
-    build_features,
-    same_features,
-)
+from classifiers.estimator import SEED_MASS, QuestionClassifier, build_classifier, build_features
+from classifiers.predictor import Prediction, Scorer
 from classifiers.examples import TARGETS, Example, LabelError, fingerprint
-from classifiers.text import normalise
 
 __all__ = ["TriageModel", "build_estimator", "train", "trusted_types"]
 
@@ -61,9 +55,9 @@ class TriageModel:
     # Per target, the temperature that calibrates its probabilities (`calibrate`); a target
     # without one (too little evidence a person gave) keeps the model's own probabilities.
     temperatures: dict[str, float] = field(default_factory=dict)
-    # Made at the first prediction, never stored: targets whose fitted features are equal,
-    # each group with an Explainer that remembers the words it has looked up.
-    _groups: list[tuple[list[str], Explainer]] | None = field(default=None, init=False, repr=False, compare=False)
+    # Made at the first prediction, as `ModelStore` stores it beside the estimators: the one
+    # way a prediction is made, whether the model was just trained or loaded to predict.
+    _scorer: Scorer | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def targets(self) -> tuple[str, ...]:
@@ -75,33 +69,13 @@ class TriageModel:
 
     def predict_many(self, texts: Sequence[str]) -> list[dict[str, Prediction]]:
         """`predict` for several texts at once (faster per text)."""
-        prepared = [normalise(text) for text in texts]
-        results: list[dict[str, Prediction]] = [{} for _ in prepared]
-        if not prepared:
-            return results
-        for targets, explainer in self._feature_groups():
-            features = self.estimators[targets[0]].features_
-            matrix = features.transform(prepared).tocsr()
-            attributions = [explainer.attribute(text, matrix, row) for row, text in enumerate(prepared)]
-            for target in targets:
-                made = self.estimators[target].predictions_from(
-                    matrix, attributions, temperature=self.temperatures.get(target, 1.0))
-                for result, prediction in zip(results, made):
-                    result[target] = prediction
-        return results
+        return self.scorer().predict_many(texts, temperatures=self.temperatures)
 
-    def _feature_groups(self) -> list[tuple[list[str], Explainer]]:
-        if self._groups is None:
-            groups: list[tuple[list[str], Explainer]] = []
-            for target, estimator in self.estimators.items():
-                group = next((g for g in groups if same_features(self.estimators[g[0][0]].features_,
-                                                                  estimator.features_)), None)
-                if group is None:
-                    groups.append(([target], Explainer(estimator.features_)))
-                else:
-                    group[0].append(target)
-            self._groups = groups
-        return self._groups
+    def scorer(self) -> Scorer:
+        """The estimators' features and classifiers as arrays (`classifiers.predictor`)."""
+        if self._scorer is None:
+            self._scorer = Scorer.of(self.estimators)
+        return self._scorer
 
 
 def train(

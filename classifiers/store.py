@@ -1,13 +1,16 @@
 """Trained models on disk: one folder per version, one of them active, rollback to the one before.
 
     <root>/<version>/model.skops      the fitted estimator per target (skops, never pickle)
+    <root>/<version>/scorer.npz       the same, as the arrays a prediction needs (`classifiers.predictor`)
     <root>/<version>/metadata.json    model format, versions, label sets, data fingerprint, metrics
     <root>/active.json                {"history": [..., previous, active]}
 
 A version is published by renaming a finished folder into place, and the active pointer is
 replaced atomically, so a reader never sees half a model. scikit-learn and skops are imported
-where a model is written or read, not to list versions (a second of start-up that `backlog`,
-`check --offline` and the console's pages do without).
+where a model is written or read whole (`load`: to train against, to calibrate), not to list
+versions nor to predict: `load_predictor` reads the scorer, with numpy alone, which is what
+the worker and `classify` need (importing scikit-learn and skops took longer than the rest of
+a `classify` command).
 """
 
 from __future__ import annotations
@@ -26,10 +29,12 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from classifiers.model import TriageModel
+    from classifiers.predictor import Predictor
 
 __all__ = ["ModelError", "ModelStore"]
 
 MODEL_FILE = "model.skops"
+SCORER_FILE = "scorer.npz"
 METADATA_FILE = "metadata.json"
 ACTIVE_FILE = "active.json"
 # What model.skops holds: 2 = {target: QuestionClassifier} (1, without this key, was
@@ -57,6 +62,7 @@ class ModelStore:
 
         staging = Path(tempfile.mkdtemp(prefix=f".{version}.", dir=self.root))
         skops.io.dump(model.estimators, staging / MODEL_FILE, compression=zipfile.ZIP_DEFLATED)
+        model.scorer().save(staging / SCORER_FILE)
         metadata = {
             "version": version,
             "model_format": MODEL_FORMAT,
@@ -72,6 +78,7 @@ class ModelStore:
             "temperatures": dict(model.temperatures),
             "metrics": dict(metrics or {}),
             "model_sha256": _sha256(staging / MODEL_FILE),
+            "scorer_sha256": _sha256(staging / SCORER_FILE),
         }
         (staging / METADATA_FILE).write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n", "utf-8")
         staging.rename(self.root / version)
@@ -144,35 +151,14 @@ class ModelStore:
         holding types the estimators are not made of, and one whose label set for a target
         differs from `expected_labels`.
         """
-        import sklearn
         import skops.io
 
         from classifiers.estimator import QuestionClassifier
         from classifiers.model import TriageModel, trusted_types
 
-        version = version or self.active_version()
-        if version is None:
-            raise ModelError(f"{self.root / ACTIVE_FILE}: no active model; train one first")
-        metadata = self.metadata(version)
-        metadata_path = self.root / version / METADATA_FILE
+        version, metadata = self._checked(version, expected_labels)
         model_path = self.root / version / MODEL_FILE
-        if metadata.get("model_format") != MODEL_FORMAT:
-            raise ModelError(
-                f"{metadata_path}: model format {metadata.get('model_format', 1)}, this version of bvhk-triage "
-                f"reads format {MODEL_FORMAT}; train again"
-            )
-        saved_with = metadata.get("sklearn_version")
-        if saved_with != sklearn.__version__:
-            raise ModelError(
-                f"{metadata_path}: saved with scikit-learn {saved_with}, this is {sklearn.__version__}; train again"
-            )
-        labels = metadata.get("labels") or {}
-        for target, expected in (expected_labels or {}).items():
-            self._check_labels(metadata_path, target, set(expected), labels.get(target))
-        if not model_path.is_file():
-            raise ModelError(f"{model_path}: model file missing")
-        if _sha256(model_path) != metadata.get("model_sha256"):
-            raise ModelError(f"{model_path}: file differs from the one its metadata describes (sha256)")
+        self._check_file(model_path, metadata.get("model_sha256"))
         try:
             estimators = skops.io.load(model_path, trusted=trusted_types())
         except Exception as error:  # skops raises several kinds; all mean "not loadable"
@@ -183,9 +169,74 @@ class ModelStore:
             for t, e in estimators.items()
         ):
             raise ModelError(f"{model_path}: does not hold the fitted estimators its metadata describes")
-        return TriageModel(
-            estimators=estimators,
-            label_sets={target: tuple(values) for target, values in labels.items()},
+        return TriageModel(estimators=estimators, **self._described(version, metadata))
+
+    def load_predictor(
+        self, version: str | None = None, *, expected_labels: Mapping[str, Sequence[str]] | None = None
+    ) -> Predictor | TriageModel:
+        """The model of `version` (default: the active one) for prediction only: its scorer,
+        checked as `load` checks the model file, read without scikit-learn or skops. A version
+        saved before scorers were stored is loaded whole (`load`)."""
+        from classifiers.predictor import Predictor, Scorer
+
+        version, metadata = self._checked(version, expected_labels)
+        if "scorer_sha256" not in metadata:
+            return self.load(version, expected_labels=expected_labels)
+        path = self.root / version / SCORER_FILE
+        self._check_file(path, metadata["scorer_sha256"])
+        try:
+            scorer = Scorer.load(path)
+        except (ValueError, KeyError, OSError) as error:
+            raise ModelError(f"{path}: cannot load: {' '.join(str(error).split())}") from None
+        classes = metadata.get("classes") or {}
+        if {target: head.classes for target, head in scorer.heads.items()} != classes:
+            raise ModelError(f"{path}: does not hold the classifiers its metadata describes")
+        return Predictor(scorer=scorer, **self._described(version, metadata))
+
+    def check_files(self, version: str) -> None:
+        """Refuse (ModelError) a version whose files are not the ones its metadata describes."""
+        metadata = self.metadata(version)
+        self._check_file(self.root / version / MODEL_FILE, metadata.get("model_sha256"))
+        if "scorer_sha256" in metadata:
+            self._check_file(self.root / version / SCORER_FILE, metadata["scorer_sha256"])
+
+    def _checked(self, version: str | None, expected_labels: Mapping[str, Sequence[str]] | None
+                 ) -> tuple[str, dict[str, Any]]:
+        """The version asked for (or the active one) and its metadata, refused (ModelError)
+        when saved in another model format or with another scikit-learn, or when a label set
+        differs from `expected_labels`."""
+        from importlib.metadata import version as installed  # not `import sklearn`: a second
+
+        version = version or self.active_version()
+        if version is None:
+            raise ModelError(f"{self.root / ACTIVE_FILE}: no active model; train one first")
+        metadata = self.metadata(version)
+        metadata_path = self.root / version / METADATA_FILE
+        if metadata.get("model_format") != MODEL_FORMAT:
+            raise ModelError(
+                f"{metadata_path}: model format {metadata.get('model_format', 1)}, this version of bvhk-triage "
+                f"reads format {MODEL_FORMAT}; train again"
+            )
+        saved_with, this = metadata.get("sklearn_version"), installed("scikit-learn")
+        if saved_with != this:
+            raise ModelError(f"{metadata_path}: saved with scikit-learn {saved_with}, this is {this}; train again")
+        labels = metadata.get("labels") or {}
+        for target, expected in (expected_labels or {}).items():
+            self._check_labels(metadata_path, target, set(expected), labels.get(target))
+        return version, metadata
+
+    @staticmethod
+    def _check_file(path: Path, sha256: str | None) -> None:
+        if not path.is_file():
+            raise ModelError(f"{path}: model file missing")
+        if _sha256(path) != sha256:
+            raise ModelError(f"{path}: file differs from the one its metadata describes (sha256)")
+
+    @staticmethod
+    def _described(version: str, metadata: dict[str, Any]) -> dict[str, Any]:
+        """What the metadata tells of a model besides its estimators."""
+        return dict(
+            label_sets={target: tuple(values) for target, values in (metadata.get("labels") or {}).items()},
             n_examples=int(metadata.get("n_examples", 0)),
             data_fingerprint=str(metadata.get("data_fingerprint", "")),
             version=version,

@@ -36,6 +36,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from itertools import islice
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -54,10 +55,12 @@ from bot.service.leases import Lease, LeaseLost, mailbox_lease, stopped_workers
 from bot.settings import ConfigError, Settings
 from bot.triage.context import Context, open_context
 from bot.triage.pipeline import prepare, triage_message
-from bot.triage.training import ensure_model
-from classifiers import TriageModel
+from bot.triage.active import ensure_model
 from storage import repo
 from storage.db import open_database, unit_of_work
+
+if TYPE_CHECKING:
+    from classifiers import Predictor, TriageModel
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +109,7 @@ class Runtime:
     engine: Engine
     ruleset: rules.RuleSet
     contacts: list[rules.Contact]
-    model: TriageModel
+    model: TriageModel | Predictor  # loaded to predict (`bot.triage.active`)
     sender: Sender
     stopping: threading.Event = field(default_factory=threading.Event)  # set on SIGTERM
     rules_stamp: tuple = ()

@@ -11,7 +11,7 @@ from bot.ingest.parse import ParseError
 from bot.settings import ConfigError, Settings
 from bot.triage.context import open_context
 from bot.triage.pipeline import triage_message
-from bot.triage.training import ensure_model
+from bot.triage.active import ensure_model
 from storage.db import open_existing
 
 

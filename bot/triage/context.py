@@ -23,7 +23,7 @@ from storage import repo
 from storage.db import unit_of_work
 
 if TYPE_CHECKING:  # a model comes loaded; this module needs no scikit-learn of its own
-    from classifiers import TriageModel
+    from classifiers import Predictor, TriageModel
 
 
 @dataclass
@@ -59,7 +59,7 @@ class Context:
     mailbox: str
     mailbox_organisation: str
     ruleset: rules.RuleSet
-    model: TriageModel
+    model: TriageModel | Predictor
     directory: Directory
     min_confidence: float
     own_addresses: frozenset[str]
@@ -72,7 +72,7 @@ class Context:
 
 
 def open_context(settings: Settings, *, config, ruleset: rules.RuleSet, contacts: list[rules.Contact],
-                 model: TriageModel, engine: Engine | None, today: date) -> Context:
+                 model: TriageModel | Predictor, engine: Engine | None, today: date) -> Context:
     """The context for one mailbox (`config`, a `[[mailboxes]]` entry; None: no mailbox), read
     from the database when there is one."""
     directory = Directory(contacts=contacts)

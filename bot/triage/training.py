@@ -137,7 +137,7 @@ def retrain(settings: Settings, *, ruleset: rules.RuleSet, engine: Engine | None
     active_scored = None
     if active and heldout:
         try:
-            active_model = store.load(active, expected_labels={"theme": ruleset.theme_keys()})
+            active_model = store.load_predictor(active, expected_labels={"theme": ruleset.theme_keys()})
             active_scored = _summary(evaluate(active_model, heldout, threshold=threshold))
         except ModelError:
             active_scored = None  # the active model no longer fits the themes: replace it
@@ -185,21 +185,7 @@ def _summary(result: dict) -> dict:
     return {k: result[k] for k in keys if k in result} | {"targets": targets}
 
 
-def ensure_model(settings: Settings, *, ruleset: rules.RuleSet, engine: Engine | None, persist: bool = True) -> TriageModel:
-    """The active model. The first time there is none: trained on the configured data and
-    the seed terms, and stored and activated unless `persist` is false."""
-    store = ModelStore(settings.classifier.models)
-    try:
-        if store.active_version() is None:
-            if not persist:
-                return fit(settings, ruleset=ruleset, engine=engine, data=None)
-            retrain(settings, ruleset=ruleset, engine=engine)
-        return store.load(expected_labels={"theme": ruleset.theme_keys()})
-    except ModelError as exc:
-        raise ConfigError(str(exc)) from None
-
-
-__all__ = ["DataError", "read_labelled", "retrain", "ensure_model", "evaluate"]
+__all__ = ["DataError", "read_labelled", "retrain", "evaluate"]
 
 
 def train_command(settings: Settings, *, data: Path | None) -> dict:
@@ -224,6 +210,8 @@ def evaluate_command(settings: Settings | None, *, data: Path, folds: int | None
         result = cross_validate(examples, folds, seed_terms=seeds, threshold=threshold)
     else:
         examples = read_labelled(data, ruleset=ruleset, mailbox_organisations=settings.mailbox_organisations)
+        from bot.triage.active import ensure_model  # the module that imports this one when it trains
+
         model = ensure_model(settings, ruleset=ruleset, engine=None, persist=False)
         result = evaluate(model, examples, threshold=threshold)
         result["reliability"] = result["targets"].get("theme", {}).get("reliability")

@@ -74,7 +74,11 @@ def test_cross_validation_scores_what_train_deploys(small, seed_terms):
     fold.fit([texts[i] for i in rest], [themes[i] for i in rest], askers=[askers[i] for i in rest])
     deployed = train([small[i] for i in rest], seed_terms=seed_terms)
     fold_predictions = fold.predictions([texts[i] for i in test])
-    assert fold_predictions == [p["theme"] for p in deployed.predict_many([texts[i] for i in test])]
+    deployed_predictions = [p["theme"] for p in deployed.predict_many([texts[i] for i in test])]
+    assert [(p.label, p.explanation) for p in fold_predictions] == [
+        (p.label, p.explanation) for p in deployed_predictions]
+    assert [p.confidence for p in fold_predictions] == pytest.approx(
+        [p.confidence for p in deployed_predictions], abs=1e-6)  # the deployed features in float32: noise
 
 
 def test_seed_terms_are_part_of_what_cross_validation_fits(small, seed_terms):

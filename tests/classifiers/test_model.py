@@ -92,8 +92,11 @@ def test_the_model_labels_as_each_estimator_would_alone(small, seed_terms):
     texts = [text for text, _ in UNSEEN]
     together = model.predict_many(texts)
     for target, estimator in model.estimators.items():
-        assert [predictions[target] for predictions in together] == estimator.predictions(texts), target
-    assert [targets for targets, _ in model._feature_groups()] == [list(model.targets)]
+        alone = estimator.predictions(texts)
+        assert [(p[target].label, p[target].explanation) for p in together] == [
+            (p.label, p.explanation) for p in alone], target
+        assert [p[target].confidence for p in together] == pytest.approx([p.confidence for p in alone], abs=1e-6)
+    assert [targets for _, targets in model.scorer().groups] == [list(model.targets)]
 
 
 def test_abstains_below_the_threshold():

@@ -8,7 +8,7 @@ from sqlmodel import select
 import bot.service.worker
 from bot.service.worker import Runtime, poll
 from bot.settings import load_settings
-from classifiers import TriageModel
+from classifiers import Predictor
 from storage.db import unit_of_work
 from storage.models import Question
 from tests.reliability.harness import deliver_to_maildir, maildir_box, make_maildir, sample_messages, write_config
@@ -35,13 +35,13 @@ def _poll_once(folder, models, monkeypatch, *, batch: int) -> dict:
 
 def test_batches_decide_as_one_at_a_time_does(tmp_path, models, monkeypatch):
     asked: list[int] = []
-    real = TriageModel.predict_many
+    real = Predictor.predict_many
 
     def counting(self, texts):
         asked.append(len(texts))
         return real(self, texts)
 
-    monkeypatch.setattr(TriageModel, "predict_many", counting)
+    monkeypatch.setattr(Predictor, "predict_many", counting)
     one_by_one = _poll_once(tmp_path / "one", models, monkeypatch, batch=1)
     assert asked == [1] * len(MESSAGES)
     asked.clear()
@@ -52,14 +52,14 @@ def test_batches_decide_as_one_at_a_time_does(tmp_path, models, monkeypatch):
 
 
 def test_a_batch_the_model_fails_on_is_prepared_mail_by_mail(tmp_path, models, monkeypatch, caplog):
-    real = TriageModel.predict_many
+    real = Predictor.predict_many
 
     def fails_on_batches(self, texts):
         if len(texts) > 1:
             raise MemoryError("te groot")
         return real(self, texts)
 
-    monkeypatch.setattr(TriageModel, "predict_many", fails_on_batches)
+    monkeypatch.setattr(Predictor, "predict_many", fails_on_batches)
     decided = _poll_once(tmp_path, models, monkeypatch, batch=32)
     assert len(decided) == len(MESSAGES)
     assert caplog.text.count("prepared one by one (MemoryError)") == 3
