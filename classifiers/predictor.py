@@ -111,6 +111,8 @@ class Terms:
     sublinear_tf: bool = True
     norm: str | None = "l2"
     lowercase: bool = True
+    _analyze: Any = field(default=None, init=False, repr=False, compare=False)
+    _columns: dict[str, list[int]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def of(cls, vectorizer: Any) -> Terms:
@@ -144,12 +146,11 @@ class Terms:
         return words
 
     def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        analyze, vocabulary = self.build_analyzer(), self.vocabulary_
         indices: list[int] = []
         values: list[int] = []
         ends = [0]
         for text in texts:
-            counts = Counter(column for term in analyze(text) if (column := vocabulary.get(term)) is not None)
+            counts = self._char_counts(text) if self.analyzer == "char_wb" else self._word_counts(text)
             indices += counts.keys()
             values += counts.values()
             ends.append(len(indices))
@@ -161,7 +162,7 @@ class Terms:
         if self.idf_ is not None:
             data *= self.idf_[columns]
         matrix = sparse.csr_matrix((data, columns, np.array(ends, dtype=np.int32)),
-                                   shape=(len(texts), len(vocabulary)))
+                                   shape=(len(texts), len(self.vocabulary_)))
         matrix.sort_indices()
         if self.norm == "l2":
             rows = np.repeat(np.arange(len(texts)), np.diff(matrix.indptr))
@@ -170,6 +171,32 @@ class Terms:
         elif self.norm is not None:
             raise ValueError(f"norm {self.norm!r} is not one `Terms` can stand for")
         return matrix
+
+
+    def _word_counts(self, text: str) -> Counter:
+        if self._analyze is None:
+            self._analyze = self.build_analyzer()
+        vocabulary = self.vocabulary_
+        return Counter(column for term in self._analyze(text) if (column := vocabulary.get(term)) is not None)
+
+    def _char_counts(self, text: str) -> Counter:
+        """Per column, how often the text's character n-grams fill it: the columns of each
+        word made once (mail repeats its words, and so do the mails of one mailbox)."""
+        columns: list[int] = []
+        for word in (text.lower() if self.lowercase else text).split():
+            found = self._columns.get(word)
+            if found is None:
+                vocabulary = self.vocabulary_
+                found = [column for gram in _word_grams(word, *self.ngram_range)
+                         if (column := vocabulary.get(gram)) is not None]
+                if len(self._columns) >= CACHED_WORDS:
+                    self._columns.clear()
+                self._columns[word] = found
+            columns += found
+        return Counter(columns)
+
+
+CACHED_WORDS = 20_000  # words whose columns `Terms` and `Explainer` keep: some 7 MB each
 
 
 @dataclass
@@ -385,7 +412,6 @@ class Explainer:
     per fitted features; `TriageModel` keeps one per target between predictions.
     """
 
-    CACHED_WORDS = 20_000  # some 7 MB
 
     def __init__(self, features: Any) -> None:
         parts = [part for _, part in getattr(features, "transformer_list", [(None, features)])]
@@ -456,7 +482,7 @@ class Explainer:
                 grams = {padded[i : i + n] for n in range(low, high + 1) for i in range(len(padded) - n + 1)}
                 columns += [vocabulary[gram] + block.offset for gram in grams if gram in vocabulary]
             found = term, np.array(sorted(columns), dtype=np.intp)
-        if len(self._columns) >= self.CACHED_WORDS:
+        if len(self._columns) >= CACHED_WORDS:
             self._columns.clear()
         self._columns[chunk] = found
         return found

@@ -37,12 +37,20 @@ PLACEHOLDERS = ("[BSN]", "[VNUMMER]", "[IBAN]", "[TELEFOON]", "[EMAIL]", "[DATUM
 
 # --- numbers and addresses -----------------------------------------------------------------
 
+def _from(first: str, pattern: str, flags: int = 0) -> re.Pattern[str]:
+    """`pattern`, tried only where a character of `first` (a class every match begins with)
+    stands: the same matches, several times faster, since `re` tries a pattern at every
+    position and a lookahead that fails costs next to nothing (tests/classifiers/test_text.py
+    holds each to the plain pattern)."""
+    return re.compile(rf"(?={first})(?:{pattern})", flags)
+
+
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b")
 
 # Dutch IBAN (NLkk BANK 0123 4567 89), any case, with or without spaces: always redacted.
-_IBAN_NL = re.compile(r"\bNL\d{2}[ ]?[A-Z]{4}(?:[ ]?\d){10}(?!\d)", re.IGNORECASE)
+_IBAN_NL = _from("[Nn]", r"\bNL\d{2}[ ]?[A-Z]{4}(?:[ ]?\d){10}(?!\d)", re.IGNORECASE)
 # Other IBANs: redacted when the mod-97 check holds, so ordinary codes stay.
-_IBAN_OTHER = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b")
+_IBAN_OTHER = _from("[A-Z]", r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b")
 
 _MONTHS = (
     r"(?:januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december"
@@ -50,7 +58,8 @@ _MONTHS = (
 )
 _DAY = r"(?:0?[1-9]|[12]\d|3[01])"
 _MONTH = r"(?:0?[1-9]|1[0-2])"
-_DATE = re.compile(
+_DATE = _from(
+    r"\d",
     rf"(?<![\d.,/-])(?:{_DAY}(?P<sep>[-/]){_MONTH}(?P=sep)(?:19|20)?\d\d"  # 03-04-2015, 3/4/15
     rf"|{_DAY}\.{_MONTH}\.(?:19|20)\d\d"  # 03.04.2015 (not 1.2.10, a paragraph number)
     rf"|(?:19|20)\d\d-{_MONTH}-{_DAY}"  # 2015-04-03
@@ -60,15 +69,17 @@ _DATE = re.compile(
 )
 
 _DIGITS_10 = r"\d(?:[ .-]?\d){9}"
-_VNUMBER_KEYWORD = re.compile(
+_VNUMBER_KEYWORD = _from(
+    "[Vv]",
     r"(?P<keep>\b(?:v-?nummer|v-?nr\.?|vnr\.?|vreemdelingen-?nummer)(?:[ \t]*[:.])?[ \t]*(?:is[ \t]+)?)"
     rf"(?P<number>{_DIGITS_10})(?!\d)",
     re.IGNORECASE,
 )
-_VNUMBER_BARE = re.compile(r"(?<![\d.,])[1-9]\d{9}(?![\d])")
+_VNUMBER_BARE = _from(r"\d", r"(?<![\d.,])[1-9]\d{9}(?![\d])")
 
 _SEP = r"(?:[ \t]?[-.][ \t]?|[ \t])?"
-_PHONE = re.compile(
+_PHONE = _from(
+    r"[+0(]",
     rf"(?<![\w+])(?:"
     rf"(?:\+|00)31{_SEP}(?:\(0\){_SEP})?[1-9](?:{_SEP}\d){{8}}"  # +31 6 12345678, 0031 (0)70 ...
     rf"|0[1-9](?:{_SEP}\d){{8}}"  # 06-12345678, 070 123 45 67
@@ -78,21 +89,24 @@ _PHONE = re.compile(
     rf")(?!\d)"
 )
 
-_BSN_KEYWORD = re.compile(
+_BSN_KEYWORD = _from(
+    "[BbSs]",
     r"(?P<keep>\b(?:bsn|burgerservicenummer|sofi-?nummer)(?:[ \t-]*(?:nummer|nr\.?))?"
     r"(?:[ \t]*[:.])?[ \t]*(?:is[ \t]+)?)"
     r"(?P<number>\d(?:[ .]?\d){7,8})(?![\d])",
     re.IGNORECASE,
 )
-_BSN_BARE = re.compile(r"(?<![\d.,])(?:\d{4}[. ]\d{2}[. ]\d{3}|\d{3}[. ]\d{3}[. ]\d{3}|\d{9})(?![\d]|[.,]\d)")
+_BSN_BARE = _from(r"\d", r"(?<![\d.,])(?:\d{4}[. ]\d{2}[. ]\d{3}|\d{3}[. ]\d{3}[. ]\d{3}|\d{9})(?![\d]|[.,]\d)")
 
 
-_POSTCODE = re.compile(r"(?<![\w-])(?<!wet )(?<!Vw )[1-9]\d{3}[ \t]?(?!SA|SD|SS)[A-Z]{2}(?![\w-])")
+_POSTCODE = _from(r"\d", r"(?<![\w-])(?<!wet )(?<!Vw )[1-9]\d{3}[ \t]?(?!SA|SD|SS)[A-Z]{2}(?![\w-])")
+_STREET_KIND = (r"(?:straat|laan|weg|plein|gracht|kade|singel|dijk|hof|pad|steeg|dreef|markt|park|baan|erf|veld|wal"
+                r"|plantsoen)")
 _STREET = re.compile(
-    r"(?<![\w-])(?:(?:[A-Z][\w'’.-]*|van|de|der|den)[ \t]){0,3}[A-Za-z][\w'’-]*"
-    r"(?:straat|laan|weg|plein|gracht|kade|singel|dijk|hof|pad|steeg|dreef|markt|park|baan|erf|veld|wal|plantsoen)"
+    rf"(?<![\w-])(?:(?:[A-Z][\w'’.-]*|van|de|der|den)[ \t]){{0,3}}[A-Za-z][\w'’-]*{_STREET_KIND}"
     r"[ \t]+\d{1,5}(?:[ \t-]?[a-zA-Z](?![\w]))?(?:[ \t-]\d{1,4}(?![\d]))?(?!\d)"
 )
+_HAS_STREET = re.compile(rf"{_STREET_KIND}[ \t]+\d")  # without it a text has no address: `_STREET` is not tried
 
 _BSN_WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, -1)  # the eleven-test: the weighted sum is a multiple of 11
 
@@ -129,7 +143,8 @@ def _redact_numbers(text: str) -> str:
     text = _BSN_KEYWORD.sub(lambda m: m.group("keep") + "[BSN]", text)
     text = _BSN_BARE.sub(lambda m: "[BSN]" if is_bsn(m.group()) else m.group(), text)
     text = _VNUMBER_BARE.sub("[VNUMMER]", text)
-    text = _STREET.sub("[ADRES]", text)
+    if _HAS_STREET.search(text):
+        text = _STREET.sub("[ADRES]", text)
     return _POSTCODE.sub("[POSTCODE]", text)
 
 

@@ -55,10 +55,11 @@ def _seal(session: Session) -> None:
         return
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK})
-    else:  # SQLite: write first, so this transaction holds the one write lock before it reads
+    elif not _writing(session):  # SQLite: write first, so this transaction holds the one write lock before it reads
         session.flush()
-    last = session.exec(select(AuditEntry.seq, AuditEntry.hash).where(AuditEntry.seq.is_not(None))
-                        .order_by(AuditEntry.seq.desc()).limit(1)).first()
+    with session.no_autoflush:  # rows still pending are inserted sealed, not inserted now and updated after
+        last = session.exec(select(AuditEntry.seq, AuditEntry.hash).where(AuditEntry.seq.is_not(None))
+                            .order_by(AuditEntry.seq.desc()).limit(1)).first()
     seq, previous = (last[0], last[1]) if last else (0, GENESIS)
     for entry in pending:
         seq += 1
@@ -66,6 +67,13 @@ def _seal(session: Session) -> None:
         entry.hash = previous = row_hash(entry)
         session.add(entry)
     session.flush()
+
+
+def _writing(session: Session) -> bool:
+    """SQLite: has this transaction written already, so that it holds the database's one
+    write lock? Python's sqlite3 begins a transaction only before a statement that writes
+    (`in_transaction`); then rows still pending are inserted sealed, with no update after."""
+    return bool(getattr(session.connection().connection.driver_connection, "in_transaction", False))
 
 
 @dataclass(frozen=True)

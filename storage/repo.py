@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, func, or_, update
+from sqlalchemy import delete, func, insert, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -62,13 +62,15 @@ def queue_fetched(session: Session, *, mailbox: str, items: Iterable[tuple[str, 
                                                                Question.source_id.in_(ids))))
     known |= set(session.exec(select(Quarantine.source_id).where(Quarantine.mailbox == mailbox, Quarantine.final,
                                                                  Quarantine.source_id.in_(ids))))
-    queued = 0
+    rows = []
     for source_id, raw in items:
         if source_id not in known:
             known.add(source_id)
-            session.add(InboxItem(mailbox=mailbox, source_id=source_id, raw=raw))
-            queued += 1
-    return queued
+            rows.append({"mailbox": mailbox, "source_id": source_id, "raw": raw, "queued_at": utcnow(),
+                         "claimed_by": "", "claimed_until": None})
+    if rows:  # one statement for the lot (nothing needs their ids back)
+        session.execute(insert(InboxItem), rows)
+    return len(rows)
 
 
 def claim_queued(session: Session, *, holder: str, mailboxes: Sequence[str], limit: int, seconds: float,
@@ -91,9 +93,12 @@ def claim_queued(session: Session, *, holder: str, mailboxes: Sequence[str], lim
 
 
 def unqueue(session: Session, *, item_id: int, holder: str) -> bool:
-    """Delete a triaged item; False when `holder`'s claim on it lapsed and another worker took it."""
-    return bool(session.exec(delete(InboxItem).where(InboxItem.id == item_id, InboxItem.claimed_by == holder))
-                .rowcount)
+    """Delete a triaged item; False when `holder`'s claim on it lapsed and another worker took it.
+    Rows still pending stay so until the commit seals them (`storage.audit`): the delete
+    needs none of them, and an audit row flushed now would be updated when sealed."""
+    with session.no_autoflush:
+        return bool(session.exec(delete(InboxItem).where(InboxItem.id == item_id, InboxItem.claimed_by == holder))
+                    .rowcount)
 
 
 def unclaim(session: Session, *, holder: str, item_id: int | None = None) -> None:

@@ -69,6 +69,10 @@ _BOUNDARY = re.compile(
 )
 _BOM = b"\xef\xbb\xbf"
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
+_ADDR_SPEC = r"[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
+# One address with at most a plain display name: how most mail names its sender. Read as
+# policy.default reads it (a test holds the two to each other), in a fraction of the time.
+_PLAIN_ADDRESS = re.compile(rf"[ \t]*(?:([A-Za-z][A-Za-z' -]*?)[ \t]*<({_ADDR_SPEC})>|<?({_ADDR_SPEC})>?)[ \t]*")
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 _OBSOLETE_COLON = re.compile(rb"^([!-9;-~]{1,100})[ \t]+:", re.M)  # "Subject :" (RFC 822 obs-syntax)
 def parse_message(
@@ -418,6 +422,9 @@ def _addresses(part: MimePart, name: str, limits: ParseLimits) -> list[tuple[str
     value = _raw_header(part, name, limits)
     if not value.strip():
         return []
+    if plain := _PLAIN_ADDRESS.fullmatch(value):
+        display_name, address = (plain[1], plain[2]) if plain[2] else ("", plain[3])
+        return [(" ".join(display_name.split()), address.lower())]
     try:
         header = policy.default.header_factory(name, value)
         pairs = [(str(a.display_name), str(a.addr_spec)) for a in header.addresses]

@@ -362,7 +362,7 @@ def _handle(session, runtime: Runtime, ctx: Context, item, prepared, report: Pol
     outcome. False when it must be tried again."""
     try:
         try:
-            with session.begin_nested():
+            with session.begin_nested(), ctx.reading_in(session):
                 triage = triage_message(item.raw, source_id=item.source_id, ctx=ctx, ready=prepared)
                 question, answered = record_triage(session, triage, item.raw, settings=runtime.settings,
                                                    ruleset=runtime.ruleset, contacts=runtime.contacts)
@@ -372,7 +372,7 @@ def _handle(session, runtime: Runtime, ctx: Context, item, prepared, report: Pol
             if repo.is_known(session, mailbox=ctx.mailbox, source_id=item.source_id):
                 report.skipped["duplicate"] += 1
                 return True
-            with session.begin_nested():
+            with session.begin_nested(), ctx.reading_in(session):
                 triage = triage_message(item.raw, source_id=item.source_id, ctx=ctx, ready=prepared)
                 question, answered = record_triage(session, triage, item.raw, settings=runtime.settings,
                                                    ruleset=runtime.ruleset, contacts=runtime.contacts)

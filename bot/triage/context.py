@@ -8,12 +8,14 @@ known question?). Reading only: nothing here writes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 import rules
 from bot.ingest.limits import ParseLimits
@@ -69,6 +71,60 @@ class Context:
     known_question: Callable[[str], str] = lambda _message_id: ""  # Message-ID -> its question's, or ""
     question_with_kenmerk: Callable[[str], str] = lambda _kenmerk: ""  # kenmerk -> its question's Message-ID
     limits: ParseLimits = field(default_factory=ParseLimits)
+    lookups: Lookups | None = None
+
+    @contextmanager
+    def reading_in(self, session: Session) -> Iterator[None]:
+        """Screening's lookups read in `session` meanwhile: the transaction a mail is triaged
+        and stored in (one fewer transaction per lookup, and they see what it wrote)."""
+        if self.lookups is None:
+            yield
+            return
+        self.lookups.session = session
+        try:
+            yield
+        finally:
+            self.lookups.session = None
+
+
+class Lookups:
+    """What screening asks the database (`engine`; None: nothing is known): each in its own
+    transaction, or in the one `Context.reading_in` names."""
+
+    def __init__(self, engine: Engine | None) -> None:
+        self.engine = engine
+        self.session: Session | None = None
+
+    @contextmanager
+    def _reading(self) -> Iterator[Session]:
+        if self.session is not None:
+            yield self.session
+        else:
+            with unit_of_work(self.engine) as session:
+                yield session
+
+    def already_seen(self, message_id: str) -> bool:
+        """Was a mail with this Message-ID handled before?"""
+        if self.engine is None:
+            return False
+        with self._reading() as session:
+            return repo.message_id_seen(session, message_id=message_id)
+
+    def known_question(self, message_id: str) -> str:
+        """The Message-ID of the question a mail with this Message-ID belongs to, or ""."""
+        if self.engine is None:
+            return ""
+        with self._reading() as session:
+            found = repo.question_replied_to(session, message_id=message_id)
+            return found.message_id if found is not None else ""
+
+    def question_with_kenmerk(self, kenmerk: str) -> str:
+        """The Message-ID of the question with this kenmerk, or ""."""
+        if self.engine is None:
+            return ""
+        with self._reading() as session:
+            found = repo.question_by_kenmerk(session, triage_id=kenmerk)
+            return found.message_id if found is not None and found.verdict == "question" else ""
 
 
 def open_context(settings: Settings, *, config, ruleset: rules.RuleSet, contacts: list[rules.Contact],
@@ -76,29 +132,12 @@ def open_context(settings: Settings, *, config, ruleset: rules.RuleSet, contacts
     """The context for one mailbox (`config`, a `[[mailboxes]]` entry; None: no mailbox), read
     from the database when there is one."""
     directory = Directory(contacts=contacts)
-    already_seen: Callable[[str], bool] = lambda _message_id: False
-    known_question: Callable[[str], str] = lambda _message_id: ""
-    question_with_kenmerk: Callable[[str], str] = lambda _kenmerk: ""
+    lookups = Lookups(engine)
     if engine is not None:
         with unit_of_work(engine) as session:
             directory.open_questions = repo.open_counts(session)
             directory.absent = absent_on(session, settings, contacts, today)
             directory.last_assigned = repo.last_assigned(session)
-
-        def already_seen(message_id: str) -> bool:
-            with unit_of_work(engine) as session:
-                return repo.message_id_seen(session, message_id=message_id)
-
-        def known_question(message_id: str) -> str:
-            with unit_of_work(engine) as session:
-                found = repo.question_replied_to(session, message_id=message_id)
-                return found.message_id if found is not None else ""
-
-        def question_with_kenmerk(kenmerk: str) -> str:
-            with unit_of_work(engine) as session:
-                found = repo.question_by_kenmerk(session, triage_id=kenmerk)
-                return found.message_id if found is not None and found.verdict == "question" else ""
-
     return Context(
         mailbox=config.name if config else "classify",
         mailbox_organisation=config.organisation if config else "",
@@ -107,10 +146,11 @@ def open_context(settings: Settings, *, config, ruleset: rules.RuleSet, contacts
         directory=directory,
         min_confidence=settings.classifier.min_confidence,
         own_addresses=settings.own_addresses,
-        already_seen=already_seen,
+        already_seen=lookups.already_seen,
         today=today,
         shared_address=(config.address or "").lower() if config else "",
-        known_question=known_question,
-        question_with_kenmerk=question_with_kenmerk,
+        known_question=lookups.known_question,
+        question_with_kenmerk=lookups.question_with_kenmerk,
+        lookups=lookups,
         limits=ParseLimits(max_bytes=settings.parsing.max_bytes, max_depth=settings.parsing.max_depth),
     )

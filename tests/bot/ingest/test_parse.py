@@ -7,6 +7,7 @@ import hashlib
 import logging
 import struct
 from email import policy
+from email.parser import BytesHeaderParser
 from email.mime.application import MIMEApplication
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
@@ -16,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.ingest.limits import ParseError, ParseLimits
-from bot.ingest.parse import ORIGINAL_MESSAGE_ID, RECEIVED_COUNT, parse_message
+from bot.ingest.parse import _PLAIN_ADDRESS, ORIGINAL_MESSAGE_ID, RECEIVED_COUNT, parse_message
 from bot.ingest.text import decode_bytes
 from bot.ingest.tnef import read_tnef
 
@@ -451,3 +452,53 @@ def test_malformed_headers_raise_only_parse_error(headers, body):
         parse(raw, tnef_seconds=5)
     except ParseError as error:
         assert "onverwachte fout" not in error.reason, error.reason
+
+
+def _address_values(paths) -> list[tuple[str, str]]:
+    values = []
+    for path in paths:
+        headers = BytesHeaderParser(policy=policy.compat32).parsebytes(path.read_bytes())
+        for name in ("from", "to", "cc", "reply-to", "sender"):
+            values += [(name, str(v).replace("\r", "").replace("\n", " ")) for v in headers.get_all(name) or []]
+    return values
+
+
+PLAIN_ADDRESSES = [
+    "anna@ind.example", "<anna@ind.example>", "Anna Jansen <anna@ind.example>", "  Anna  Jansen<a.jansen@x.nl> ",
+    "D'Souza-de Vries <d.souza@rvdk.example>", "ANNA@IND.EXAMPLE", "a+tag@sub.ind.example",
+]
+NOT_PLAIN = [
+    '"Jansen, Anna" <anna@ind.example>', "=?utf-8?q?Ren=C3=A9e?= <renee@ind.example>", "a@x.nl, b@y.nl",
+    "Anna (IND) <anna@ind.example>", "René <rene@ind.example>", "J. Jansen <j@ind.example>", "anna@localhost",
+    "a..b@ind.example", "Anna <anna@ind.example", "undisclosed-recipients:;",
+]
+
+
+def test_a_plain_address_is_read_as_policy_default_reads_it():
+    # The fast path of address headers: every value it takes (the sample, the shared corpus
+    # when it is there, and the cases above) gives what policy.default's parser gives.
+    corpus = [p for p in paths.CORPUS.rglob("*") if p.is_file()] if paths.CORPUS.exists() else []
+    values = _address_values([p for p in (paths.SAMPLE / "mailbox").rglob("*") if p.is_file()] + corpus)
+    values += [("from", v) for v in PLAIN_ADDRESSES + NOT_PLAIN]
+    taken = 0
+    for name, value in values:
+        if not (plain := _PLAIN_ADDRESS.fullmatch(value)):
+            continue
+        taken += 1
+        ours = (" ".join(plain[1].split()), plain[2]) if plain[2] else ("", plain[3])
+        theirs = [(" ".join(str(a.display_name).split()), str(a.addr_spec))
+                  for a in policy.default.header_factory(name, value).addresses]
+        assert [ours] == theirs, value
+    assert all(_PLAIN_ADDRESS.fullmatch(v) for v in PLAIN_ADDRESSES)
+    assert not any(_PLAIN_ADDRESS.fullmatch(v) for v in NOT_PLAIN)
+    assert taken > len(PLAIN_ADDRESSES) + 100  # the sample's own senders, at least
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(alphabet=st.sampled_from(list("Aaz09 .-'_+%@<>,\"()=?:;")), max_size=40))
+def test_the_plain_address_path_takes_nothing_policy_default_reads_otherwise(value):
+    if plain := _PLAIN_ADDRESS.fullmatch(value):
+        ours = (" ".join(plain[1].split()), plain[2]) if plain[2] else ("", plain[3])
+        theirs = [(" ".join(str(a.display_name).split()), str(a.addr_spec))
+                  for a in policy.default.header_factory("from", value).addresses]
+        assert [ours] == theirs
