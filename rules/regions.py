@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from email.utils import parseaddr
 
 from rules.model import Sender
@@ -189,6 +190,7 @@ def _translated(from_organisation: str, region: str, organisation: str, ruleset:
 
 # --- senders ----------------------------------------------------------------------------
 
+@lru_cache(maxsize=4096)  # the same senders, over and over: parsed once each
 def _address(sender: str) -> str:
     return parseaddr(sender)[1].strip().lower()
 

@@ -77,23 +77,18 @@ def record_triage(session, triage: Triage, raw: bytes, *, settings: Settings, ru
     person's answer that gave its question the first answer."""
     msg, screening = triage.message, triage.screening
     now = utcnow()
-    question = existing or Question(triage_id=new_kenmerk(), mailbox=msg.mailbox, source_id=msg.source_id)
     subject, body = redact_question(msg.subject, msg.question, mail=f"{msg.text}\n\n{msg.signature}")
-    question.sqlmodel_update(dict(
+    fields = dict(
         message_id=msg.message_id, fingerprint=msg.fingerprint, received_at=msg.date or now,
         subject=subject, sender=msg.sender.lower(), sender_domain=msg.sender.rpartition("@")[2].lower(),
         sender_hash=sender_hash(msg.sender, settings),
         size=msg.size, attachments=len(msg.attachments), verdict=screening.verdict,
         verdict_reason=screening.reason, screen_hits=list(screening.hits), screen_misses=list(screening.misses),
         status="skipped",
-    ))
-    parent = (repo.question_replied_to(session, message_id=screening.refers_to)
-              if screening.verdict in ("answer", "follow_up") and screening.refers_to else None)
-    if parent is not None:
-        question.thread_of = parent.id
+    )
     if screening.is_question:
         cls, route = triage.classification, triage.route
-        question.sqlmodel_update(dict(
+        fields.update(
             asking_organisation=cls.asking_organisation.label, theme=cls.theme.label,
             theme_confidence=cls.theme.confidence, organisation=cls.organisation.label,
             organisation_confidence=cls.organisation.confidence, organisation_source=cls.organisation_source,
@@ -104,7 +99,16 @@ def record_triage(session, triage: Triage, raw: bytes, *, settings: Settings, ru
             priority=route.priority, status=route.status, routed_at=now, due_on=route.due_on,
             due_rule=route.due_rule, body=body,
             signal_terms=ruleset.signal_terms(f"{msg.subject}\n{msg.question}"),
-        ))
+        )
+    if existing is not None:
+        question = existing
+        question.sqlmodel_update(fields)
+    else:  # every field set once, as the row is made (setting them after costs twice)
+        question = Question(triage_id=new_kenmerk(), mailbox=msg.mailbox, source_id=msg.source_id, **fields)
+    parent = (repo.question_replied_to(session, message_id=screening.refers_to)
+              if screening.verdict in ("answer", "follow_up") and screening.refers_to else None)
+    if parent is not None:
+        question.thread_of = parent.id
     session.add(question)
     session.flush()
     repo.audit(session, action=f"triage:{question.status}", question_id=question.id, rule=question.rule,

@@ -407,6 +407,8 @@ def _decoded_header(part: MimePart, name: str, limits: ParseLimits) -> str:
 def _decode_text_header(name: str, value: str, limits: ParseLimits) -> str:
     """RFC 2047 decoding with policy.default; compat32 decoding where policy.default fails."""
     value = value[: limits.max_header_chars]
+    if value.isascii() and "=?" not in value:  # nothing to decode: as policy.default reads it (a test holds it)
+        return " ".join(value.split())
     try:
         decoded = str(policy.default.header_factory(name, value))
     except Exception:  # policy.default raises many kinds of error on malformed input

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.ingest.limits import ParseError, ParseLimits
-from bot.ingest.parse import _PLAIN_ADDRESS, ORIGINAL_MESSAGE_ID, RECEIVED_COUNT, parse_message
+from bot.ingest.parse import _PLAIN_ADDRESS, ORIGINAL_MESSAGE_ID, RECEIVED_COUNT, _decode_text_header, parse_message
 from bot.ingest.text import decode_bytes
 from bot.ingest.tnef import read_tnef
 
@@ -502,3 +502,14 @@ def test_the_plain_address_path_takes_nothing_policy_default_reads_otherwise(val
         theirs = [(" ".join(str(a.display_name).split()), str(a.addr_spec))
                   for a in policy.default.header_factory("from", value).addresses]
         assert [ours] == theirs
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(alphabet=st.characters(min_codepoint=1, max_codepoint=127), max_size=80))
+def test_a_header_with_nothing_to_decode_reads_as_policy_default_reads_it(value):
+    # The fast path of text headers (subject, file names): ASCII without an encoded word
+    # is only unfolded and its white space made single, as policy.default's parser gives it.
+    limits = ParseLimits()
+    if "=?" not in value and "\r" not in value and "\n" not in value:
+        assert _decode_text_header("subject", value, limits) == " ".join(
+            str(policy.default.header_factory("subject", value)).split())
