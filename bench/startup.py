@@ -8,8 +8,8 @@ In a temporary folder: `bvhk-triage init`, the sample's labelled questions as tr
 - `backlog` on the (empty) database;
 - `check --offline` (configuration, rules, contacts, the model loaded and checked);
 - `python -c pass` of the same interpreter, the floor under all of them.
-Median and the fastest run. `classify` needs scikit-learn and skops to load the model; the
-other two import neither (bench figures in the issue notes).
+Median and the fastest run. None of them imports scikit-learn or skops: `classify` loads the
+model's arrays (`classifiers.predictor`) (bench figures in the issue notes).
 """
 
 from __future__ import annotations

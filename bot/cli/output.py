@@ -23,7 +23,7 @@ err = Console(stderr=True)
 
 # -- poll ---------------------------------------------------------------------------------
 def poll_with_progress(runtime, *, mailboxes, show: bool):
-    from bot.service.worker import poll  # the pipeline, scikit-learn with it: only to poll
+    from bot.service.worker import poll  # the whole pipeline: only to poll
 
     if not show or not err.is_terminal:
         return poll(runtime, mailboxes=mailboxes)

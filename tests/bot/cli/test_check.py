@@ -55,3 +55,19 @@ def test_commands_that_need_no_model_start_without_scikit_learn():
     probe = "import sys, bot.cli.commands; print(sorted(m for m in ('sklearn', 'skops', 'deduce') if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "[]", result.stdout + result.stderr
+
+
+def test_classify_and_the_offline_check_load_the_model_without_scikit_learn(tmp_path, models):
+    # Both load the model as the worker does, from its arrays (`classifiers.predictor`):
+    # importing scikit-learn and skops took longer than the rest of `classify`. A fresh
+    # process shows what they load, and that `classify` still decides a theme with it.
+    config = write_config(tmp_path, models)
+    mail = next(p for p in sorted((FIXTURES.parent.parent / "bot" / "sample" / "mailbox").rglob("*"))
+                if p.is_file() and ":2," in p.name)
+    probe = ("import sys, json; from click.testing import CliRunner; from bot.cli.commands import main; "
+             f"c = CliRunner().invoke(main, ['--config', {str(config)!r}, 'classify', '--json', {str(mail)!r}]); "
+             f"o = CliRunner().invoke(main, ['--config', {str(config)!r}, 'check', '--offline']); "
+             "print(json.loads(c.output)['theme']['label'] is not None, o.exit_code); "
+             "print(sorted(m for m in ('sklearn', 'skops') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert result.stdout.splitlines()[-2:] == ["True 0", "[]"], result.stdout + result.stderr
