@@ -24,6 +24,7 @@ it they stay. Numbers written in words and dates without a year stay in any case
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 
 from classifiers import deidentify
@@ -171,23 +172,54 @@ _CLOSING = (
     r"|mvg|m\.?[ \t]?vr\.?[ \t]?gr\.?|hoogachtend|dank[ \t]+en[ \t]+groet|alvast[ \t]+(?:bedankt|dank)"
     r"|bvd|kind[ \t]+regards|regards)"
 )
-_AFTER_TITLE = re.compile(rf"(?<![\w.]){_TITLE}(?=[ \t])", re.IGNORECASE)
+# Letters that re's IGNORECASE takes for i and s, and str.lower() leaves as they are.
+_FOLDS = str.maketrans({"ı": "i", "ſ": "s"})
+
+
+class _AnyCase:
+    """A pattern in lower case, matched regardless of case: case-sensitively in the text
+    lowered, at a third of the cost of re's IGNORECASE, with the same matches at the same
+    places (tests/classifiers/test_text.py holds the two to each other). Where lowering
+    changes a text's length (a few letters, such as İ, lower to two), with IGNORECASE."""
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self.in_lower = re.compile(pattern, flags)
+        self.any_case = re.compile(pattern, flags | re.IGNORECASE)
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        lowered = text.lower()
+        if "ı" in lowered or "ſ" in lowered:
+            lowered = lowered.translate(_FOLDS)
+        if len(lowered) != len(text):
+            return self.any_case.finditer(text)
+        return self.in_lower.finditer(lowered)
+
+    def sub(self, replacement: str, text: str) -> str:
+        """`text` with every match replaced by `replacement` (a plain string)."""
+        pieces: list[str] = []
+        done = 0
+        for m in self.finditer(text):
+            pieces += [text[done:m.start()], replacement]
+            done = m.end()
+        pieces.append(text[done:])
+        return "".join(pieces)
+
+
+_AFTER_TITLE = _AnyCase(rf"(?<![\w.]){_TITLE}(?=[ \t])")
 _AFTER_GREETING = re.compile(
     rf"^[ \t>]*{_GREETING}\b(?:[ \t]+(?:de[ \t]+)?{_TITLE}(?=[ \t,]|$))?", re.IGNORECASE | re.MULTILINE
 )
-_AFTER_INTRODUCTION = re.compile(r"\b(?:mijn naam is|ik heet|schreef)(?=[ \t])", re.IGNORECASE)
+_AFTER_INTRODUCTION = _AnyCase(r"\b(?:mijn naam is|ik heet|schreef)(?=[ \t])")
 # In Dutch a noun is not capitalised: a capitalised word after a role ('de moeder Fatima',
 # 'mijn collega Petra de Wit', 'het kind Ahmed') names that person.
-_AFTER_ROLE = re.compile(
+_AFTER_ROLE = _AnyCase(
     r"\b(?:collega|cliënt|cliënte|client|pupil|zoon|dochter|moeder|vader|broer|zus|zuster|oom|tante|neef|nicht"
     r"|opa|oma|kind|minderjarige|jongere|jongen|meisje|baby|betrokkene|aanvrager|aanvraagster|referent|partner"
-    r"|echtgenoot|echtgenote|ouder|pleegmoeder|pleegvader),?(?=[ \t])",
-    re.IGNORECASE,
+    r"|echtgenoot|echtgenote|ouder|pleegmoeder|pleegvader),?(?=[ \t])"
 )
-_AFTER_LABEL = re.compile(
+_AFTER_LABEL = _AnyCase(
     r"\b(?:naam(?:[ \t]+(?:kind|moeder|vader|ouder|cliënt|client|betrokkene|minderjarige|jongere))?"
-    r"|cliënte?|client|betreft|betrokkene|minderjarige|pupil)[ \t]*:",
-    re.IGNORECASE,
+    r"|cliënte?|client|betreft|betrokkene|minderjarige|pupil)[ \t]*:"
 )
 _AFTER_HEADER = re.compile(r"^[ \t>]*(?:van|aan|cc|bcc|from|to|afzender)[ \t]*:", re.IGNORECASE | re.MULTILINE)
 _CLOSING_LINE = re.compile(
@@ -238,7 +270,7 @@ _ENDS_HEADER_NAME = re.compile(r"[ \t]*(?:$|[<\[,;(])", re.MULTILINE)
 
 
 def _replace_names(
-    text: str, anchors: re.Pattern[str], *, allow_and: bool = False, then: re.Pattern[str] | None = None,
+    text: str, anchors: re.Pattern[str] | _AnyCase, *, allow_and: bool = False, then: re.Pattern[str] | None = None,
     found: list[str] | None = None,
 ) -> str:
     """Replace the name after each anchor; with `then`, only where `then` matches right after it.
@@ -329,12 +361,11 @@ def _redact(text: str, names: list[str], *, lists: bool = True) -> str:
 
 # Health conditions may be told in a question (the stored text keeps them until the purge),
 # but a model must not learn them as features nor show them as an explanation.
-_HEALTH = re.compile(
+_HEALTH = _AnyCase(
     r"\b(?:diabetes|suikerziekte|epilepsie|astma|hiv|aids|tbc|tuberculose|hepatitis(?: [abc])?|kanker|leukemie"
     r"|autisme|autistisch|adhd|add|ptss|ptsd|depressie|depressief|psychose|psychotisch|schizofrenie|anorexia"
     r"|boulimia|sikkelcel(?:ziekte|anemie)?|hartafwijking|hartfalen|nierfalen|dialyse|taaislijmziekte|syndroom van \w+"
-    r"|down ?syndroom|verstandelijke beperking|lvb|zwangerschap|zwanger|suïcidaal|suïcidepoging|zelfbeschadiging)\b",
-    re.IGNORECASE,
+    r"|down ?syndroom|verstandelijke beperking|lvb|zwangerschap|zwanger|suïcidaal|suïcidepoging|zelfbeschadiging)\b"
 )
 
 
@@ -347,7 +378,7 @@ def normalise(text: str) -> str:
     question, a line of labelled data: `redact_question`), not again for each target a
     model fits nor for each prediction. A name that is still there becomes a feature only
     when questions of several askers share it (`QuestionClassifier.min_askers`)."""
-    text = _HEALTH.sub("[gezondheid]", _redact(text, [], lists=False)).lower()
+    text = _HEALTH.sub("[gezondheid]", _redact(text, [], lists=False).lower())
     text = _BLANK_LINES.sub("\n\n", _SPACES.sub(" ", text)).strip()
     asking = asking_sentences(text)
     return f"{text}\n\n{asking}" if asking else text
