@@ -376,7 +376,7 @@ def quarantine_show(ctx, question_id: str, as_json: bool):
 def quarantine_release(ctx, question_id: str):
     """Triëer een bericht in quarantaine opnieuw (na een correctie of een hogere limiet)."""
     from bot.backlog.actions import Desk, find, release
-    from bot.triage.active import ensure_model
+    from bot.triage.training import ensure_model
 
     settings = settings_from(ctx)
     desk, engine = Desk.load(settings), open_database(settings.storage.url)

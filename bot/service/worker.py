@@ -55,7 +55,7 @@ from bot.service.leases import Lease, LeaseLost, mailbox_lease, stopped_workers
 from bot.settings import ConfigError, Settings
 from bot.triage.context import Context, open_context
 from bot.triage.pipeline import prepare, triage_message
-from bot.triage.active import ensure_model
+from bot.triage.training import ensure_model
 from storage import repo
 from storage.db import open_database, unit_of_work
 

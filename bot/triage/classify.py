@@ -11,7 +11,7 @@ from bot.ingest.parse import ParseError
 from bot.settings import ConfigError, Settings
 from bot.triage.context import open_context
 from bot.triage.pipeline import triage_message
-from bot.triage.active import ensure_model
+from bot.triage.active import active_model
 from storage.db import open_existing
 
 
@@ -27,8 +27,12 @@ def classify_file(settings: Settings, path: str, *, mailbox: str | None) -> dict
     config = settings.mailbox(mailbox) if mailbox else (settings.mailboxes[0] if settings.mailboxes else None)
     ruleset = rules.load_ruleset(settings.routing.rules)
     contacts = rules.load_contacts(settings.routing.contacts, ruleset)
-    ctx = open_context(settings, config=config, ruleset=ruleset, contacts=contacts,
-                       model=ensure_model(settings, ruleset=ruleset, engine=None, persist=False),
+    model = active_model(settings, ruleset=ruleset)
+    if model is None:  # none trained yet: one fitted now, not stored (training is imported only then)
+        from bot.triage.training import fit
+
+        model = fit(settings, ruleset=ruleset, engine=None, data=None)
+    ctx = open_context(settings, config=config, ruleset=ruleset, contacts=contacts, model=model,
                        engine=open_existing(settings.storage.url), today=datetime.now(timezone.utc).date())
     try:
         triage = triage_message(raw, source_id=Path(path).name, ctx=ctx)

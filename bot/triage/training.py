@@ -30,7 +30,9 @@ from classifiers import (
     should_promote,
     train,
 )
+from bot.triage.active import active_model
 from classifiers.evaluate import evaluate
+from classifiers.predictor import Predictor
 from storage import repo
 from storage.db import open_database, unit_of_work
 
@@ -137,8 +139,8 @@ def retrain(settings: Settings, *, ruleset: rules.RuleSet, engine: Engine | None
     active_scored = None
     if active and heldout:
         try:
-            active_model = store.load_predictor(active, expected_labels={"theme": ruleset.theme_keys()})
-            active_scored = _summary(evaluate(active_model, heldout, threshold=threshold))
+            current = store.load_predictor(active, expected_labels={"theme": ruleset.theme_keys()})
+            active_scored = _summary(evaluate(current, heldout, threshold=threshold))
         except ModelError:
             active_scored = None  # the active model no longer fits the themes: replace it
     if active is None:
@@ -185,7 +187,24 @@ def _summary(result: dict) -> dict:
     return {k: result[k] for k in keys if k in result} | {"targets": targets}
 
 
-__all__ = ["DataError", "read_labelled", "retrain", "evaluate"]
+def ensure_model(settings: Settings, *, ruleset: rules.RuleSet, engine: Engine | None,
+                 persist: bool = True) -> TriageModel | Predictor:
+    """The active model, loaded to predict (`bot.triage.active`). The first time there is
+    none: trained on the configured data and the seed terms, and stored and activated
+    unless `persist` is false."""
+    model = active_model(settings, ruleset=ruleset)
+    if model is not None:
+        return model
+    if not persist:
+        return fit(settings, ruleset=ruleset, engine=engine, data=None)
+    try:
+        retrain(settings, ruleset=ruleset, engine=engine)
+    except ModelError as exc:
+        raise ConfigError(str(exc)) from None
+    return active_model(settings, ruleset=ruleset)
+
+
+__all__ = ["DataError", "read_labelled", "retrain", "ensure_model", "evaluate"]
 
 
 def train_command(settings: Settings, *, data: Path | None) -> dict:
@@ -210,8 +229,6 @@ def evaluate_command(settings: Settings | None, *, data: Path, folds: int | None
         result = cross_validate(examples, folds, seed_terms=seeds, threshold=threshold)
     else:
         examples = read_labelled(data, ruleset=ruleset, mailbox_organisations=settings.mailbox_organisations)
-        from bot.triage.active import ensure_model  # the module that imports this one when it trains
-
         model = ensure_model(settings, ruleset=ruleset, engine=None, persist=False)
         result = evaluate(model, examples, threshold=threshold)
         result["reliability"] = result["targets"].get("theme", {}).get("reliability")
