@@ -193,12 +193,10 @@ class ModelStore:
             raise ModelError(f"{path}: does not hold the classifiers its metadata describes")
         return Predictor(scorer=scorer, **self._described(version, metadata))
 
-    def check_files(self, version: str) -> None:
-        """Refuse (ModelError) a version whose files are not the ones its metadata describes."""
-        metadata = self.metadata(version)
-        self._check_file(self.root / version / MODEL_FILE, metadata.get("model_sha256"))
-        if "scorer_sha256" in metadata:
-            self._check_file(self.root / version / SCORER_FILE, metadata["scorer_sha256"])
+    def check_model_file(self, version: str) -> None:
+        """Refuse (ModelError) a version whose model.skops is not the one its metadata
+        describes, without loading it (`load_predictor` checks the scorer it reads)."""
+        self._check_file(self.root / version / MODEL_FILE, self.metadata(version).get("model_sha256"))
 
     def _checked(self, version: str | None, expected_labels: Mapping[str, Sequence[str]] | None
                  ) -> tuple[str, dict[str, Any]]:

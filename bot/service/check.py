@@ -64,11 +64,12 @@ def check_all(settings: Settings, *, offline: bool) -> tuple[list[str], bool]:
     store = ModelStore(settings.classifier.models)
     try:
         version = store.active_version()
-        if version:  # loaded and checked as the worker would (version, labels, checksums), and
-            # online also whole, as training compares a candidate with it (the types it holds)
+        if version:  # loaded and checked as the worker would (version, labels, checksum), and the
+            # estimators training compares a candidate with: online loaded whole, offline their checksum
             store.load_predictor(version, expected_labels={"theme": ruleset.theme_keys()})
-            store.check_files(version)
-            if not offline:
+            if offline:
+                store.check_model_file(version)
+            else:
                 store.load(version, expected_labels={"theme": ruleset.theme_keys()})
         lines.append(f"ok    model {version} geladen" if version else "let op nog geen model: de eerste poll traint er een")
     except ModelError as exc:

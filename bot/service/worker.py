@@ -109,7 +109,7 @@ class Runtime:
     engine: Engine
     ruleset: rules.RuleSet
     contacts: list[rules.Contact]
-    model: TriageModel | Predictor  # loaded to predict (`bot.triage.active`)
+    model: TriageModel | Predictor  # loaded to predict (`bot.triage.training.ensure_model`)
     sender: Sender
     stopping: threading.Event = field(default_factory=threading.Event)  # set on SIGTERM
     rules_stamp: tuple = ()
