@@ -317,6 +317,10 @@ def _redact_again(text: str, found: list[str]) -> str:
     ("filmon tesfamariam zit op die school"), whether or not a list knows it."""
     words = {w.lower() for name in found for w in _NAME_WORDS.findall(name)
              if len(w) >= 3 and w.lower() not in _PARTICLES and w.lower() not in _NOT_NAMES}
+    if words:  # only the words that occur at all: often none, and no pattern is compiled
+        lowered = text.lower().translate(_FOLDS)
+        if len(lowered) == len(text):  # else (İ) each word is kept, to be matched with IGNORECASE
+            words = {w for w in words if w in lowered or not w.isascii()}
     return _mentions(frozenset(words)).sub("[NAAM]", text) if words else text
 
 

@@ -47,6 +47,9 @@ def row_hash(entry: AuditEntry) -> str:
     return digest(fields)
 
 
+_LAST = select(AuditEntry.seq, AuditEntry.hash).where(AuditEntry.seq.is_not(None)).order_by(AuditEntry.seq.desc()).limit(1)
+
+
 @event.listens_for(Session, "before_commit")
 def _seal(session: Session) -> None:
     # rows of a rolled-back savepoint have left the session: only the rows still in it are sealed
@@ -58,8 +61,7 @@ def _seal(session: Session) -> None:
     elif not _writing(session):  # SQLite: write first, so this transaction holds the one write lock before it reads
         session.flush()
     with session.no_autoflush:  # rows still pending are inserted sealed, not inserted now and updated after
-        last = session.exec(select(AuditEntry.seq, AuditEntry.hash).where(AuditEntry.seq.is_not(None))
-                            .order_by(AuditEntry.seq.desc()).limit(1)).first()
+        last = session.exec(_LAST).first()
     seq, previous = (last[0], last[1]) if last else (0, GENESIS)
     for entry in pending:
         seq += 1

@@ -71,11 +71,26 @@ def open_database(url: str) -> Engine:
 
 
 @contextmanager
-def unit_of_work(engine: Engine) -> Iterator[Session]:
-    """One transaction: commits when the block ends, rolls back on an error."""
+def unit_of_work(engine: Engine, *, writes: bool = False) -> Iterator[Session]:
+    """One transaction: commits when the block ends, rolls back on an error.
+
+    `writes`: on SQLite the transaction begins at once and holds the database's one write
+    lock (BEGIN IMMEDIATE). Python's sqlite3 would begin it only before the first write, and
+    a savepoint taken before that starts a transaction of its own, which its release commits:
+    what was written under the savepoint would then be committed even when the rest rolls
+    back. Begun at once, the savepoint nests in the transaction, the whole commits once, and
+    what it reads cannot turn stale before it writes. PostgreSQL: no difference."""
     with Session(engine, expire_on_commit=False) as session:
         with session.begin():
+            if writes:
+                _begin_writing(session)
             yield session
+
+
+def _begin_writing(session: Session) -> None:
+    connection = session.connection()
+    if connection.dialect.name == "sqlite" and not connection.connection.driver_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def compact(engine: Engine) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, func, insert, or_, update
+from sqlalchemy import bindparam, delete, func, insert, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -97,8 +97,10 @@ def unqueue(session: Session, *, item_id: int, holder: str) -> bool:
     Rows still pending stay so until the commit seals them (`storage.audit`): the delete
     needs none of them, and an audit row flushed now would be updated when sealed."""
     with session.no_autoflush:
-        return bool(session.exec(delete(InboxItem).where(InboxItem.id == item_id, InboxItem.claimed_by == holder))
-                    .rowcount)
+        return bool(session.exec(_UNQUEUE, params={"item_id": item_id, "holder": holder}).rowcount)
+
+
+_UNQUEUE = delete(InboxItem).where(InboxItem.id == bindparam("item_id"), InboxItem.claimed_by == bindparam("holder"))
 
 
 def unclaim(session: Session, *, holder: str, item_id: int | None = None) -> None:
@@ -130,11 +132,21 @@ def is_known(session: Session, *, mailbox: str, source_id: str) -> bool:
     ).first() is not None
 
 
+# Lookups made for every mail are built once, with parameters: building a statement costs
+# more than SQLite takes to answer it.
+_SEEN = select(Question.id).where(Question.message_id == bindparam("message_id"), Question.id != bindparam("other"))
+_QUESTION_WITH_ID = (select(Question.id, Question.thread_of)
+                     .where(Question.message_id == bindparam("message_id"),
+                            or_(Question.status != "skipped", Question.thread_of.is_not(None))).limit(1))
+_FORWARDED_WITH_ID = (select(Question.id, Question.thread_of).join(Delivery, Delivery.question_id == Question.id)
+                      .where(Delivery.message_id == bindparam("message_id")).limit(1))
+_WITH_KENMERK = select(Question.id, Question.thread_of).where(Question.triage_id == bindparam("triage_id")).limit(1)
+_MESSAGE_ID = select(Question.message_id, Question.verdict).where(Question.id == bindparam("id"))
+
+
 def message_id_seen(session: Session, *, message_id: str, except_id: int | None = None) -> bool:
-    query = select(Question.id).where(Question.message_id == message_id)
-    if except_id is not None:
-        query = query.where(Question.id != except_id)
-    return session.exec(query).first() is not None
+    return session.exec(_SEEN, params={"message_id": message_id, "other": -1 if except_id is None else except_id}
+                        ).first() is not None
 
 
 def question_by_message_id(session: Session, *, message_id: str) -> Question | None:
@@ -274,24 +286,31 @@ def question_replied_to(session: Session, *, message_id: str) -> Question | None
     """The question a Message-ID in In-Reply-To/References stands for: the question's own
     Message-ID, that of one of our forwards of it (a contact person answering the forward), or
     that of a mail in its thread (an answer or follow-up joined to it)."""
-    found = session.exec(
-        select(Question).where(Question.message_id == message_id,
-                               or_(Question.status != "skipped", Question.thread_of.is_not(None)))
-    ).first()
+    found = _id_replied_to(session, message_id)
+    return session.get(Question, found) if found is not None else None
+
+
+def message_id_replied_to(session: Session, *, message_id: str) -> str:
+    """The Message-ID of `question_replied_to`, or "" (without loading the question)."""
+    found = _id_replied_to(session, message_id)
+    row = session.exec(_MESSAGE_ID, params={"id": found}).first() if found is not None else None
+    return row[0] if row else ""
+
+
+def _id_replied_to(session: Session, message_id: str) -> int | None:
+    found = (session.exec(_QUESTION_WITH_ID, params={"message_id": message_id}).first()
+             or session.exec(_FORWARDED_WITH_ID, params={"message_id": message_id}).first())
+    return (found[1] if found[1] is not None else found[0]) if found else None
+
+
+def message_id_with_kenmerk(session: Session, *, triage_id: str) -> str:
+    """The Message-ID of the question with this kenmerk (its thread's), or "" when there is
+    none or it is no question (without loading the question)."""
+    found = session.exec(_WITH_KENMERK, params={"triage_id": triage_id}).first()
     if found is None:
-        found = session.exec(
-            select(Question).join(Delivery, Delivery.question_id == Question.id).where(Delivery.message_id == message_id)
-        ).first()
-    if found is not None and found.thread_of is not None:
-        return session.get(Question, found.thread_of)
-    return found
-
-
-def question_by_kenmerk(session: Session, *, triage_id: str) -> Question | None:
-    found = session.exec(select(Question).where(Question.triage_id == triage_id)).first()
-    if found is not None and found.thread_of is not None:
-        return session.get(Question, found.thread_of)
-    return found
+        return ""
+    row = session.exec(_MESSAGE_ID, params={"id": found[1] if found[1] is not None else found[0]}).first()
+    return row[0] if row and row[1] == "question" else ""
 
 
 def keep_original(session: Session, *, question_id: int, raw: bytes) -> None:
@@ -435,13 +454,13 @@ def claim_delivery(session: Session, *, now: datetime) -> Delivery | None:
     On PostgreSQL `FOR UPDATE SKIP LOCKED`: a delivery another worker is sending is passed
     over, so two workers never send the same one at once. SQLite has no row locks (one
     worker)."""
-    return session.exec(
-        select(Delivery)
-        .where(Delivery.status == "pending", or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now))
-        .order_by(Delivery.id)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-    ).first()
+    return session.exec(_DUE, params={"now": now}).first()
+
+
+_DUE = (select(Delivery)
+        .where(Delivery.status == "pending",
+               or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= bindparam("now")))
+        .order_by(Delivery.id).limit(1).with_for_update(skip_locked=True))
 
 
 def delivery_counts(session: Session) -> dict[str, int]:

@@ -19,12 +19,15 @@ class OutboxSender:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._made: set[Path] = set()  # recipients' Maildirs made (or found) by this sender
 
     def send(self, *, payload: bytes, recipient: str, message_id: str) -> None:
         folder = self.folder_of(recipient)
         name = hashlib.sha256(message_id.encode()).hexdigest()[:24]
-        for sub in ("tmp", "new", "cur"):
-            (folder / sub).mkdir(parents=True, exist_ok=True)
+        if folder not in self._made:
+            for sub in ("tmp", "new", "cur"):
+                (folder / sub).mkdir(parents=True, exist_ok=True)
+            self._made.add(folder)
         if any((folder / sub / name).exists() for sub in ("new", "cur")):
             return
         tmp = folder / "tmp" / f"{name}.{os.getpid()}.{time.monotonic_ns()}"
@@ -35,6 +38,7 @@ class OutboxSender:
                 os.fsync(handle.fileno())
             os.replace(tmp, folder / "new" / name)
         except OSError as exc:
+            self._made.discard(folder)  # made again at the next try, should it have gone meanwhile
             raise DeliveryError(f"outbox {folder}: {exc.strerror}") from None
 
     def folder_of(self, recipient: str) -> Path:

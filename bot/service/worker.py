@@ -83,6 +83,18 @@ class PollReport:
     errors: list[str] = field(default_factory=list)
     elsewhere: list[dict] = field(default_factory=list)  # mailboxes another worker holds: who, until when
     retry: set[int] = field(default_factory=set)  # queued items whose triage failed in this poll
+    assigned: list[tuple[str, datetime]] = field(default_factory=list)  # (contact person, when) routed to
+
+    def absorb(self, other: "PollReport") -> None:
+        """Add what `other` counted of triage (one item's, once its transaction committed)."""
+        self.triaged += other.triaged
+        self.routed += other.routed
+        self.needs_review += other.needs_review
+        self.skipped.update(other.skipped)
+        self.quarantined += other.quarantined
+        self.failed += other.failed
+        self.answered += other.answered
+        self.assigned += other.assigned
 
     def as_dict(self) -> dict:
         return {
@@ -303,9 +315,10 @@ def _prepare(batch: list, contexts: dict[str, Context]) -> list:
 def _triage_one(runtime: Runtime, ctx: Context, item, prepared, report: PollReport, marking: "Marking") -> None:
     """One queued item in one transaction: its outcome stored and the item taken off the queue,
     or, when its triage failed and it is tried again, given back to the queue."""
+    counted = PollReport()  # counted once the transaction commits: a rolled-back triage counts for nothing
     try:
-        with unit_of_work(runtime.engine) as session:  # queued only when not handled before (`queue_fetched`)
-            done = _handle(session, runtime, ctx, item, prepared, report)
+        with unit_of_work(runtime.engine, writes=True) as session:  # queued only when not handled before
+            done = _handle(session, runtime, ctx, item, prepared, counted)
             if not done:
                 repo.unclaim(session, holder=runtime.worker_id, item_id=item.id)
             elif not repo.unqueue(session, item_id=item.id, holder=runtime.worker_id):
@@ -313,6 +326,9 @@ def _triage_one(runtime: Runtime, ctx: Context, item, prepared, report: PollRepo
     except ClaimLapsed:
         log.info("queued item %s: its claim lapsed and another worker took it over", item.id)
         return
+    report.absorb(counted)
+    for email, when in counted.assigned:
+        ctx.directory.assigned(email, when)
     if done:
         runtime.failing.discard(item.id)
         marking.mark(item.mailbox, item.source_id)
@@ -400,7 +416,7 @@ def _handle(session, runtime: Runtime, ctx: Context, item, prepared, report: Pol
             report.needs_review += 1
         else:
             report.routed += 1
-            ctx.directory.assigned(question.assignee, question.routed_at)
+            report.assigned.append((question.assignee, question.routed_at))
     else:
         report.skipped[triage.screening.verdict] += 1
         report.answered += answered

@@ -115,16 +115,14 @@ class Lookups:
         if self.engine is None:
             return ""
         with self._reading() as session:
-            found = repo.question_replied_to(session, message_id=message_id)
-            return found.message_id if found is not None else ""
+            return repo.message_id_replied_to(session, message_id=message_id)
 
     def question_with_kenmerk(self, kenmerk: str) -> str:
         """The Message-ID of the question with this kenmerk, or ""."""
         if self.engine is None:
             return ""
         with self._reading() as session:
-            found = repo.question_by_kenmerk(session, triage_id=kenmerk)
-            return found.message_id if found is not None and found.verdict == "question" else ""
+            return repo.message_id_with_kenmerk(session, triage_id=kenmerk)
 
 
 def open_context(settings: Settings, *, config, ruleset: rules.RuleSet, contacts: list[rules.Contact],

@@ -87,6 +87,25 @@ def test_sqlite_runs_in_wal_mode(tmp_path):
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
 
 
+def test_a_writing_transaction_rolls_back_what_its_savepoint_wrote(engine):
+    # SQLite: without BEGIN at once, the savepoint begins a transaction of its own, which its
+    # release commits; the question then stayed although the transaction rolled back
+    with pytest.raises(RuntimeError), unit_of_work(engine, writes=True) as session:
+        with session.begin_nested():
+            session.add(question(1))
+        session.add(question(2))
+        session.flush()
+        raise RuntimeError("a failure after the savepoint")
+    with unit_of_work(engine) as session:
+        assert session.exec(select(Question.id)).all() == []
+    with unit_of_work(engine, writes=True) as session:
+        with session.begin_nested():
+            session.add(question(1))
+        session.add(question(2))
+    with unit_of_work(engine) as session:
+        assert sorted(session.exec(select(Question.triage_id)).all()) == ["t1", "t2"]
+
+
 def test_cursor_round_trip_and_known_items(engine):
     with unit_of_work(engine) as s:
         assert repo.get_cursor(s, mailbox="ind") == ""

@@ -15,7 +15,7 @@ from bot.service.worker import Runtime, poll
 from bot.settings import load_settings
 from storage import repo
 from storage.db import unit_of_work
-from storage.models import InboxItem, Question
+from storage.models import AuditEntry, Delivery, InboxItem, Question
 from tests.reliability.harness import deliver_to_maildir, maildir_box, make_maildir, sample_messages, write_config
 
 MESSAGES = sample_messages(40, tag="queue")
@@ -83,4 +83,35 @@ def test_a_worker_stopping_in_the_queue_gives_back_what_it_claimed(tmp_path, mod
     with unit_of_work(runtime.engine) as session:
         assert repo.queued(session)[0] == 0
         assert len(session.exec(select(Question)).all()) == len(MESSAGES)
+    runtime.engine.dispose()
+
+
+def test_an_item_whose_claim_lapsed_leaves_nothing_of_its_first_triage(tmp_path, models, monkeypatch):
+    # the claim on each item lapses once, found when it is taken off the queue: that triage,
+    # its question, deliveries and audit row, rolls back whole, also what was stored under
+    # the savepoint (SQLite: the transaction begun at once); the item is triaged again, once
+    runtime = _runtime(tmp_path, models, "late")
+    deliver_to_maildir(tmp_path / "mail" / "ind", MESSAGES[:4])
+    real, lapsed = repo.unqueue, set()
+
+    def lapses_once(session, *, item_id: int, holder: str) -> bool:
+        if item_id not in lapsed:
+            lapsed.add(item_id)
+            return False
+        return real(session, item_id=item_id, holder=holder)
+
+    monkeypatch.setattr(bot.service.worker.repo, "unqueue", lapses_once)
+    report = poll(runtime)
+    assert len(lapsed) == 4 and report.fetched == 4
+    # stored once, by the second triage: the first one left nothing for it to find
+    assert report.skipped["duplicate"] == 0 and report.triaged + sum(report.skipped.values()) == 4
+    with unit_of_work(runtime.engine) as session:
+        stored = session.exec(select(Question.message_id, Question.verdict)).all()
+        triaged = session.exec(select(AuditEntry.question_id).where(AuditEntry.action.startswith("triage:"))).all()
+        deliveries = session.exec(select(Delivery.question_id)).all()
+        assert repo.queued(session)[0] == 0
+    assert sorted(m for m, _ in stored) == sorted(m for m, _ in MESSAGES[:4])
+    assert "duplicate" not in {verdict for _, verdict in stored}
+    assert len(triaged) == len(set(triaged)) == 4
+    assert len(deliveries) == report.delivered and report.routed + report.needs_review >= 1
     runtime.engine.dispose()
