@@ -448,8 +448,10 @@ def heartbeats(session: Session) -> Sequence[Heartbeat]:
     return session.exec(select(Heartbeat).order_by(Heartbeat.worker_id)).all()
 
 
-def claim_delivery(session: Session, *, now: datetime) -> Delivery | None:
-    """The oldest pending delivery that is due, locked for this transaction.
+def claim_delivery(session: Session, *, now: datetime):
+    """The oldest pending delivery that is due (id, recipient, message_id, payload, attempts),
+    locked for this transaction; None when none is due. Marked with `delivery_sent` or
+    `delivery_failed` in the same transaction.
 
     On PostgreSQL `FOR UPDATE SKIP LOCKED`: a delivery another worker is sending is passed
     over, so two workers never send the same one at once. SQLite has no row locks (one
@@ -457,10 +459,26 @@ def claim_delivery(session: Session, *, now: datetime) -> Delivery | None:
     return session.exec(_DUE, params={"now": now}).first()
 
 
-_DUE = (select(Delivery)
+def delivery_sent(session: Session, *, delivery_id: int, attempts: int) -> None:
+    """The server accepted it: sent, and its payload dropped."""
+    session.exec(_SENT, params={"delivery": delivery_id, "tries": attempts, "now": utcnow()})
+
+
+def delivery_failed(session: Session, *, delivery_id: int, attempts: int, error: str, final: bool,
+                    next_attempt_at: datetime | None) -> None:
+    """A failed try: tried again at `next_attempt_at`, or failed for good (`final`)."""
+    changes = dict(attempts=attempts, last_error=error, status="failed") if final else dict(
+        attempts=attempts, last_error=error, next_attempt_at=next_attempt_at)
+    session.exec(update(Delivery).where(Delivery.id == delivery_id).values(**changes))
+
+
+# built once: run for every delivery
+_DUE = (select(Delivery.id, Delivery.recipient, Delivery.message_id, Delivery.payload, Delivery.attempts)
         .where(Delivery.status == "pending",
                or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= bindparam("now")))
         .order_by(Delivery.id).limit(1).with_for_update(skip_locked=True))
+_SENT = (update(Delivery).where(Delivery.id == bindparam("delivery"))
+         .values(status="sent", sent_at=bindparam("now"), payload=None, attempts=bindparam("tries")))
 
 
 def delivery_counts(session: Session) -> dict[str, int]:

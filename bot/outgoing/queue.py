@@ -53,29 +53,24 @@ def send_due(engine: Engine, sender: Sender, config, *, stopping: threading.Even
                 delivery = repo.claim_delivery(session, now=utcnow())
                 if delivery is None:
                     break
-                delivery.attempts += 1
+                attempts = delivery.attempts + 1
                 try:
                     sender.send(payload=delivery.payload, recipient=delivery.recipient,
                                 message_id=delivery.message_id)
                 except DeliveryError as exc:
                     in_a_row += 1
-                    delivery.last_error = str(exc)
-                    if delivery.attempts >= config.max_attempts:
-                        delivery.status = "failed"
-                        log.error("delivery %s not delivered after %d attempts: %s",
-                                  delivery.id, delivery.attempts, exc)
-                    else:
-                        delivery.next_attempt_at = utcnow() + backoff(config.retry_seconds, delivery.attempts)
+                    final = attempts >= config.max_attempts
+                    repo.delivery_failed(session, delivery_id=delivery.id, attempts=attempts, error=str(exc),
+                                         final=final, next_attempt_at=utcnow() + backoff(config.retry_seconds, attempts))
+                    if final:
+                        log.error("delivery %s not delivered after %d attempts: %s", delivery.id, attempts, exc)
                     result.failed += 1
                     if in_a_row == 1:
                         result.errors.append(f"aflevering: {exc}")
                 else:
                     in_a_row = 0
-                    delivery.status = "sent"
-                    delivery.sent_at = utcnow()
-                    delivery.payload = None
+                    repo.delivery_sent(session, delivery_id=delivery.id, attempts=attempts)
                     result.delivered += 1
-                session.add(delivery)
     finally:
         if lock is not None:
             lock.release()
