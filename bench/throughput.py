@@ -16,7 +16,9 @@
    ready and idle) until every message is stored and every forward delivered. One worker on
    the same data for comparison. (A mailbox is read by one worker at a time, under its lease;
    what it read waits in the inbox queue, which every worker triages.)
-   Needs PostgreSQL at 127.0.0.1:5432 (as the tests do; `--pg-admin`).
+   Needs PostgreSQL at 127.0.0.1:5432 (as the tests do; `--pg-admin`). Each run also reports how
+   many of the machine's cores were busy meanwhile (`/proc/stat`): the machine's cores divided by
+   one worker's figure is the most several workers can gain on it, whatever the code does.
 3. Memory: peak resident size of one `bvhk-triage poll` process over `--memory-messages`
    (default 10,000) messages, from the kernel's accounting of that child
    (`resource.getrusage(RUSAGE_CHILDREN).ru_maxrss` in a small launcher process), next to
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -167,9 +170,10 @@ def postgres_run(work: Path, count: int, workers: int, models: Path, admin: str,
         wait_for(lambda: len(db.heartbeat_pids()) == workers, timeout=120, what="the workers")
         time.sleep(1.5)  # the first (empty) polls are over
         spread(folder, sample_messages(count, tag=f"pg{workers}"), boxes)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), cpu_ticks()
         wait_for(lambda: db.done(count), timeout=1800, interval=0.1, what="every message")
         seconds = time.perf_counter() - started
+        busy = busy_cores(cpu, cpu_ticks())
         delivered = db.scalar("SELECT count(*) FROM delivery WHERE status = 'sent'")
         for proc in procs:
             proc.stop()
@@ -179,7 +183,39 @@ def postgres_run(work: Path, count: int, workers: int, models: Path, admin: str,
         db.close()
         drop_database(admin, name)
     return {"messages": count, "workers": workers, "mailboxes": boxes, "seconds": round(seconds, 1),
-            "per_s": round(count / seconds, 1), "delivered": delivered}
+            "per_s": round(count / seconds, 1), "delivered": delivered, "busy_cores": busy}
+
+
+def cpu_ticks() -> tuple[int, int] | None:
+    """(all, idle) CPU ticks of the whole machine so far (Linux `/proc/stat`; None elsewhere)."""
+    try:
+        with open("/proc/stat") as stat:
+            ticks = [int(n) for n in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    return sum(ticks), ticks[3] + ticks[4]  # idle and iowait
+
+
+def busy_cores(before, after) -> float | None:
+    """How many of the machine's cores were busy between two `cpu_ticks` (workers, PostgreSQL
+    and anything else running): one worker's figure bounds what several can gain here."""
+    if before is None or after is None or after[0] == before[0]:
+        return None
+    every, idle = after[0] - before[0], after[1] - before[1]
+    return round((os.cpu_count() or 1) * (every - idle) / every, 2)
+
+
+def gains(runs: list[dict]) -> list[dict]:
+    """Per number of mailboxes: three workers against one, and the most that the machine's
+    cores allow (its cores / the cores one worker kept busy)."""
+    found = []
+    for boxes in dict.fromkeys(r["mailboxes"] for r in runs):
+        one = next(r for r in runs if r["mailboxes"] == boxes and r["workers"] == 1)
+        three = next(r for r in runs if r["mailboxes"] == boxes and r["workers"] == 3)
+        ceiling = round((os.cpu_count() or 1) / one["busy_cores"], 2) if one.get("busy_cores") else None
+        found.append({"mailboxes": boxes, "gain": round(three["per_s"] / one["per_s"], 2), "cores": os.cpu_count(),
+                      "ceiling_here": ceiling})
+    return found
 
 
 # --- 3. memory -------------------------------------------------------------------------------------
@@ -233,6 +269,7 @@ def main() -> None:
             try:
                 results["postgresql"] = [postgres_run(work, args.pg_messages, n, models, args.pg_admin, boxes=boxes)
                                          for boxes in (6, 1) for n in (1, 3)]
+                results["postgresql_gains"] = gains(results["postgresql"])
             except Exception as exc:  # no server: say so, measure the rest
                 results["postgresql"] = f"not measured: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
         if "memory" in args.parts:
@@ -256,7 +293,10 @@ def main() -> None:
     if isinstance(pg, list):
         for r in pg:
             print(f"  PostgreSQL, {r['workers']} worker(s), {r['mailboxes']} mailbox(es): {r['per_s']:>6} messages/s  "
-                  f"({r['messages']} messages in {r['seconds']} s)")
+                  f"({r['messages']} messages in {r['seconds']} s, {r['busy_cores']} cores busy)")
+        for g in results["postgresql_gains"]:
+            print(f"  three workers against one, {g['mailboxes']} mailbox(es): {g['gain']}x  (at most "
+                  f"{g['ceiling_here']}x on this machine's {g['cores']} cores, by the cores one worker kept busy)")
     elif pg:
         print(f"  PostgreSQL: {pg}")
     if "memory" in results:
