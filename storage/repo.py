@@ -134,7 +134,8 @@ def is_known(session: Session, *, mailbox: str, source_id: str) -> bool:
 
 # Lookups made for every mail are built once, with parameters: building a statement costs
 # more than SQLite takes to answer it.
-_SEEN = select(Question.id).where(Question.message_id == bindparam("message_id"), Question.id != bindparam("other"))
+_SEEN = select(Question.id).where(Question.message_id == bindparam("message_id"),
+                                  Question.id != bindparam("other"))  # other: -1 when none is left out
 _QUESTION_WITH_ID = (select(Question.id, Question.thread_of)
                      .where(Question.message_id == bindparam("message_id"),
                             or_(Question.status != "skipped", Question.thread_of.is_not(None))).limit(1))
@@ -292,25 +293,32 @@ def question_replied_to(session: Session, *, message_id: str) -> Question | None
 
 def message_id_replied_to(session: Session, *, message_id: str) -> str:
     """The Message-ID of `question_replied_to`, or "" (without loading the question)."""
-    found = _id_replied_to(session, message_id)
-    row = session.exec(_MESSAGE_ID, params={"id": found}).first() if found is not None else None
-    return row[0] if row else ""
-
-
-def _id_replied_to(session: Session, message_id: str) -> int | None:
-    found = (session.exec(_QUESTION_WITH_ID, params={"message_id": message_id}).first()
-             or session.exec(_FORWARDED_WITH_ID, params={"message_id": message_id}).first())
-    return (found[1] if found[1] is not None else found[0]) if found else None
+    message_id, _ = _message_id_of(session, _id_replied_to(session, message_id))
+    return message_id
 
 
 def message_id_with_kenmerk(session: Session, *, triage_id: str) -> str:
     """The Message-ID of the question with this kenmerk (its thread's), or "" when there is
     none or it is no question (without loading the question)."""
-    found = session.exec(_WITH_KENMERK, params={"triage_id": triage_id}).first()
-    if found is None:
-        return ""
-    row = session.exec(_MESSAGE_ID, params={"id": found[1] if found[1] is not None else found[0]}).first()
-    return row[0] if row and row[1] == "question" else ""
+    message_id, verdict = _message_id_of(
+        session, _thread_head(session.exec(_WITH_KENMERK, params={"triage_id": triage_id}).first()))
+    return message_id if verdict == "question" else ""
+
+
+def _id_replied_to(session: Session, message_id: str) -> int | None:
+    return _thread_head(session.exec(_QUESTION_WITH_ID, params={"message_id": message_id}).first()
+                        or session.exec(_FORWARDED_WITH_ID, params={"message_id": message_id}).first())
+
+
+def _thread_head(found) -> int | None:
+    """The id of the question a found (id, thread_of) row stands for: the one it joined, if any."""
+    return (found.thread_of if found.thread_of is not None else found.id) if found else None
+
+
+def _message_id_of(session: Session, question_id: int | None) -> tuple[str, str]:
+    """(Message-ID, verdict) of a question, or ("", "") when there is none."""
+    row = session.exec(_MESSAGE_ID, params={"id": question_id}).first() if question_id is not None else None
+    return (row.message_id, row.verdict) if row else ("", "")
 
 
 def keep_original(session: Session, *, question_id: int, raw: bytes) -> None:
