@@ -17,9 +17,10 @@ import json
 from dataclasses import dataclass
 from datetime import timezone
 
-from sqlalchemy import event, inspect, text
+from sqlalchemy import event, text
 from sqlmodel import Session, select
 
+from storage.db import begin_writing
 from storage.models import AuditEntry
 
 GENESIS = "0" * 64
@@ -29,10 +30,10 @@ _PENDING = "audit_unsealed"
 
 def record(session: Session, *, action: str, question_id: int | None = None, actor: str = "bvhk-triage",
            **detail) -> AuditEntry:
-    """Add an audit row; it is sealed into the chain when the transaction commits."""
+    """Add an audit row; it joins the session, sealed into the chain, when the transaction
+    commits (a savepoint's rows leave again when the savepoint is rolled back)."""
     entry = AuditEntry(action=action, question_id=question_id, actor=actor, detail=detail)
-    session.add(entry)
-    session.info.setdefault(_PENDING, []).append(entry)
+    session.info.setdefault(_PENDING, []).append((entry, session.get_nested_transaction()))
     return entry
 
 
@@ -52,30 +53,51 @@ _LAST = select(AuditEntry.seq, AuditEntry.hash).where(AuditEntry.seq.is_not(None
 
 @event.listens_for(Session, "before_commit")
 def _seal(session: Session) -> None:
-    # rows of a rolled-back savepoint have left the session: only the rows still in it are sealed
-    pending = [e for e in session.info.pop(_PENDING, []) if e in session and not inspect(e).deleted]
+    """At the transaction's commit (not a savepoint's): write everything else first, then
+    take the chain's lock and insert the rows sealed, so that the lock covers only the read
+    of the chain's end, these inserts and the commit."""
+    if session.in_nested_transaction():
+        return
+    pending = [entry for entry, _ in session.info.pop(_PENDING, [])]
     if not pending:
         return
+    session.flush()
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK})
-    elif not _writing(session):  # SQLite: write first, so this transaction holds the one write lock before it reads
-        session.flush()
-    with session.no_autoflush:  # rows still pending are inserted sealed, not inserted now and updated after
-        last = session.exec(_LAST).first()
+    else:  # SQLite: hold the one write lock before reading the chain's end
+        begin_writing(session)
+    last = session.exec(_LAST).first()
     seq, previous = (last[0], last[1]) if last else (0, GENESIS)
     for entry in pending:
         seq += 1
         entry.seq, entry.prev_hash, entry.detail_hash = seq, previous, digest(entry.detail)
         entry.hash = previous = row_hash(entry)
-        session.add(entry)
+    session.add_all(pending)
     session.flush()
 
 
-def _writing(session: Session) -> bool:
-    """SQLite: has this transaction written already, so that it holds the database's one
-    write lock? Python's sqlite3 begins a transaction only before a statement that writes
-    (`in_transaction`); then rows still pending are inserted sealed, with no update after."""
-    return bool(getattr(session.connection().connection.driver_connection, "in_transaction", False))
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back(session: Session, transaction) -> None:
+    """A rolled-back savepoint takes the rows recorded in it (or in savepoints within it) along."""
+    pending = session.info.get(_PENDING)
+    if pending:
+        session.info[_PENDING] = [(entry, at) for entry, at in pending if not _within(at, transaction)]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, transaction) -> None:
+    if transaction.parent is None:  # the transaction ended without a commit (a commit sealed them)
+        session.info.pop(_PENDING, None)
+
+
+def _within(at, transaction) -> bool:
+    if not transaction.nested:
+        return True
+    while at is not None:
+        if at is transaction:
+            return True
+        at = at.parent
+    return False
 
 
 @dataclass(frozen=True)

@@ -83,11 +83,12 @@ def unit_of_work(engine: Engine, *, writes: bool = False) -> Iterator[Session]:
     with Session(engine, expire_on_commit=False) as session:
         with session.begin():
             if writes:
-                _begin_writing(session)
+                begin_writing(session)
             yield session
 
 
-def _begin_writing(session: Session) -> None:
+def begin_writing(session: Session) -> None:
+    """SQLite: begin the transaction now, holding the one write lock (unless it has written)."""
     connection = session.connection()
     if connection.dialect.name == "sqlite" and not connection.connection.driver_connection.in_transaction:
         connection.exec_driver_sql("BEGIN IMMEDIATE")

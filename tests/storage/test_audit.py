@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlmodel import select
 
 from bot.cli.commands import main
@@ -54,6 +55,51 @@ def test_a_rolled_back_savepoint_leaves_no_row_and_no_gap(engine):
             pass
     with unit_of_work(engine) as s:
         assert [e.action for e in s.exec(select(AuditEntry))] == ["kept"]
+    assert check(engine).ok
+
+
+def test_a_savepoint_within_a_rolled_back_savepoint_leaves_no_row(engine):
+    with unit_of_work(engine) as s:
+        try:
+            with s.begin_nested():
+                with s.begin_nested():
+                    repo.audit(s, action="inner")  # released, then undone with the savepoint around it
+                repo.audit(s, action="outer")
+                raise RuntimeError
+        except RuntimeError:
+            pass
+        with s.begin_nested():
+            repo.audit(s, action="kept")
+    with unit_of_work(engine) as s:
+        assert [e.action for e in s.exec(select(AuditEntry))] == ["kept"]
+    assert check(engine).ok
+
+
+def test_the_chain_is_sealed_at_the_commit_after_everything_else_is_written(engine):
+    """The chain's lock (PostgreSQL: an advisory lock all workers' commits pass through) is
+    taken last: not when a savepoint is released, and not before the transaction's other rows
+    are written. Under it run only the read of the chain's end, the audit insert and the commit."""
+    statements = []
+
+    def listen(conn, cursor, statement, *args):
+        if "pg_advisory_xact_lock" in statement:
+            statements.append("LOCK")
+        elif found := re.match(r"(INSERT INTO|UPDATE|DELETE FROM|SELECT .*?\sFROM)\s+(\w+)", statement, re.S):
+            statements.append(f"{found[1].split()[0]} {found[2]}")
+
+    event.listen(engine, "before_cursor_execute", listen)
+    event.listen(engine, "commit", lambda conn: statements.append("COMMIT"))
+    with unit_of_work(engine, writes=True) as s:
+        with s.begin_nested():
+            repo.audit(s, action="triage", question_id=1)
+            repo.set_cursor(s, mailbox="ind", value="42")
+        s.execute(text("DELETE FROM lease WHERE name = 'geen'"))
+    event.remove(engine, "before_cursor_execute", listen)
+    lock = ["LOCK"] if engine.dialect.name == "postgresql" else []
+    sealing = statements.index("SELECT audit") - len(lock)
+    assert statements[sealing:] == [*lock, "SELECT audit", "INSERT audit", "COMMIT"]
+    assert "INSERT sync_cursor" in statements[:sealing] and "DELETE lease" in statements[:sealing]
+    assert "UPDATE audit" not in statements  # inserted sealed, never updated after
     assert check(engine).ok
 
 
