@@ -15,39 +15,54 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import timezone
+from datetime import datetime, timezone
 
-from sqlalchemy import event, text
+from sqlalchemy import event, insert, text
 from sqlmodel import Session, select
 
 from storage.db import begin_writing
-from storage.models import AuditEntry
+from storage.models import AuditEntry, utcnow
 
 GENESIS = "0" * 64
 _LOCK = 727275  # pg_advisory_xact_lock key of the audit chain
 _PENDING = "audit_unsealed"
 
 
+@dataclass(slots=True)
+class _Row:
+    """An audit row waiting for its transaction's commit (inserted then, sealed, in one statement)."""
+
+    at: datetime
+    actor: str
+    action: str
+    question_id: int | None
+    detail: dict
+    seq: int = 0
+    prev_hash: str = ""
+    detail_hash: str = ""
+    hash: str = ""
+
+
 def record(session: Session, *, action: str, question_id: int | None = None, actor: str = "bvhk-triage",
-           **detail) -> AuditEntry:
-    """Add an audit row; it joins the session, sealed into the chain, when the transaction
-    commits (a savepoint's rows leave again when the savepoint is rolled back)."""
-    entry = AuditEntry(action=action, question_id=question_id, actor=actor, detail=detail)
-    session.info.setdefault(_PENDING, []).append((entry, session.get_nested_transaction()))
-    return entry
+           at: datetime | None = None, **detail) -> None:
+    """Add an audit row; it is inserted, sealed into the chain, when the transaction commits
+    (a savepoint's rows are dropped when the savepoint is rolled back). `at`: now."""
+    row = _Row(at or utcnow(), actor, action, question_id, detail)
+    session.info.setdefault(_PENDING, []).append((row, session.get_nested_transaction()))
 
 
 def digest(value) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 
 
-def row_hash(entry: AuditEntry) -> str:
+def row_hash(entry: AuditEntry | _Row) -> str:
     at = entry.at if entry.at.tzinfo else entry.at.replace(tzinfo=timezone.utc)
     fields = [entry.prev_hash, entry.seq, at.astimezone(timezone.utc).isoformat(), entry.actor, entry.action,
               entry.question_id, entry.detail_hash]
     return digest(fields)
 
 
+_INSERT = insert(AuditEntry.__table__)
 _LAST = select(AuditEntry.seq, AuditEntry.hash).where(AuditEntry.seq.is_not(None)).order_by(AuditEntry.seq.desc()).limit(1)
 
 
@@ -58,7 +73,7 @@ def _seal(session: Session) -> None:
     of the chain's end, these inserts and the commit."""
     if session.in_nested_transaction():
         return
-    pending = [entry for entry, _ in session.info.pop(_PENDING, [])]
+    pending = [row for row, _ in session.info.pop(_PENDING, [])]
     if not pending:
         return
     session.flush()
@@ -68,12 +83,11 @@ def _seal(session: Session) -> None:
         begin_writing(session)
     last = session.exec(_LAST).first()
     seq, previous = (last[0], last[1]) if last else (0, GENESIS)
-    for entry in pending:
+    for row in pending:
         seq += 1
-        entry.seq, entry.prev_hash, entry.detail_hash = seq, previous, digest(entry.detail)
-        entry.hash = previous = row_hash(entry)
-    session.add_all(pending)
-    session.flush()
+        row.seq, row.prev_hash, row.detail_hash = seq, previous, digest(row.detail)
+        row.hash = previous = row_hash(row)
+    session.execute(_INSERT, [{name: getattr(row, name) for name in _Row.__slots__} for row in pending])
 
 
 @event.listens_for(Session, "after_soft_rollback")

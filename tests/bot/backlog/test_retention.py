@@ -22,9 +22,8 @@ def fill(engine):
             s.add(Delivery(question_id=q.id, recipient="a@x", message_id=f"<d{n}>", payload=b"mail",
                            status="pending" if n == 0 else "sent"))
             s.add(Original(question_id=q.id, raw=b"From: ouder@example\n\nvraag", stored_at=q.created_at))
-            entry = audit.record(s, action="assign", question_id=q.id, actor="a@x", reason="kent de zaak",
-                                 assignee="a@x")
-            entry.at = q.created_at
+            audit.record(s, action="assign", question_id=q.id, actor="a@x", at=q.created_at, reason="kent de zaak",
+                         assignee="a@x")
 
 
 def test_purge_drops_old_text_and_spent_payloads_keeps_labels(tmp_path):
