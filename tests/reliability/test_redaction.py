@@ -98,11 +98,18 @@ def questions(rng: random.Random, when: datetime) -> tuple[list[tuple[str, bytes
     return out, secrets
 
 
+# Digits no person wrote: a hex digest (hashes, fingerprints) and the decimals of a number with
+# more of them than any way of writing a BSN or V-number has (a model's confidence, 0.98403638...).
+# By chance these hold some nine-digit number: one run's 3,000 stored confidences held a number of
+# 13 of 400 random sets of secrets, so leaving them in made the test fail in about 3% of its runs.
+_MACHINE_MADE = re.compile(r"(?<![0-9a-fA-F])[0-9a-f]{32,}(?![0-9a-fA-F])|\d+\.\d{6,}(?:e[-+]?\d+)?")
+
+
 def leaks(text: str, secrets: set[str]) -> set[str]:
     """The secrets in `text`, however written: every run of digits (spaces, dots and dashes
-    between them ignored) is searched for each number."""
+    between them ignored) is searched for each number; digits no person wrote are passed over."""
     found = set()
-    for run in re.findall(r"\d(?:[ .\-]?\d)+", text):
+    for run in re.findall(r"\d(?:[ .\-]?\d)+", _MACHINE_MADE.sub(" ", text)):
         digits = re.sub(r"\D", "", run)
         for size in (9, 10):
             for start in range(len(digits) - size + 1):
@@ -152,6 +159,8 @@ def test_no_bsn_or_v_number_is_left_in_database_logs_or_reports(tmp_path, models
     when = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=7)
     messages, secrets = questions(rng, when)
     assert all(leaks(raw.decode("utf-8", "replace"), secrets) for _, raw in messages[:50])  # the finder finds them
+    number = min(secrets)
+    assert not leaks(f"0.{number}7 3f{number}{'a0' * 14} 0.12{number}e-05", secrets)  # digits no person wrote
     maildir = make_maildir(tmp_path / "mail" / "ind")
     deliver_to_maildir(maildir, messages)
     url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
