@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ("screening.py", "classifier.py", "startup.py", "report.py", "imap_poll.py", "throughput.py",
+SCRIPTS = ("screening.py", "classifier.py", "startup.py", "report.py", "imap_poll.py", "throughput.py", "stages.py",
            "push_latency.py", "privacy.py", "web.py")
 
 
