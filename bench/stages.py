@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.throughput import config_for, sample_messages, spread, train  # noqa: E402
+from bench.throughput import sample_messages, sqlite_run, train  # noqa: E402
 
 # (label, the module in which the worker looks the name up when it calls it, name), in the
 # order a mail meets them
@@ -72,22 +72,12 @@ def _timed(function, label: str, spent: Counter):
 
 
 def one_poll(work: Path, messages: list[tuple[str, bytes]], models: Path, n: int) -> dict[str, float]:
-    from bot.service.worker import Runtime, poll
-    from bot.settings import load_settings
-
-    folder = work / f"stages-{n}"
-    folder.mkdir()
-    config = config_for(folder, url=f"sqlite:///{folder / 'db.sqlite3'}", boxes=3, models=models)
-    spread(folder, messages, 3)
-    runtime = Runtime.start(load_settings(config))
+    """`throughput.sqlite_run` with the stages clocked: ms per mail by stage, and for the whole poll."""
     spent: Counter = Counter()
     with clocked(spent):
-        started = time.perf_counter()
-        report = poll(runtime)
-        spent["whole poll"] = time.perf_counter() - started
-    runtime.engine.dispose()
-    assert report.fetched == len(messages) and not report.errors, report.as_dict()
-    return {label: 1000 * seconds / len(messages) for label, seconds in spent.items()}
+        seconds, _ = sqlite_run(work, messages, models, n)
+    spent["whole poll"] = seconds
+    return {label: 1000 * total / len(messages) for label, total in spent.items()}
 
 
 def main() -> int:
