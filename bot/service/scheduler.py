@@ -52,6 +52,16 @@ def run_worker(settings: Settings, *, beside=None) -> None:
         log.info("deduce loaded in %.1f s", time.monotonic() - started)
     scheduler = BlockingScheduler(timezone="Europe/Amsterdam")
     logging.getLogger("apscheduler.scheduler").addFilter(_QuietOverlap())
+
+    def stop(signum, _frame) -> None:
+        log.info("signal %s: stopping after the current message", signum)
+        runtime.stopping.set()
+        if scheduler.running:
+            scheduler.shutdown(wait=True)
+
+    # before the first heartbeat: a worker that says it runs stops cleanly on SIGTERM from then on
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     pulse = Pulse(runtime.engine, runtime.worker_id)
     pulse.start()
     log.info("worker %s started", runtime.worker_id)
@@ -135,19 +145,13 @@ def run_worker(settings: Settings, *, beside=None) -> None:
     scheduler.add_job(pulse.beat, IntervalTrigger(seconds=settings.schedule.heartbeat_seconds), id="heartbeat",
                       max_instances=1, coalesce=True)
 
-    def stop(signum, _frame) -> None:
-        log.info("signal %s: stopping after the current message", signum)
-        runtime.stopping.set()
-        scheduler.shutdown(wait=True)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
     watchers = start_watchers(settings.mailboxes, on_new=pushed, stopping=runtime.stopping) if settings.schedule.push else []
     pulse.push = lambda: {watcher.config.name: watcher.state for watcher in watchers}
     console = beside(settings, runtime.engine) if beside else None
     if console is not None:
         log.info("web console on %s:%s", settings.web.host, settings.web.port)
-    scheduler.start()
+    if not runtime.stopping.is_set():  # a signal before this point: stop without starting
+        scheduler.start()
     for watcher in watchers:
         watcher.join(timeout=10)
     if console is not None:

@@ -65,6 +65,8 @@ def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(tmp_pat
             kills.append({"stored": db.handled(), "received": len(sink.messages())})
             worker.start()
         wait_for(lambda: db.done(LOCAL + REMOTE), timeout=240, interval=0.5, what="every message handled")
+        # the last start may find nothing left to do; once it runs (its heartbeat), SIGTERM stops it cleanly
+        wait_for(lambda: worker.pid in db.heartbeat_pids(), timeout=90, interval=0.05, what="the worker to start")
         exit_code = worker.stop()
     finally:
         worker.ensure_gone()
