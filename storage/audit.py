@@ -95,7 +95,7 @@ def _drop_rolled_back(session: Session, transaction) -> None:
     """A rolled-back savepoint takes the rows recorded in it (or in savepoints within it) along."""
     pending = session.info.get(_PENDING)
     if pending:
-        session.info[_PENDING] = [(entry, at) for entry, at in pending if not _within(at, transaction)]
+        session.info[_PENDING] = [(row, where) for row, where in pending if not _within(where, transaction)]
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -104,13 +104,15 @@ def _forget(session: Session, transaction) -> None:
         session.info.pop(_PENDING, None)
 
 
-def _within(at, transaction) -> bool:
+def _within(where, transaction) -> bool:
+    """Was a row recorded in `where` (a savepoint, or None: the transaction itself) recorded
+    within `transaction`: the transaction itself, or that savepoint or one inside it?"""
     if not transaction.nested:
         return True
-    while at is not None:
-        if at is transaction:
+    while where is not None:
+        if where is transaction:
             return True
-        at = at.parent
+        where = where.parent
     return False
 
 
