@@ -16,7 +16,7 @@ import signal
 import threading
 import time
 
-from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -31,6 +31,7 @@ from classifiers import deidentify
 log = logging.getLogger(__name__)
 
 QUEUE_SECONDS = 5  # how often a worker looks for mail another worker queued
+STOP_CHECK_SECONDS = 0.2  # how soon the main thread acts on SIGTERM/SIGINT (the handler only sets a flag)
 
 
 class _QuietOverlap(logging.Filter):
@@ -50,14 +51,14 @@ def run_worker(settings: Settings, *, beside=None) -> None:
         log.info("loading deduce (the first time after an install it builds its lists: 1-2 minutes)")
         deidentify.load()
         log.info("deduce loaded in %.1f s", time.monotonic() - started)
-    scheduler = BlockingScheduler(timezone="Europe/Amsterdam")
+    scheduler = BackgroundScheduler(timezone="Europe/Amsterdam")
     logging.getLogger("apscheduler.scheduler").addFilter(_QuietOverlap())
 
     def stop(signum, _frame) -> None:
+        # only a flag: the main thread, waiting below, stops the scheduler. Stopping it here could
+        # wait on a lock that the interrupted main thread holds (it was handing a job to a thread).
         log.info("signal %s: stopping after the current message", signum)
         runtime.stopping.set()
-        if scheduler.running:
-            scheduler.shutdown(wait=True)
 
     # before the first heartbeat: a worker that says it runs stops cleanly on SIGTERM from then on
     signal.signal(signal.SIGTERM, stop)
@@ -150,8 +151,10 @@ def run_worker(settings: Settings, *, beside=None) -> None:
     console = beside(settings, runtime.engine) if beside else None
     if console is not None:
         log.info("web console on %s:%s", settings.web.host, settings.web.port)
-    if not runtime.stopping.is_set():  # a signal before this point: stop without starting
-        scheduler.start()
+    scheduler.start()  # its jobs run in threads; this thread waits for a signal
+    while not runtime.stopping.is_set():
+        time.sleep(STOP_CHECK_SECONDS)
+    scheduler.shutdown(wait=True)  # the jobs running now end after their current message
     for watcher in watchers:
         watcher.join(timeout=10)
     if console is not None:
