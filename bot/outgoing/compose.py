@@ -10,13 +10,12 @@ has its control characters replaced first.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import re
 import secrets
 from collections.abc import Sequence
-from email import policy
 from email.header import Header
-from email.message import MIMEPart
 from email.utils import formataddr, formatdate, getaddresses
 
 from bot.render import render
@@ -25,6 +24,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _CRLF = re.compile(rb"\r?\n")
 _LINE_BREAK = re.compile(r"[\r\n]")
 _ADDRESSES = frozenset({"from", "to", "cc", "reply-to"})
+MAX_LINE = 78  # octets in a line of text sent as it is (email's policy.SMTP.max_line_length)
 
 
 def outgoing_message_id(*, triage_id: str, recipient: str, purpose: str) -> str:
@@ -68,9 +68,22 @@ def compose_forward(
         ("Auto-Submitted", "auto-generated"),
         ("X-Auto-Response-Suppress", "All"),
     ]
-    text = MIMEPart(policy=policy.SMTP)
-    text.set_content(render("forward.txt.j2", triage_id=triage_id, **summary))
-    return with_attached_original(fields, text, raw)
+    return with_attached_original(fields, text_part(render("forward.txt.j2", triage_id=triage_id, **summary)), raw)
+
+
+def text_part(text: str) -> bytes:
+    """`text` as a text/plain part in UTF-8, line ends CRLF: as it is (7bit, or 8bit as the
+    attached original may be) when every line fits in 78 octets, else quoted-printable, as
+    `set_content` encodes our summaries (it would take base64 for text that is mostly not
+    Latin, which quoted-printable carries as well). Written directly: `set_content` parsed
+    its own headers again, a twentieth of a poll's time."""
+    lines = text.encode("utf-8").splitlines()
+    body = b"\r\n".join(lines) + b"\r\n"
+    if all(len(line) <= MAX_LINE for line in lines):
+        encoding = b"7bit" if body.isascii() else b"8bit"
+    else:
+        body, encoding = binascii.b2a_qp(body, istext=True), b"quoted-printable"
+    return b'Content-Type: text/plain; charset="utf-8"\r\nContent-Transfer-Encoding: ' + encoding + b"\r\n\r\n" + body
 
 
 def header_block(fields: Sequence[tuple[str, str]]) -> bytes:
@@ -95,8 +108,9 @@ def header_block(fields: Sequence[tuple[str, str]]) -> bytes:
     return "".join(lines).encode("utf-8")
 
 
-def with_attached_original(fields: Sequence[tuple[str, str]], first: MIMEPart, raw: bytes) -> bytes:
-    """The header `fields` over a multipart/mixed of `first` and the original attached as received.
+def with_attached_original(fields: Sequence[tuple[str, str]], first: bytes, raw: bytes) -> bytes:
+    """The header `fields` over a multipart/mixed of `first` (a part, headers and body) and the
+    original attached as received.
 
     The original goes as `message/rfc822`, byte for byte but for its line ends, which become
     CRLF as on the wire (a Maildir stores LF). A line longer than SMTP allows (998 octets)
@@ -117,7 +131,7 @@ def with_attached_original(fields: Sequence[tuple[str, str]], first: MIMEPart, r
         attachment = (b'Content-Type: message/rfc822\r\nContent-Disposition: attachment; filename="vraag.eml"\r\n'
                       b"Content-Transfer-Encoding: " + encoding + b"\r\n\r\n" + wire)
     dash = b"--" + boundary.encode("ascii")
-    return b"".join((headers, b"\r\n", dash, b"\r\n", first.as_bytes(), b"\r\n", dash, b"\r\n",
+    return b"".join((headers, b"\r\n", dash, b"\r\n", first, b"\r\n", dash, b"\r\n",
                      attachment, dash, b"--\r\n"))
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from email import policy
+from email.message import MIMEPart
 from email.parser import BytesParser
 
 import pytest
 
-from bot.outgoing.compose import compose_forward, header_block, header_text
+from bot.outgoing.compose import compose_forward, header_block, header_text, text_part
 from tests.paths import FIXTURES
 
 SUMMARY = dict(mailbox="ind", theme_name="Voogdij", theme_confidence=0.9, organisation="IND",
@@ -105,3 +106,23 @@ def test_headers_are_written_as_email_reads_them_back():
 def test_a_line_break_in_a_header_we_write_is_refused():
     with pytest.raises(ValueError, match="Reply-To"):
         header_block([("To", "a@b.example"), ("Reply-To", "x@y.example\r\nBcc: attacker@evil.example")])
+
+
+@pytest.mark.parametrize("text", [
+    "Kort en in ASCII.\nTwee regels.\n",
+    "Antwoord vóór: 3 maart\nRegio: Zwolle — plaatsnaam\n",
+    "Gevraagd:      " + "Mag het kind met de moeder mee terugkeren, ook als de vader in Nederland blijft? " * 3 + "\n",
+    "Gevraagd:      " + "هل يمكن للطفل أن يبقى مع أمه في مركز الاستقبال؟ " * 4 + "\n",
+    "een regel met spaties aan het eind   \n\tmet een tab\n=gelijk-teken en een punt\n.\n",
+    "",
+])
+def test_the_summary_part_reads_back_as_the_text_email_would_have_written(text):
+    theirs = MIMEPart(policy=policy.SMTP)
+    theirs.set_content(text)
+    ours, read_back = (BytesParser(policy=policy.default).parsebytes(part) for part in (text_part(text), theirs.as_bytes()))
+    assert ours.get_content() == read_back.get_content()
+    assert ours.get_content_type() == "text/plain" and ours.get_content_charset() == "utf-8"
+    if theirs["Content-Transfer-Encoding"] in ("7bit", "8bit"):  # short lines: the very same bytes
+        assert text_part(text) == theirs.as_bytes()
+    assert b"\n" not in text_part(text).replace(b"\r\n", b"")
+    assert all(len(line) <= 78 for line in text_part(text).split(b"\r\n")[3:])
