@@ -32,6 +32,17 @@ from storage.models import (
 OPEN_STATES = ("routed", "review", "reassigned")
 
 
+def _run(session: Session, statement, params: dict, *, flush: bool = True):
+    """One of the statements built once below (those run for every mail or delivery), on the
+    session's connection. Their rows are plain columns, and need nothing of the ORM's handling
+    of a query, which `session.exec` adds: about 30 µs a query, three times the rest of its
+    way through SQLAlchemy and SQLite. What the session holds unwritten is written first, as
+    `session.exec` would, unless `flush` is False."""
+    if flush:
+        session.flush()
+    return session.connection().execute(statement, params)
+
+
 # --- sync cursors ------------------------------------------------------------------------
 def get_cursor(session: Session, *, mailbox: str, folder: str = "inbox") -> str:
     row = session.get(SyncCursor, (mailbox, folder))
@@ -94,10 +105,8 @@ def claim_queued(session: Session, *, holder: str, mailboxes: Sequence[str], lim
 
 def unqueue(session: Session, *, item_id: int, holder: str) -> bool:
     """Delete a triaged item; False when `holder`'s claim on it lapsed and another worker took it.
-    Rows still pending stay so until the commit seals them (`storage.audit`): the delete
-    needs none of them, and an audit row flushed now would be updated when sealed."""
-    with session.no_autoflush:
-        return bool(session.exec(_UNQUEUE, params={"item_id": item_id, "holder": holder}).rowcount)
+    What the session holds unwritten stays so until the commit: the delete needs none of it."""
+    return bool(_run(session, _UNQUEUE, {"item_id": item_id, "holder": holder}, flush=False).rowcount)
 
 
 _UNQUEUE = delete(InboxItem).where(InboxItem.id == bindparam("item_id"), InboxItem.claimed_by == bindparam("holder"))
@@ -146,8 +155,8 @@ _MESSAGE_ID = select(Question.message_id, Question.verdict).where(Question.id ==
 
 
 def message_id_seen(session: Session, *, message_id: str, except_id: int | None = None) -> bool:
-    return session.exec(_SEEN, params={"message_id": message_id, "other": -1 if except_id is None else except_id}
-                        ).first() is not None
+    return _run(session, _SEEN, {"message_id": message_id, "other": -1 if except_id is None else except_id}
+                ).first() is not None
 
 
 def question_by_message_id(session: Session, *, message_id: str) -> Question | None:
@@ -301,13 +310,13 @@ def message_id_with_kenmerk(session: Session, *, triage_id: str) -> str:
     """The Message-ID of the question with this kenmerk (its thread's), or "" when there is
     none or it is no question (without loading the question)."""
     message_id, verdict = _message_id_of(
-        session, _thread_head(session.exec(_WITH_KENMERK, params={"triage_id": triage_id}).first()))
+        session, _thread_head(_run(session, _WITH_KENMERK, {"triage_id": triage_id}).first()))
     return message_id if verdict == "question" else ""
 
 
 def _id_replied_to(session: Session, message_id: str) -> int | None:
-    return _thread_head(session.exec(_QUESTION_WITH_ID, params={"message_id": message_id}).first()
-                        or session.exec(_FORWARDED_WITH_ID, params={"message_id": message_id}).first())
+    return _thread_head(_run(session, _QUESTION_WITH_ID, {"message_id": message_id}).first()
+                        or _run(session, _FORWARDED_WITH_ID, {"message_id": message_id}).first())
 
 
 def _thread_head(found) -> int | None:
@@ -317,7 +326,7 @@ def _thread_head(found) -> int | None:
 
 def _message_id_of(session: Session, question_id: int | None) -> tuple[str, str]:
     """(Message-ID, verdict) of a question, or ("", "") when there is none."""
-    row = session.exec(_MESSAGE_ID, params={"id": question_id}).first() if question_id is not None else None
+    row = _run(session, _MESSAGE_ID, {"id": question_id}).first() if question_id is not None else None
     return (row.message_id, row.verdict) if row else ("", "")
 
 
@@ -464,12 +473,12 @@ def claim_delivery(session: Session, *, now: datetime):
     On PostgreSQL `FOR UPDATE SKIP LOCKED`: a delivery another worker is sending is passed
     over, so two workers never send the same one at once. SQLite has no row locks (one
     worker)."""
-    return session.exec(_DUE, params={"now": now}).first()
+    return _run(session, _DUE, {"now": now}).first()
 
 
 def delivery_sent(session: Session, *, delivery_id: int, attempts: int) -> None:
     """The server accepted it: sent, and its payload dropped."""
-    session.exec(_SENT, params={"delivery": delivery_id, "tries": attempts, "now": utcnow()})
+    _run(session, _SENT, {"delivery": delivery_id, "tries": attempts, "now": utcnow()})
 
 
 def delivery_failed(session: Session, *, delivery_id: int, attempts: int, error: str, final: bool,
