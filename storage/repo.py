@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import bindparam, delete, func, insert, or_, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, select
 
 from storage import audit as audit_log
 from storage.models import (
@@ -41,6 +41,18 @@ def _run(session: Session, statement, params: dict, *, flush: bool = True):
     if flush:
         session.flush()
     return session.connection().execute(statement, params)
+
+
+def insert_new(session: Session, row: SQLModel) -> None:
+    """Insert a new row made once and not changed after (a triaged question, a delivery) with
+    one statement on the session's connection, and set its id. The session's unit of work
+    (`session.add`, then a flush) tracks a row for later changes, and costs about a fifth of
+    a millisecond a row more; the row stays outside the session."""
+    table = type(row).__table__
+    values = {column.name: getattr(row, column.name) for column in table.columns}
+    if values.get("id") is None:
+        values.pop("id", None)
+    row.id = session.connection().execute(insert(table).returning(table.c.id), values).scalar_one()
 
 
 # --- sync cursors ------------------------------------------------------------------------

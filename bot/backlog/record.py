@@ -109,22 +109,25 @@ def record_triage(session, triage: Triage, raw: bytes, *, settings: Settings, ru
               if screening.verdict in ("answer", "follow_up") and screening.refers_to else None)
     if parent is not None:
         question.thread_of = parent.id
-    session.add(question)
-    session.flush()
+    if existing is not None:
+        session.add(question)
+        session.flush()
+    else:
+        repo.insert_new(session, question)
     repo.audit(session, action=f"triage:{question.status}", question_id=question.id, rule=question.rule,
                hits=question.rules_hit, verdict=question.verdict, assignee=question.assignee)
     answered = False
     send = dict(raw=raw, subject=msg.subject, asked=asked_in_one_line(msg.question), settings=settings,
                 theme_name=ruleset.theme_name(question.theme), asker=msg.sender)
     if question.status == "routed":
-        session.add(forward(question, recipient=question.assignee, purpose="forward", **send))
+        repo.insert_new(session, forward(question, recipient=question.assignee, purpose="forward", **send))
         for cc in triage.route.copy_to:
-            session.add(forward(question, recipient=cc, purpose="copy", **send))
+            repo.insert_new(session, forward(question, recipient=cc, purpose="copy", **send))
     elif question.status == "review":
         repo.keep_original(session, question_id=question.id, raw=raw)
         to = reviewer(settings, contacts, question.mailbox)
         if to:
-            session.add(forward(question, recipient=to, purpose="review", **send))
+            repo.insert_new(session, forward(question, recipient=to, purpose="review", **send))
     elif screening.verdict == "answer" and parent is not None:
         answered = repo.record_answer(session, question=parent, at=msg.date or now, via="inbox_reply")
     elif screening.verdict == "follow_up" and parent is not None:
@@ -142,7 +145,7 @@ def _join(session, parent: Question, mail: Question, *, settings, ruleset, conta
     repo.audit(session, action="question:follow_up", question_id=parent.id, mail=mail.triage_id)
     to = parent.assignee if parent.status in ("routed", "reassigned") else reviewer(settings, contacts, parent.mailbox)
     if to:  # one follow-up forward per mail, however many come
-        session.add(forward(parent, recipient=to, purpose="follow_up", mail=mail, **send))
+        repo.insert_new(session, forward(parent, recipient=to, purpose="follow_up", mail=mail, **send))
 
 
 def _decoded(value) -> str:
