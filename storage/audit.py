@@ -81,13 +81,14 @@ def _seal(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK})
     else:  # SQLite: hold the one write lock before reading the chain's end
         begin_writing(session)
-    last = session.exec(_LAST).first()
+    connection = session.connection()  # past the ORM's query handling: these are plain rows
+    last = connection.execute(_LAST).first()
     seq, previous = (last[0], last[1]) if last else (0, GENESIS)
     for row in pending:
         seq += 1
         row.seq, row.prev_hash, row.detail_hash = seq, previous, digest(row.detail)
         row.hash = previous = row_hash(row)
-    session.execute(_INSERT, [{name: getattr(row, name) for name in _Row.__slots__} for row in pending])
+    connection.execute(_INSERT, [{name: getattr(row, name) for name in _Row.__slots__} for row in pending])
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import bindparam, delete, func, insert, or_, update
+from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, select
 
@@ -97,21 +98,22 @@ def queue_fetched(session: Session, *, mailbox: str, items: Iterable[tuple[str, 
 
 
 def claim_queued(session: Session, *, holder: str, mailboxes: Sequence[str], limit: int, seconds: float,
-                 dead: Sequence[str] = (), passed: Iterable[int] = ()) -> Sequence[InboxItem]:
+                 dead: Sequence[str] = (), passed: Iterable[int] = ()) -> Sequence[Row]:
     """The oldest queued items of `mailboxes` that nobody triages (unclaimed, claimed by
     `holder` or by one of `dead`, or a lapsed claim), except those with ids in `passed`,
-    claimed for `seconds`.
+    claimed for `seconds`: their id, mailbox, source_id and raw.
     PostgreSQL: FOR UPDATE SKIP LOCKED, so workers claiming at once take different items."""
     now = utcnow()
     claimable = or_(InboxItem.claimed_by == "", InboxItem.claimed_by == holder, InboxItem.claimed_until < now,
                     InboxItem.claimed_by.in_(list(dead)))
-    items = session.exec(
-        select(InboxItem).where(InboxItem.mailbox.in_(list(mailboxes)), InboxItem.id.not_in(list(passed)), claimable)
+    items = session.connection().execute(
+        select(InboxItem.id, InboxItem.mailbox, InboxItem.source_id, InboxItem.raw)
+        .where(InboxItem.mailbox.in_(list(mailboxes)), InboxItem.id.not_in(list(passed)), claimable)
         .order_by(InboxItem.id).limit(limit).with_for_update(skip_locked=True)
     ).all()
-    for item in items:
-        item.claimed_by, item.claimed_until = holder, now + timedelta(seconds=seconds)
-        session.add(item)
+    if items:
+        session.connection().execute(update(InboxItem).where(InboxItem.id.in_([item.id for item in items]))
+                                     .values(claimed_by=holder, claimed_until=now + timedelta(seconds=seconds)))
     return items
 
 
