@@ -19,6 +19,7 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # templates are part of the installed package: no file checked at each render
     )
     env.filters["datum"] = _datum
     env.filters["procent"] = lambda x: f"{round(100 * x)}%"

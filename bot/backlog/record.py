@@ -104,7 +104,8 @@ def record_triage(session, triage: Triage, raw: bytes, *, settings: Settings, ru
         question = existing
         question.sqlmodel_update(fields)
     else:  # every field set once, as the row is made (setting them after costs twice)
-        question = Question(triage_id=new_kenmerk(), mailbox=msg.mailbox, source_id=msg.source_id, **fields)
+        question = Question(triage_id=new_kenmerk(), mailbox=msg.mailbox, source_id=msg.source_id, created_at=now,
+                            **fields)
     parent = (repo.question_replied_to(session, message_id=screening.refers_to)
               if screening.verdict in ("answer", "follow_up") and screening.refers_to else None)
     if parent is not None:

@@ -84,6 +84,15 @@ def test_an_original_with_a_line_too_long_for_smtp_is_attached_base64_byte_for_b
     assert all(len(line) <= 998 for line in forward(raw).split(b"\r\n"))
 
 
+@pytest.mark.parametrize("length, kind", [(998, "message/rfc822"), (999, "application/octet-stream")])
+def test_a_line_of_998_octets_travels_as_it_is_and_one_more_does_not(length, kind):
+    for raw in (b"Subject: grens\n\n" + b"x" * length + b"\nnog een regel\n",  # as a Maildir stores it
+                b"Subject: grens\r\n\r\n" + b"y" * length + b"\r\n",  # as on the wire, the long line last
+                b"Subject: grens\n\n" + b"z" * length):  # without a line end at the end
+        [attached] = list(BytesParser(policy=policy.default).parsebytes(forward(raw)).iter_attachments())
+        assert attached.get_content_type() == kind
+
+
 def test_headers_are_written_as_email_reads_them_back():
     raw = (FIXTURES / "mail" / "question-header-injection.eml").read_bytes()
     long_subject = "Vraag over de verblijfsvergunning van een minderjarige die bij een tante woont " * 3
