@@ -53,7 +53,13 @@ def insert_new(session: Session, row: SQLModel) -> None:
     values = {column.name: getattr(row, column.name) for column in table.columns}
     if values.get("id") is None:
         values.pop("id", None)
-    row.id = session.connection().execute(insert(table).returning(table.c.id), values).scalar_one()
+    statement = _INSERTS.get(table)
+    if statement is None:  # built once per table: building one costs nearly half of running it
+        statement = _INSERTS[table] = insert(table).returning(table.c.id)
+    row.id = session.connection().execute(statement, values).scalar_one()
+
+
+_INSERTS: dict = {}
 
 
 # --- sync cursors ------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from email import policy
 from email.message import MIMEPart
+from email.utils import formataddr, getaddresses
 from email.parser import BytesParser
 
 import pytest
@@ -135,3 +136,11 @@ def test_the_summary_part_reads_back_as_the_text_email_would_have_written(text):
         assert text_part(text) == theirs.as_bytes()
     assert b"\n" not in text_part(text).replace(b"\r\n", b"")
     assert all(len(line) <= 78 for line in text_part(text).split(b"\r\n")[3:])
+
+
+@pytest.mark.parametrize("value", ["d.visser@ind.example", "a.b+c@d-e.example, x@y.nl", "o'brien@x.ie,c@d.nl",
+                                   ".a@b.nl", "a..b@c.nl", "a@b.nl.", "{x}@y.nl", "`a`@b.nl", "a@b.nl,  c@d.nl",
+                                   "Anna de Vries <a@b.nl>", "\"Visser, D.\" <d@ind.example>", "Zoë <z@x.nl>"])
+def test_an_address_header_is_written_as_email_formats_its_addresses(value):
+    addresses = [formataddr(pair, charset="utf-8") for pair in getaddresses([value])]
+    assert header_block([("To", value)]) == f"To: {', '.join(addresses)}\r\n".encode()
