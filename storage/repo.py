@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from sqlalchemy import bindparam, delete, func, insert, or_, update
 from sqlalchemy.engine import Row
@@ -53,13 +54,12 @@ def insert_new(session: Session, row: SQLModel) -> None:
     values = {column.name: getattr(row, column.name) for column in table.columns}
     if values.get("id") is None:
         values.pop("id", None)
-    statement = _INSERTS.get(table)
-    if statement is None:  # built once per table: building one costs nearly half of running it
-        statement = _INSERTS[table] = insert(table).returning(table.c.id)
-    row.id = session.connection().execute(statement, values).scalar_one()
+    row.id = session.connection().execute(_insert_into(table), values).scalar_one()
 
 
-_INSERTS: dict = {}
+@lru_cache(maxsize=None)  # built once per table: building one costs nearly half of running it
+def _insert_into(table):
+    return insert(table).returning(table.c.id)
 
 
 # --- sync cursors ------------------------------------------------------------------------
@@ -112,14 +112,15 @@ def claim_queued(session: Session, *, holder: str, mailboxes: Sequence[str], lim
     now = utcnow()
     claimable = or_(InboxItem.claimed_by == "", InboxItem.claimed_by == holder, InboxItem.claimed_until < now,
                     InboxItem.claimed_by.in_(list(dead)))
-    items = session.connection().execute(
+    connection = session.connection()
+    items = connection.execute(
         select(InboxItem.id, InboxItem.mailbox, InboxItem.source_id, InboxItem.raw)
         .where(InboxItem.mailbox.in_(list(mailboxes)), InboxItem.id.not_in(list(passed)), claimable)
         .order_by(InboxItem.id).limit(limit).with_for_update(skip_locked=True)
     ).all()
     if items:
-        session.connection().execute(update(InboxItem).where(InboxItem.id.in_([item.id for item in items]))
-                                     .values(claimed_by=holder, claimed_until=now + timedelta(seconds=seconds)))
+        connection.execute(update(InboxItem).where(InboxItem.id.in_([item.id for item in items]))
+                           .values(claimed_by=holder, claimed_until=now + timedelta(seconds=seconds)))
     return items
 
 

@@ -24,8 +24,6 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _CRLF = re.compile(rb"\r?\n")
 _LINE_BREAK = re.compile(r"[\r\n]")
 _ADDRESSES = frozenset({"from", "to", "cc", "reply-to"})
-_BARE = r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+"
-_BARE_ADDRESSES = re.compile(rf"{_BARE}(?:, ?{_BARE})*")  # as written already: no name, nothing to quote
 MAX_LINE = 78  # octets in a line of text sent as it is (email's policy.SMTP.max_line_length)
 
 
@@ -99,9 +97,8 @@ def header_block(fields: Sequence[tuple[str, str]]) -> bytes:
         if _LINE_BREAK.search(value):
             raise ValueError(f"header {name}: a value may not hold CR or LF")
         if name.lower() in _ADDRESSES:
-            addresses = (value.replace(" ", "").split(",") if _BARE_ADDRESSES.fullmatch(value) else
-                         [formataddr(pair, charset="utf-8") if pair[1].isascii() else f"{pair[0]} <{pair[1]}>"
-                          for pair in getaddresses([value])])
+            addresses = [formataddr(pair, charset="utf-8") if pair[1].isascii() else f"{pair[0]} <{pair[1]}>"
+                         for pair in getaddresses([value])]
             value = ", ".join(addresses)
             if len(name) + len(value) > 76:
                 value = ",\r\n ".join(addresses)  # one address a line
